@@ -1,0 +1,1 @@
+//! Benchmarks: anyrt against the native runtimes.

@@ -1,0 +1,71 @@
+//! The backend-independent core of [anyrt](https://docs.rs/anyrt).
+//!
+//! **Who should depend on this crate:** authors of anyrt backends (a third-party executor
+//! that wants to run anyrt code implements [`Executor`] and builds [`JoinHandle`]s from its
+//! own tasks). Libraries and applications depend on `anyrt`, which re-exports everything here
+//! under one path each.
+//!
+//! What is here: the [`Executor`] trait and its dyn-compatible form [`DynExecutor`];
+//! [`JoinHandle`](task::JoinHandle), [`JoinError`](task::JoinError) and the
+//! [`RawTask`](task::RawTask) trait a backend implements for its native handle; the local
+//! executor behind `spawn_local` ([`task::local`]); time combinators built on a backend's
+//! sleep ([`time`]); the thread context the backends set ([`context`]); and the
+//! [`Backend`] names. There is no runtime in this crate and no Cargo feature.
+
+mod backend;
+pub mod channel;
+pub mod context;
+pub mod coop;
+mod executor;
+pub mod sync;
+pub mod task;
+pub mod time;
+
+use std::fmt;
+
+pub use backend::{Backend, ParseBackendError};
+pub use executor::{interval_on, BoxFuture, DynExecutor, Executor, ExecutorTimer};
+
+/// The error of `try_block_on` called where blocking would stall or deadlock a runtime:
+/// inside an async task or inside another `block_on`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BlockOnError {
+    /// The runtime the caller is inside, where known.
+    pub backend: Option<Backend>,
+}
+
+impl BlockOnError {
+    /// The error for a caller inside `backend`'s runtime.
+    pub fn new(backend: Option<Backend>) -> Self {
+        BlockOnError { backend }
+    }
+}
+
+impl fmt::Display for BlockOnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("anyrt::block_on called from async code")?;
+        if let Some(b) = self.backend {
+            write!(f, " (inside a {b} task or block_on)")?;
+        }
+        f.write_str(
+            ": blocking this thread would stall its runtime or deadlock. `.await` the future \
+             instead, or run the blocking code in anyrt::spawn_blocking, where block_on works",
+        )
+    }
+}
+
+impl std::error::Error for BlockOnError {}
+
+/// Checks the anyrt thread context: `Err` inside anyrt's own async code (a task, a runtime
+/// worker, a `block_on`), `Ok` on a plain thread or in a blocking closure. Foreign runtimes
+/// are the facade's business.
+#[inline]
+pub fn check_can_block() -> Result<(), BlockOnError> {
+    match context::current() {
+        Some(ctx) if ctx.kind == context::ContextKind::Async => {
+            Err(BlockOnError::new(Some(ctx.backend)))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,1 @@
+//! Async synchronisation primitives (issue 3 fills this in).

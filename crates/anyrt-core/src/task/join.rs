@@ -1,0 +1,408 @@
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::{self, MaybeUninit};
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr;
+use std::task::{Context, Poll};
+
+use super::JoinError;
+
+/// A backend's native task handle, as seen by [`JoinHandle`].
+///
+/// A backend (or a third-party executor) implements this for its own handle type and wraps
+/// it with [`JoinHandle::new`]. A type no larger than a pointer is stored inline, so a
+/// `JoinHandle` built from tokio's handle or an [`async_task::Task`] costs no allocation.
+///
+/// Dropping the raw task must *detach* the task (let it run on), never cancel it.
+pub trait RawTask<T>: Unpin + 'static {
+    /// Polls for the task's output. Panics of the task come back as [`JoinError::panic`],
+    /// cancellation as [`JoinError::cancelled`].
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
+
+    /// Asks the task to stop at its next await. A task that already finished keeps its output.
+    fn abort(&mut self);
+
+    /// Whether the task has finished (completed, panicked or been cancelled).
+    fn is_finished(&self) -> bool;
+}
+
+type Slot = MaybeUninit<*mut ()>;
+
+struct VTable<T> {
+    poll: unsafe fn(*mut Slot, &mut Context<'_>) -> Poll<Result<T, JoinError>>,
+    abort: unsafe fn(*mut Slot),
+    is_finished: unsafe fn(*const Slot) -> bool,
+    drop: unsafe fn(*mut Slot),
+}
+
+struct Erased<R, T>(PhantomData<(R, fn() -> T)>);
+
+impl<R: RawTask<T>, T: 'static> Erased<R, T> {
+    const INLINE: bool = mem::size_of::<R>() <= mem::size_of::<Slot>()
+        && mem::align_of::<R>() <= mem::align_of::<Slot>();
+
+    const VTABLE: &'static VTable<T> = &VTable {
+        poll: Self::poll,
+        abort: Self::abort,
+        is_finished: Self::is_finished,
+        drop: Self::drop,
+    };
+
+    /// # Safety
+    /// `slot` holds an `R` written by `JoinHandle::new_unchecked` with the same `R`.
+    unsafe fn raw(slot: *mut Slot) -> *mut R {
+        if Self::INLINE {
+            slot.cast::<R>()
+        } else {
+            // SAFETY: a boxed `R` was stored as its pointer (caller's contract).
+            unsafe { (*slot).assume_init().cast::<R>() }
+        }
+    }
+
+    unsafe fn poll(slot: *mut Slot, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        // SAFETY: the slot holds a live `R`; the handle is borrowed mutably.
+        unsafe { (*Self::raw(slot)).poll_join(cx) }
+    }
+
+    unsafe fn abort(slot: *mut Slot) {
+        // SAFETY: as in `poll`.
+        unsafe { (*Self::raw(slot)).abort() }
+    }
+
+    unsafe fn is_finished(slot: *const Slot) -> bool {
+        // SAFETY: as in `poll`, read only.
+        unsafe { (*Self::raw(slot.cast_mut())).is_finished() }
+    }
+
+    unsafe fn drop(slot: *mut Slot) {
+        if Self::INLINE {
+            // SAFETY: the slot holds a live `R` that is dropped exactly once, here.
+            unsafe { ptr::drop_in_place(slot.cast::<R>()) }
+        } else {
+            // SAFETY: the pointer came from `Box::into_raw` and is freed exactly once.
+            drop(unsafe { Box::from_raw(Self::raw(slot)) })
+        }
+    }
+}
+
+/// An owned permission to await a spawned task's output.
+///
+/// * Awaiting it gives `Ok(output)`, or `Err(JoinError)` if the task panicked or was
+///   cancelled. The same on every backend.
+/// * Dropping it **detaches** the task: the task keeps running (smol's own `Task` would
+///   cancel it; anyrt does not). Use [`abort_on_drop`](Self::abort_on_drop) to tie the task
+///   to a scope instead.
+/// * It is `Send` when `T` is, `Unpin`, and two pointers wide on every backend.
+///
+/// Awaiting a `JoinHandle` is cancel-safe: dropping the await does not affect the task, and
+/// the handle can be awaited again.
+///
+/// ```
+/// # #[cfg(any())] // doc example lives in the facade; this crate has no runtime
+/// # {
+/// let handle = anyrt::spawn(async { 6 * 7 });
+/// assert_eq!(handle.await.unwrap(), 42);
+/// # }
+/// ```
+pub struct JoinHandle<T> {
+    slot: Slot,
+    // Points to a `'static` vtable; a raw pointer so that `JoinHandle<T>` needs no `T: 'static`.
+    vtable: ptr::NonNull<VTable<T>>,
+    // `JoinHandle<T>` is `Send`/`Sync` only by the impls below.
+    _not_send: PhantomData<*const T>,
+}
+
+// SAFETY: every constructor guarantees the stored raw task is `Send + Sync` whenever `T` is
+// `Send` (`new` requires it; `new_unchecked` makes it the caller's contract).
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: as above; `&JoinHandle` only exposes `is_finished`, which takes `&R`.
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T: 'static> JoinHandle<T> {
+    /// Wraps a backend's raw task. A raw task no larger than a pointer is stored inline;
+    /// a larger one is boxed.
+    pub fn new<R>(raw: R) -> Self
+    where
+        R: RawTask<T> + Send + Sync,
+    {
+        // SAFETY: `R: Send + Sync`.
+        unsafe { Self::new_unchecked(raw) }
+    }
+
+    /// Wraps a raw task that need not be `Send` (a local task's handle).
+    ///
+    /// # Safety
+    ///
+    /// If `T: Send`, `R` must be `Send + Sync`: the handle will be sent across threads.
+    pub unsafe fn new_unchecked<R: RawTask<T>>(raw: R) -> Self {
+        let mut slot: Slot = MaybeUninit::uninit();
+        if Erased::<R, T>::INLINE {
+            // SAFETY: `R` fits the slot in size and alignment (checked by `INLINE`).
+            unsafe { ptr::write(slot.as_mut_ptr().cast::<R>(), raw) }
+        } else {
+            slot.write(Box::into_raw(Box::new(raw)).cast::<()>());
+        }
+        JoinHandle {
+            slot,
+            vtable: ptr::NonNull::from(Erased::<R, T>::VTABLE),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Wraps an [`async_task::Task`], as returned by `async_executor::Executor::spawn`,
+    /// `blocking::unblock` or a hand-built executor. Its panics (with
+    /// `propagate_panic(true)`) become [`JoinError::panic`]; a task that was dropped
+    /// unfinished becomes [`JoinError::cancelled`]. No allocation.
+    pub fn from_async_task(task: async_task::Task<T>) -> Self {
+        // SAFETY: `async_task::Task<T>` is `Send` when `T: Send` and always `Sync`.
+        unsafe { Self::new_unchecked(AsyncTask::new(task)) }
+    }
+
+    /// Like [`from_async_task`](Self::from_async_task), for a blocking closure's task:
+    /// [`abort`](Self::abort) leaves it running, since a started closure cannot be stopped.
+    pub fn from_blocking_async_task(task: async_task::Task<T>) -> Self {
+        // SAFETY: as in `from_async_task`.
+        unsafe { Self::new_unchecked(Blocking(AsyncTask::new(task))) }
+    }
+
+    /// A handle to a task that never ran: awaiting it gives a cancelled [`JoinError`].
+    /// Used for a spawn onto a runtime that has shut down.
+    pub fn cancelled() -> Self {
+        Self::new(Cancelled)
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// Asks the task to stop: it is dropped at its next await and awaiting this handle gives
+    /// `Err(e)` with `e.is_cancelled()`.
+    ///
+    /// A task that already completed keeps its output, and a blocking closure is never
+    /// stopped (a started closure cannot be): awaiting gives its own result.
+    pub fn abort(&mut self) {
+        // SAFETY: the vtable matches the slot's contents.
+        unsafe { ((*self.vtable.as_ptr()).abort)(&mut self.slot) }
+    }
+
+    /// Whether the task has finished: completed, panicked or been cancelled.
+    pub fn is_finished(&self) -> bool {
+        // SAFETY: the vtable matches the slot's contents.
+        unsafe { ((*self.vtable.as_ptr()).is_finished)(&self.slot) }
+    }
+
+    /// A guard that aborts the task when dropped, for tasks that must not outlive a scope.
+    /// The guard is itself a future giving the task's output.
+    pub fn abort_on_drop(self) -> AbortOnDrop<T> {
+        AbortOnDrop(self)
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: the vtable matches the slot's contents.
+        unsafe { ((*self.vtable.as_ptr()).poll)(&mut self.slot, cx) }
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        // SAFETY: the vtable matches the slot's contents; dropped once.
+        unsafe { ((*self.vtable.as_ptr()).drop)(&mut self.slot) }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// A [`JoinHandle`] that aborts its task when dropped. Made by
+/// [`JoinHandle::abort_on_drop`]; awaiting it gives the task's output.
+pub struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    /// Gives the handle back without aborting the task.
+    pub fn into_inner(self) -> JoinHandle<T> {
+        let this = mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again.
+        unsafe { ptr::read(&this.0) }
+    }
+}
+
+impl<T> std::ops::Deref for AbortOnDrop<T> {
+    type Target = JoinHandle<T>;
+    fn deref(&self) -> &JoinHandle<T> {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for AbortOnDrop<T> {
+    fn deref_mut(&mut self) -> &mut JoinHandle<T> {
+        &mut self.0
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, JoinError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> fmt::Debug for AbortOnDrop<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AbortOnDrop").field(&self.0).finish()
+    }
+}
+
+/// The raw task for an [`async_task::Task`]: `None` once aborted.
+struct AsyncTask<T>(Option<async_task::FallibleTask<T>>);
+
+impl<T> AsyncTask<T> {
+    fn new(task: async_task::Task<T>) -> Self {
+        AsyncTask(Some(task.fallible()))
+    }
+}
+
+impl<T: 'static> RawTask<T> for AsyncTask<T> {
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let Some(task) = self.0.as_mut() else {
+            return Poll::Ready(Err(JoinError::cancelled()));
+        };
+        // The executor caught the task's panic (`propagate_panic`) and resumes it here: the
+        // panic is caught at join instead of by boxing the task.
+        match panic::catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(Some(v))) => Poll::Ready(Ok(v)),
+            Ok(Poll::Ready(None)) => Poll::Ready(Err(JoinError::cancelled())),
+            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
+        }
+    }
+
+    fn abort(&mut self) {
+        if self.0.as_ref().is_some_and(|t| !t.is_finished()) {
+            // Dropping an async-task handle cancels the task.
+            self.0 = None;
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.0.as_ref().is_none_or(|t| t.is_finished())
+    }
+}
+
+impl<T> Drop for AsyncTask<T> {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            t.detach();
+        }
+    }
+}
+
+struct Blocking<R>(R);
+
+impl<T, R: RawTask<T>> RawTask<T> for Blocking<R> {
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        self.0.poll_join(cx)
+    }
+    fn abort(&mut self) {}
+    fn is_finished(&self) -> bool {
+        self.0.is_finished()
+    }
+}
+
+struct Cancelled;
+
+impl<T> RawTask<T> for Cancelled {
+    fn poll_join(&mut self, _: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        Poll::Ready(Err(JoinError::cancelled()))
+    }
+    fn abort(&mut self) {}
+    fn is_finished(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(mem::size_of::<JoinHandle<u64>>(), 16);
+        assert_eq!(mem::size_of::<Option<JoinHandle<u64>>>(), 16);
+        assert!(Erased::<AsyncTask<u64>, u64>::INLINE);
+    }
+
+    struct Big([u64; 4], #[allow(dead_code)] std::sync::Arc<()>);
+    impl RawTask<u64> for Big {
+        fn poll_join(&mut self, _: &mut Context<'_>) -> Poll<Result<u64, JoinError>> {
+            Poll::Ready(Ok(self.0.iter().sum()))
+        }
+        fn abort(&mut self) {}
+        fn is_finished(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn boxed_raw_task_is_polled_and_dropped() {
+        let arc = std::sync::Arc::new(());
+        let h = JoinHandle::new(Big([1, 2, 3, 4], arc.clone()));
+        assert!(h.is_finished());
+        assert_eq!(futures_lite::future::block_on(h).unwrap(), 10);
+        assert_eq!(std::sync::Arc::strong_count(&arc), 1);
+    }
+
+    #[test]
+    fn cancelled_handle() {
+        let h = JoinHandle::<u8>::cancelled();
+        assert!(futures_lite::future::block_on(h)
+            .unwrap_err()
+            .is_cancelled());
+    }
+
+    #[test]
+    fn async_task_detach_abort_panic() {
+        let ex = async_executor::Executor::new();
+        // Dropping the handle detaches.
+        let (tx, rx) = std::sync::mpsc::channel();
+        drop(JoinHandle::from_async_task(ex.spawn(async move {
+            tx.send(1).unwrap();
+        })));
+        while ex.try_tick() {}
+        assert_eq!(rx.try_recv(), Ok(1));
+        // Abort before completion cancels.
+        let mut h = JoinHandle::from_async_task(ex.spawn(async { 1 }));
+        h.abort();
+        while ex.try_tick() {}
+        assert!(futures_lite::future::block_on(h)
+            .unwrap_err()
+            .is_cancelled());
+        // Abort after completion keeps the output.
+        let mut h = JoinHandle::from_async_task(ex.spawn(async { 2 }));
+        while ex.try_tick() {}
+        h.abort();
+        assert_eq!(futures_lite::future::block_on(h).unwrap(), 2);
+        // A panic comes back as a JoinError.
+        let h = JoinHandle::from_async_task(ex.spawn(async { panic!("boom") }));
+        while ex.try_tick() {}
+        let err: JoinError = futures_lite::future::block_on(h).map(|()| ()).unwrap_err();
+        assert!(err.is_panic());
+        assert_eq!(err.to_string(), "task panicked: boom");
+    }
+}

@@ -1,0 +1,123 @@
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub, SubAssign};
+use std::time::Duration;
+
+/// A measurement of the clock anyrt's timers run on.
+///
+/// Today every backend's timers run on the monotonic system clock, so an `Instant` converts
+/// losslessly to and from [`std::time::Instant`]. Code that takes time from
+/// `anyrt::time::Instant::now()` instead of `std::time::Instant::now()` will keep working
+/// under a virtual clock.
+///
+/// ```
+/// use anyrt_core::time::Instant;
+/// use std::time::Duration;
+///
+/// let a = Instant::now();
+/// let b = a + Duration::from_millis(5);
+/// assert_eq!(b - a, Duration::from_millis(5));
+/// let std: std::time::Instant = b.into();
+/// assert_eq!(Instant::from(std), b);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(std::time::Instant);
+
+impl Instant {
+    /// The current time of the clock.
+    #[inline]
+    pub fn now() -> Instant {
+        Instant(std::time::Instant::now())
+    }
+
+    /// The `std` instant.
+    pub fn into_std(self) -> std::time::Instant {
+        self.0
+    }
+
+    /// From a `std` instant.
+    pub fn from_std(i: std::time::Instant) -> Instant {
+        Instant(i)
+    }
+
+    /// Time elapsed since `earlier`, zero if `earlier` is later.
+    pub fn saturating_duration_since(&self, earlier: Instant) -> Duration {
+        self.0.saturating_duration_since(earlier.0)
+    }
+
+    /// Time elapsed since `earlier`, zero if `earlier` is later.
+    pub fn duration_since(&self, earlier: Instant) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+
+    /// Time elapsed since `self`.
+    pub fn elapsed(&self) -> Duration {
+        Instant::now().saturating_duration_since(*self)
+    }
+
+    /// `self + d`, or `None` on overflow.
+    pub fn checked_add(&self, d: Duration) -> Option<Instant> {
+        self.0.checked_add(d).map(Instant)
+    }
+
+    /// `self - d`, or `None` on overflow.
+    pub fn checked_sub(&self, d: Duration) -> Option<Instant> {
+        self.0.checked_sub(d).map(Instant)
+    }
+
+    /// About thirty years from `self`: the deadline used for sleeps that never end.
+    pub fn far_future(&self) -> Instant {
+        const THIRTY_YEARS: Duration = Duration::from_secs(86_400 * 365 * 30);
+        self.checked_add(THIRTY_YEARS).unwrap_or(*self)
+    }
+}
+
+impl From<std::time::Instant> for Instant {
+    fn from(i: std::time::Instant) -> Self {
+        Instant(i)
+    }
+}
+
+impl From<Instant> for std::time::Instant {
+    fn from(i: Instant) -> Self {
+        i.0
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    fn add(self, d: Duration) -> Instant {
+        Instant(self.0 + d)
+    }
+}
+
+impl AddAssign<Duration> for Instant {
+    fn add_assign(&mut self, d: Duration) {
+        self.0 += d;
+    }
+}
+
+impl Sub<Duration> for Instant {
+    type Output = Instant;
+    fn sub(self, d: Duration) -> Instant {
+        Instant(self.0 - d)
+    }
+}
+
+impl SubAssign<Duration> for Instant {
+    fn sub_assign(&mut self, d: Duration) {
+        self.0 -= d;
+    }
+}
+
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+    fn sub(self, other: Instant) -> Duration {
+        self.saturating_duration_since(other)
+    }
+}
+
+impl fmt::Debug for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
