@@ -1,0 +1,65 @@
+//! Support for the macros of `anyrt-macros`. Not public API.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+
+pub use crate::Backend;
+use crate::Runtime;
+
+/// What a `#[anyrt::test]` body may return.
+pub trait TestResult {
+    /// Panics with a message naming the test and backend if the result is a failure.
+    fn check(self, name: &str, backend: Backend);
+}
+
+impl TestResult for () {
+    fn check(self, _: &str, _: Backend) {}
+}
+
+impl<E: Debug> TestResult for Result<(), E> {
+    fn check(self, name: &str, backend: Backend) {
+        if let Err(e) = self {
+            panic!("test `{name}` failed on the {backend} backend: {e:?}");
+        }
+    }
+}
+
+fn runtime(backend: Backend, worker_threads: Option<usize>, what: &str) -> Runtime {
+    let mut b = Runtime::builder(backend);
+    if let Some(n) = worker_threads {
+        b = b.worker_threads(n);
+    }
+    b.build()
+        .unwrap_or_else(|e| panic!("{what}: could not start the {backend} runtime: {e}"))
+}
+
+/// Runs one `#[anyrt::test]` body on a fresh runtime of `backend`.
+pub fn run_test<T: TestResult>(
+    name: &'static str,
+    backend: Backend,
+    worker_threads: Option<usize>,
+    fut: impl Future<Output = T>,
+) {
+    let rt = runtime(backend, worker_threads, name);
+    match panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(fut))) {
+        Ok(result) => result.check(name, backend),
+        Err(payload) => {
+            eprintln!("test `{name}` panicked on the {backend} backend");
+            panic::resume_unwind(payload)
+        }
+    }
+}
+
+/// Runs an `#[anyrt::main]` body: on the default selection, or on a fresh runtime of
+/// `backend`.
+pub fn run_main<T>(
+    backend: Option<Backend>,
+    worker_threads: Option<usize>,
+    fut: impl Future<Output = T>,
+) -> T {
+    match (backend, worker_threads) {
+        (None, None) => crate::block_on(fut),
+        (b, n) => runtime(b.unwrap_or_else(Backend::selected), n, "anyrt::main").block_on(fut),
+    }
+}

@@ -1,0 +1,253 @@
+//! Tasks: spawning, joining, cancelling.
+//!
+//! | call | needs | runs on |
+//! |---|---|---|
+//! | [`spawn`] | `Send + 'static` future | the runtime the thread is inside, else the selected backend's process-wide runtime |
+//! | [`spawn_local`] | `'static` future (no `Send`) | the calling thread's local executor: inside `block_on`, `Runtime::block_on`, `#[anyrt::test]`, `#[anyrt::main]` and local tasks |
+//! | [`spawn_blocking`] | `Send + 'static` closure | the backend's blocking thread pool |
+//!
+//! **Where a `Send` bound comes from.** `spawn` may move the task between worker threads,
+//! so its future must be `Send`: everything it holds across an `.await` must be. When the
+//! compiler says "future cannot be sent between threads safely ... `Rc<..>` is not `Send`",
+//! it points at the value held across the await: drop it before the await, swap `Rc` for
+//! `Arc` and `RefCell` for a lock, or run the future with `spawn_local`, which has no `Send`
+//! bound.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+#[doc(inline)]
+pub use anyrt_core::task::local::SpawnLocalError;
+#[doc(inline)]
+pub use anyrt_core::task::{AbortOnDrop, JoinError, JoinHandle};
+
+use crate::backend::select;
+
+/// Spawns a task on the runtime the calling thread is inside, or, on a plain thread, on the
+/// selected backend's process-wide runtime (started on first use). Never fails for lack of
+/// a runtime.
+///
+/// The task runs to completion even if the handle is dropped (it is detached); awaiting the
+/// handle gives its output, or a [`JoinError`] if it panicked or was aborted.
+///
+/// ```
+/// let handle = anyrt::spawn(async { 6 * 7 });
+/// assert_eq!(anyrt::block_on(handle).unwrap(), 42);
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    dispatch!(select(), rt => rt::spawn(future))
+}
+
+/// Spawns a `!Send` future on the calling thread's local executor.
+///
+/// Works inside `block_on`, `Runtime::block_on`, `#[anyrt::test]` and `#[anyrt::main]`
+/// bodies and inside tasks spawned by `spawn_local`, on every backend. The local executor is
+/// created by the first `spawn_local`; local tasks still pending when that `block_on`
+/// returns are dropped and their handles give a cancelled [`JoinError`].
+///
+/// ```
+/// use std::rc::Rc;
+///
+/// anyrt::block_on(async {
+///     let shared = Rc::new(5);
+///     let s = shared.clone();
+///     let h = anyrt::spawn_local(async move { *s + 1 });
+///     assert_eq!(h.await.unwrap(), 6);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Anywhere else (a plain thread, a task spawned with [`spawn`]), with the same message on
+/// every backend; [`try_spawn_local`] returns the error instead.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    match try_spawn_local(future) {
+        Ok(h) => h,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Like [`spawn_local`], returning an error outside a local context.
+///
+/// ```
+/// assert!(anyrt::try_spawn_local(async {}).is_err()); // a plain thread
+/// ```
+pub fn try_spawn_local<F>(future: F) -> Result<JoinHandle<F::Output>, SpawnLocalError>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    anyrt_core::task::local::try_spawn_local(future)
+}
+
+/// Runs a blocking closure on the selected backend's blocking thread pool.
+///
+/// Inside the closure, [`block_on`](crate::block_on) and the `_blocking` channel methods
+/// work. [`JoinHandle::abort`] does not stop a closure: awaiting gives its result.
+///
+/// ```
+/// let h = anyrt::spawn_blocking(|| std::fs::metadata(".").is_ok());
+/// assert!(anyrt::block_on(h).unwrap());
+/// ```
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    dispatch!(select(), rt => rt::spawn_blocking(f))
+}
+
+/// Yields to the executor once, letting other tasks run. On tokio it is tokio's own
+/// `yield_now` (which takes part in tokio's co-op budget).
+///
+/// ```
+/// anyrt::block_on(anyrt::task::yield_now());
+/// ```
+pub async fn yield_now() {
+    match select() {
+        #[cfg(feature = "tokio")]
+        anyrt_core::Backend::Tokio => anyrt_tokio::yield_now().await,
+        _ => anyrt_core::task::yield_now().await,
+    }
+}
+
+/// A set of tasks, joined in the order they finish. Dropping the set aborts its tasks.
+///
+/// ```
+/// use anyrt::task::JoinSet;
+///
+/// anyrt::block_on(async {
+///     let mut set = JoinSet::new();
+///     for i in 0..4u32 {
+///         set.spawn(async move { i * 10 });
+///     }
+///     let mut sum = 0;
+///     while let Some(res) = set.join_next().await {
+///         sum += res.unwrap();
+///     }
+///     assert_eq!(sum, 60);
+/// });
+/// ```
+pub struct JoinSet<T> {
+    tasks: FuturesUnordered<JoinHandle<T>>,
+}
+
+impl<T> JoinSet<T> {
+    /// An empty set.
+    pub fn new() -> Self {
+        JoinSet {
+            tasks: FuturesUnordered::new(),
+        }
+    }
+
+    /// The number of tasks not yet joined.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Whether no task is left to join.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Adds an already spawned task.
+    pub fn insert(&mut self, handle: JoinHandle<T>) {
+        self.tasks.push(handle);
+    }
+
+    /// Aborts every task in the set; they stay in the set until joined (giving cancelled
+    /// errors, or their output if they had finished).
+    pub fn abort_all(&mut self) {
+        for h in self.tasks.iter_mut() {
+            h.abort();
+        }
+    }
+
+    /// Waits for the next task to finish: `None` when the set is empty. Cancel-safe: a task
+    /// that finishes while this future is dropped stays in the set.
+    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
+        std::future::poll_fn(|cx| self.poll_join_next(cx)).await
+    }
+
+    /// Polls for the next finished task.
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        if self.tasks.is_empty() {
+            return Poll::Ready(None);
+        }
+        self.tasks.poll_next_unpin(cx)
+    }
+
+    /// Aborts every task and waits until all have finished.
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
+    }
+}
+
+impl<T: Send + 'static> JoinSet<T> {
+    /// Spawns a task (as [`spawn`]) into the set.
+    pub fn spawn<F>(&mut self, future: F)
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.insert(spawn(future));
+    }
+
+    /// Runs a blocking closure (as [`spawn_blocking`]) in the set.
+    pub fn spawn_blocking<F>(&mut self, f: F)
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(spawn_blocking(f));
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawns a local task (as [`spawn_local`]) into the set.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F)
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(spawn_local(future));
+    }
+}
+
+impl<T> Default for JoinSet<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Drop for JoinSet<T> {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+impl<T> fmt::Debug for JoinSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinSet").field("len", &self.len()).finish()
+    }
+}
+
+impl<T> futures_core::Stream for JoinSet<T> {
+    type Item = Result<T, JoinError>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_join_next(cx)
+    }
+}

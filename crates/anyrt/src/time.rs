@@ -1,0 +1,271 @@
+//! Time: sleeps, timeouts and intervals on the selected backend's timers.
+//!
+//! Every function works anywhere, with or without a runtime. A zero duration or a deadline
+//! already past is ready at the first poll on every backend (tokio's own sleep takes about
+//! a millisecond); `sleep(Duration::MAX)` pends forever without panicking.
+//!
+//! Cancel safety: [`Sleep`] and [`Interval::tick`] are cancel-safe; a [`Timeout`] is
+//! cancel-safe exactly when the future inside it is.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+#[doc(inline)]
+pub use anyrt_core::time::{Elapsed, Instant, MissedTickBehavior};
+
+use crate::backend::select;
+
+pin_project_lite::pin_project! {
+    /// The future of [`sleep`] and [`sleep_until`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct Sleep {
+        #[pin]
+        inner: SleepInner,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = SleepProj]
+    enum SleepInner {
+        Ready,
+        Tokio { #[pin] s: TokioSleep },
+        Smol { #[pin] s: SmolSleep },
+        AsyncStd { #[pin] s: AsyncStdSleep },
+    }
+}
+
+// Stand-ins keep the enum's shape the same in every feature combination.
+cfg_if::cfg_if! {
+    if #[cfg(feature = "tokio")] { type TokioSleep = anyrt_tokio::Sleep; }
+    else { type TokioSleep = std::future::Pending<()>; }
+}
+cfg_if::cfg_if! {
+    if #[cfg(feature = "smol")] { type SmolSleep = anyrt_smol::Sleep; }
+    else { type SmolSleep = std::future::Pending<()>; }
+}
+cfg_if::cfg_if! {
+    if #[cfg(feature = "async-std")] { type AsyncStdSleep = anyrt_async_std::Sleep; }
+    else { type AsyncStdSleep = std::future::Pending<()>; }
+}
+
+impl Sleep {
+    fn on(backend: anyrt_core::Backend, deadline: Instant) -> Sleep {
+        let inner = match backend {
+            #[cfg(feature = "tokio")]
+            anyrt_core::Backend::Tokio => SleepInner::Tokio {
+                s: anyrt_tokio::sleep_until(deadline),
+            },
+            #[cfg(feature = "smol")]
+            anyrt_core::Backend::Smol => SleepInner::Smol {
+                s: anyrt_smol::sleep_until(deadline),
+            },
+            #[cfg(feature = "async-std")]
+            anyrt_core::Backend::AsyncStd => SleepInner::AsyncStd {
+                s: anyrt_async_std::sleep_until(deadline),
+            },
+            #[allow(unreachable_patterns)]
+            other => crate::backend::not_compiled_in(other),
+        };
+        Sleep { inner }
+    }
+
+    /// A sleep of `duration` on `backend`'s timer.
+    pub(crate) fn on_backend(backend: anyrt_core::Backend, duration: Duration) -> Sleep {
+        if duration.is_zero() {
+            return Sleep::ready();
+        }
+        Sleep::on(
+            backend,
+            anyrt_core::time::deadline_after(Instant::now(), duration),
+        )
+    }
+
+    fn ready() -> Sleep {
+        Sleep {
+            inner: SleepInner::Ready,
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.project().inner.project() {
+            SleepProj::Ready => Poll::Ready(()),
+            SleepProj::Tokio { s } => s.poll(cx),
+            SleepProj::Smol { s } => s.poll(cx),
+            SleepProj::AsyncStd { s } => s.poll(cx),
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep").finish_non_exhaustive()
+    }
+}
+
+/// Waits until `duration` has elapsed: at least `duration`, on the selected backend's
+/// timer. Zero is ready at the first poll. Cancel-safe.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let start = anyrt::time::Instant::now();
+///     anyrt::time::sleep(Duration::from_millis(5)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(5));
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep::on_backend(select(), duration)
+}
+
+/// Waits until `deadline`. A deadline already past is ready at the first poll. Cancel-safe.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    if deadline <= Instant::now() {
+        return Sleep::ready();
+    }
+    Sleep::on(select(), deadline)
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`timeout`] and [`timeout_at`]: `Ok(output)`, or `Err(Elapsed)` if the
+    /// deadline came first. The inner future is polled first.
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct Timeout<F> {
+        #[pin]
+        inner: TimeoutInner<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = TimeoutProj]
+    enum TimeoutInner<F> {
+        Tokio { #[pin] t: TokioTimeout<F> },
+        Generic { #[pin] t: anyrt_core::time::Timeout<F, Sleep> },
+    }
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(feature = "tokio")] { type TokioTimeout<F> = anyrt_tokio::Timeout<F>; }
+    else { type TokioTimeout<F> = anyrt_core::time::Timeout<F, Sleep>; }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().inner.project() {
+            TimeoutProj::Tokio { t } => t.poll(cx),
+            TimeoutProj::Generic { t } => t.poll(cx),
+        }
+    }
+}
+
+impl<F> fmt::Debug for Timeout<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout").finish_non_exhaustive()
+    }
+}
+
+/// Runs `future` with a time limit: `Err(Elapsed)` if it has not completed after
+/// `duration`. The future is polled first, so a ready future gives its output even with a
+/// zero limit. On tokio this is tokio's own timeout, which tokio's co-op budget cannot
+/// starve. Cancel-safe exactly when `future` is.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let fast = anyrt::time::timeout(Duration::from_secs(1), async { 1 }).await;
+///     assert_eq!(fast, Ok(1));
+///     let slow = anyrt::time::timeout(Duration::from_millis(1), std::future::pending::<()>());
+///     assert!(slow.await.is_err());
+/// });
+/// ```
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    timeout_at(
+        anyrt_core::time::deadline_after(Instant::now(), duration),
+        future,
+    )
+}
+
+/// Runs `future` until `deadline`; see [`timeout`].
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    let inner = match select() {
+        #[cfg(feature = "tokio")]
+        anyrt_core::Backend::Tokio => TimeoutInner::Tokio {
+            t: anyrt_tokio::timeout_at(deadline, future),
+        },
+        _ => TimeoutInner::Generic {
+            t: anyrt_core::time::Timeout::new(future, sleep_until(deadline)),
+        },
+    };
+    Timeout { inner }
+}
+
+/// The clock of an [`Interval`]: the backend selected when it was made.
+#[derive(Debug, Clone, Copy)]
+pub struct BackendTimer(anyrt_core::Backend);
+
+impl anyrt_core::time::Timer for BackendTimer {
+    type Sleep = Sleep;
+
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        if deadline <= Instant::now() {
+            return Sleep::ready();
+        }
+        Sleep::on(self.0, deadline)
+    }
+}
+
+/// Ticks at a fixed period; see [`interval`].
+pub type Interval = anyrt_core::time::Interval<BackendTimer>;
+
+/// An interval whose first tick completes at once, then every `period`. Missed ticks are
+/// handled as its [`MissedTickBehavior`] says (default: `Burst`). `tick()` is cancel-safe;
+/// an `Interval` is also a `Stream` of [`Instant`]s.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let mut iv = anyrt::time::interval(Duration::from_millis(2));
+///     let first = iv.tick().await;
+///     let second = iv.tick().await;
+///     assert!(second - first >= Duration::from_millis(2));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// If `period` is zero.
+#[track_caller]
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// An interval whose first tick is at `start`.
+///
+/// # Panics
+///
+/// If `period` is zero.
+#[track_caller]
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(
+        !period.is_zero(),
+        "anyrt::time::interval: the period must be greater than zero (got Duration::ZERO)"
+    );
+    anyrt_core::time::Interval::new_at(BackendTimer(select()), start, period)
+}
