@@ -1,1 +1,162 @@
-//! placeholder
+//! The `#[anyrt::test]` and `#[anyrt::main]` attributes.
+//!
+//! **Who should depend on this crate:** nobody directly. Use the attributes through the
+//! `anyrt` facade (its `macros` feature, on by default) as `#[anyrt::test]` and
+//! `#[anyrt::main]`; the expansion names paths in `anyrt` (`::anyrt::__private`, and the
+//! `::anyrt::__if_tokio!` family of macros), so it only compiles where `anyrt` is a
+//! dependency under that name. The examples in this crate are not compiled here, because
+//! this crate cannot depend on `anyrt`; the `anyrt` documentation of the same attributes
+//! has the runnable ones.
+//!
+//! # `#[anyrt::test]`
+//!
+//! Writes an async test once and runs it on every backend enabled in `anyrt`:
+//!
+//! ```ignore
+//! #[anyrt::test]
+//! async fn sleeps() {
+//!     anyrt::time::sleep(std::time::Duration::from_millis(1)).await;
+//! }
+//! ```
+//!
+//! becomes a module `sleeps` with one `#[test]` per enabled backend: `sleeps::tokio`,
+//! `sleeps::smol` and `sleeps::async_std` (so `cargo test sleeps::smol` runs one of them).
+//! Each runs the body on a fresh `anyrt::Runtime` of its backend; a failure (a panic, or an
+//! `Err` from a body that returns `Result<(), E>` with `E: Debug`) names the test and the
+//! backend. See [`macro@test`] for the arguments and the exact expansion.
+//!
+//! # `#[anyrt::main]`
+//!
+//! Makes an `async fn main` sync: it blocks on the body with `anyrt::block_on` (the default
+//! backend selection), or on a fresh runtime of the backend given:
+//!
+//! ```ignore
+//! #[anyrt::main]
+//! async fn main() -> std::io::Result<()> {
+//!     anyrt::time::sleep(std::time::Duration::from_millis(1)).await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! See [`macro@main`].
+//!
+//! # Errors
+//!
+//! Misuse is a compile error with the span of the token at fault, listing what would have
+//! been valid. The function is still emitted next to the error, so the rest of the crate
+//! (and an IDE) keeps seeing it.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod entry;
+
+use proc_macro::TokenStream;
+
+/// Runs an async test on every backend enabled in `anyrt`, each on a fresh runtime.
+///
+/// ```ignore
+/// #[anyrt::test]
+/// async fn answers() {
+///     let handle = anyrt::spawn(async { 6 * 7 });
+///     assert_eq!(handle.await.unwrap(), 42);
+/// }
+///
+/// #[anyrt::test(tokio, smol, worker_threads = 2)]
+/// async fn reads_config() -> Result<(), std::io::Error> {
+///     anyrt::spawn_blocking(|| std::fs::metadata("Cargo.toml")).await.unwrap()?;
+///     Ok(())
+/// }
+/// ```
+///
+/// # Arguments
+///
+/// A comma-separated list, all optional:
+///
+/// - backends: `tokio`, `smol`, `async_std`. Only the tests for these are generated;
+///   without any, one per backend. A backend whose feature is not enabled in `anyrt` gets no
+///   test (features stay additive: this is never an error). The async-std backend is written
+///   `async_std`, as an identifier; `async-std` and string literals are rejected with a hint.
+/// - `worker_threads = N`: the size of each test's runtime (a positive integer literal).
+///   Without it, the backend's default (the number of CPUs).
+///
+/// # The function
+///
+/// An `async fn` without parameters or generics, returning `()` or a `Result<(), E>` with
+/// `E: Debug` (any path to `Result`, such as `std::io::Result<()>`, works). Its other
+/// attributes go where they act: `#[cfg]` on everything; lint attributes (`allow`, `warn`,
+/// `deny`, `forbid`, `expect`) on the body; docs on the module and the tests; everything
+/// else (`#[should_panic]`, `#[ignore]`, `#[cfg_attr]`, other attribute macros) on each
+/// generated `#[test]` function. Do not add `#[test]` yourself.
+///
+/// # Expansion
+///
+/// ```text
+/// #[allow(dead_code)] #[doc(hidden)]
+/// async fn __anyrt_test_answers() { /* the body */ }
+///
+/// mod answers {
+///     ::anyrt::__if_tokio! {
+///         #[::core::prelude::v1::test]
+///         fn tokio() {
+///             ::anyrt::__private::run_test(
+///                 ::core::module_path!(),            // "my_crate::answers"
+///                 ::anyrt::__private::Backend::Tokio,
+///                 ::core::option::Option::None,      // Some(N) with worker_threads = N
+///                 super::__anyrt_test_answers(),
+///             );
+///         }
+///     }
+///     // the same for `smol` and `async_std`
+/// }
+/// ```
+///
+/// The body stays in the enclosing module, so every path in it means what it meant before.
+/// The module takes the name of the function: the function's own name is free for no other
+/// item in that module's type namespace (another `mod answers`, say).
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::test(args.into(), item.into()).into()
+}
+
+/// Runs an `async fn` to completion from sync code, typically `main`.
+///
+/// ```ignore
+/// #[anyrt::main]
+/// async fn main() {
+///     let answer = anyrt::spawn(async { 6 * 7 }).await.unwrap();
+///     println!("{answer}");
+/// }
+/// ```
+///
+/// # Arguments
+///
+/// - at most one backend, `tokio`, `smol` or `async_std`: the body runs on a fresh runtime of
+///   it (an error at run time, with a message, if its feature is not enabled in `anyrt`).
+///   Without one, the body runs through `anyrt::block_on`, on the selected backend (see
+///   `anyrt::Backend::selected`: `set_default_backend`, `ANYRT_BACKEND`, the features).
+/// - `worker_threads = N`: the runtime's size (a positive integer literal).
+///
+/// # The function
+///
+/// Any `async fn`; it returns what it returned before. Named `main`, it cannot take
+/// arguments. On another function, parameters and generics are allowed: the body is an
+/// `async move` block that captures them.
+///
+/// # Expansion
+///
+/// ```text
+/// fn main() {
+///     ::anyrt::__private::run_main(
+///         ::core::option::Option::None, // Some(::anyrt::__private::Backend::Smol) with `smol`
+///         ::core::option::Option::None, // Some(N) with worker_threads = N
+///         async move { /* the body */ },
+///     )
+/// }
+/// ```
+///
+/// Inner attributes of the body (`#![allow(..)]`) become outer attributes of the function.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::main(args.into(), item.into()).into()
+}

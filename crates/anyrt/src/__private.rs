@@ -8,6 +8,9 @@ pub use crate::Backend;
 use crate::Runtime;
 
 /// What a `#[anyrt::test]` body may return.
+#[diagnostic::on_unimplemented(
+    message = "`#[anyrt::test]` functions return `()` or `Result<(), E>` with `E: Debug`, not `{Self}`"
+)]
 pub trait TestResult {
     /// Panics with a message naming the test and backend if the result is a failure.
     fn check(self, name: &str, backend: Backend);

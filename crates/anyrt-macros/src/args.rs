@@ -1,0 +1,468 @@
+//! Parsing of the attribute arguments: `#[anyrt::test(tokio, smol, worker_threads = 2)]`.
+//!
+//! Every problem is reported with the span of the token that causes it, and parsing goes on
+//! after an error (to the next comma) so that one compile shows all of them.
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Ident, Token};
+
+/// The list every "unknown argument" error ends with.
+pub(crate) const VALID_ARGUMENTS: &str =
+    "valid arguments: tokio, smol, async_std, worker_threads = N";
+
+/// Which attribute is being expanded; they accept the same arguments with different limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `#[anyrt::test]`: any set of distinct backends.
+    Test,
+    /// `#[anyrt::main]`: at most one backend.
+    Main,
+}
+
+impl Kind {
+    /// The attribute as the user writes it, for messages.
+    pub(crate) fn attribute(self) -> &'static str {
+        match self {
+            Kind::Test => "#[anyrt::test]",
+            Kind::Main => "#[anyrt::main]",
+        }
+    }
+}
+
+/// A backend named in the arguments. Mirrors `anyrt_core::Backend`, which this crate cannot
+/// depend on (a proc-macro crate only produces tokens naming it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Tokio,
+    Smol,
+    AsyncStd,
+}
+
+impl Backend {
+    /// All backends, in the order their tests are generated.
+    pub(crate) const ALL: [Backend; 3] = [Backend::Tokio, Backend::Smol, Backend::AsyncStd];
+
+    /// The argument that names this backend, which is also the name of its generated test.
+    pub(crate) fn ident(self) -> &'static str {
+        match self {
+            Backend::Tokio => "tokio",
+            Backend::Smol => "smol",
+            Backend::AsyncStd => "async_std",
+        }
+    }
+
+    /// The variant of `anyrt::__private::Backend`.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Backend::Tokio => "Tokio",
+            Backend::Smol => "Smol",
+            Backend::AsyncStd => "AsyncStd",
+        }
+    }
+
+    /// The `macro_rules!` macro in `anyrt` that keeps its input only when this backend's
+    /// feature is enabled.
+    pub(crate) fn gate(self) -> &'static str {
+        match self {
+            Backend::Tokio => "__if_tokio",
+            Backend::Smol => "__if_smol",
+            Backend::AsyncStd => "__if_async_std",
+        }
+    }
+
+    fn from_ident(name: &str) -> Option<Backend> {
+        Backend::ALL.into_iter().find(|b| b.ident() == name)
+    }
+}
+
+/// The parsed arguments of either attribute.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Args {
+    /// The backends named, in the order given; empty means "every enabled backend" for a
+    /// test and "the default selection" for main.
+    pub(crate) backends: Vec<Backend>,
+    /// `worker_threads = N`, at least 1.
+    pub(crate) worker_threads: Option<usize>,
+}
+
+/// Parses the tokens between the attribute's parentheses.
+pub(crate) fn parse_args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
+    (|input: ParseStream<'_>| parse_list(kind, input)).parse2(tokens)
+}
+
+fn parse_list(kind: Kind, input: ParseStream<'_>) -> syn::Result<Args> {
+    let mut args = Args::default();
+    let mut errors = Errors::default();
+
+    while !input.is_empty() {
+        let parsed = parse_one(kind, input, &mut args).and_then(|()| {
+            if input.is_empty() || input.peek(Token![,]) {
+                Ok(())
+            } else {
+                Err(input.error("expected `,`"))
+            }
+        });
+        if let Err(e) = parsed {
+            errors.push(e);
+            // Recover at the next comma so that later arguments are checked too.
+            while !input.is_empty() && !input.peek(Token![,]) {
+                input.parse::<TokenTree>()?;
+            }
+        }
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
+
+    match errors.take() {
+        Some(e) => Err(e),
+        None => Ok(args),
+    }
+}
+
+fn parse_one(kind: Kind, input: ParseStream<'_>, args: &mut Args) -> syn::Result<()> {
+    // `async-std`, as in the Cargo feature name, lexes as the keyword `async`, `-`, `std`.
+    if input.peek(Token![async]) {
+        let mut written = TokenStream::new();
+        written.extend([input.parse::<TokenTree>()?]);
+        if input.peek(Token![-]) && input.peek2(Ident) {
+            written.extend([input.parse::<TokenTree>()?, input.parse::<TokenTree>()?]);
+        }
+        return Err(syn::Error::new_spanned(
+            written,
+            format!("the async-std backend is written `async_std`; {VALID_ARGUMENTS}"),
+        ));
+    }
+
+    if input.peek(syn::LitStr) {
+        let lit: syn::LitStr = input.parse()?;
+        let value = lit.value();
+        let hint = match Backend::ALL
+            .into_iter()
+            .find(|b| same_name(b.ident(), &value))
+        {
+            Some(b) => format!("write the backend as an identifier: `{}`", b.ident()),
+            None => format!("unexpected string literal {:?}", value),
+        };
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("{hint}; {VALID_ARGUMENTS}"),
+        ));
+    }
+
+    if !input.peek(Ident::peek_any) {
+        let tt: TokenTree = input.parse()?;
+        return Err(syn::Error::new(
+            tt.span(),
+            format!("expected an argument, found `{tt}`; {VALID_ARGUMENTS}"),
+        ));
+    }
+
+    let ident = input.call(Ident::parse_any)?;
+    let name = ident.to_string();
+
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        let value: syn::Expr = input.parse()?;
+        if name != "worker_threads" {
+            return Err(unknown_argument(&ident));
+        }
+        if args.worker_threads.is_some() {
+            return Err(syn::Error::new(
+                ident.span(),
+                "`worker_threads` is given more than once",
+            ));
+        }
+        args.worker_threads = Some(parse_worker_threads(&value)?);
+        return Ok(());
+    }
+
+    if name == "worker_threads" {
+        return Err(syn::Error::new(
+            ident.span(),
+            "`worker_threads` needs a value, e.g. `worker_threads = 2`",
+        ));
+    }
+
+    let Some(backend) = Backend::from_ident(&name) else {
+        return Err(unknown_argument(&ident));
+    };
+    if args.backends.contains(&backend) {
+        return Err(syn::Error::new(
+            ident.span(),
+            format!("duplicate backend `{name}`"),
+        ));
+    }
+    if kind == Kind::Main {
+        if let Some(first) = args.backends.first() {
+            return Err(syn::Error::new(
+                ident.span(),
+                format!(
+                    "`{}` runs one runtime: give at most one backend (`{}` is already given)",
+                    kind.attribute(),
+                    first.ident(),
+                ),
+            ));
+        }
+    }
+    args.backends.push(backend);
+    Ok(())
+}
+
+fn parse_worker_threads(value: &syn::Expr) -> syn::Result<usize> {
+    let syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(int),
+        ..
+    }) = value
+    else {
+        return Err(syn::Error::new_spanned(
+            value,
+            "`worker_threads` takes a positive integer literal, e.g. `worker_threads = 2`",
+        ));
+    };
+    let n: usize = int
+        .base10_parse()
+        .map_err(|e| syn::Error::new(int.span(), format!("`worker_threads`: {e}")))?;
+    if n == 0 {
+        return Err(syn::Error::new(
+            int.span(),
+            "`worker_threads` must be at least 1",
+        ));
+    }
+    Ok(n)
+}
+
+fn unknown_argument(ident: &Ident) -> syn::Error {
+    let name = ident.to_string();
+    let suggestion = Backend::ALL
+        .into_iter()
+        .map(Backend::ident)
+        .chain(["worker_threads"])
+        .find(|valid| same_name(valid, &name));
+    let msg = match suggestion {
+        Some(valid) => {
+            format!("unknown argument `{name}` (did you mean `{valid}`?); {VALID_ARGUMENTS}")
+        }
+        None => format!("unknown argument `{name}`; {VALID_ARGUMENTS}"),
+    };
+    syn::Error::new(ident.span(), msg)
+}
+
+/// Whether `written` is `valid` up to case, `_` and `-` (`Tokio`, `"async-std"`, `asyncstd`).
+fn same_name(valid: &str, written: &str) -> bool {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    norm(valid) == norm(written)
+}
+
+/// Errors collected so that one compile reports all of them.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn extend(&mut self, error: Option<syn::Error>) {
+        if let Some(error) = error {
+            self.push(error);
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    pub(crate) fn take(&mut self) -> Option<syn::Error> {
+        self.0.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn ok(kind: Kind, tokens: TokenStream) -> Args {
+        match parse_args(kind, tokens.clone()) {
+            Ok(args) => args,
+            Err(e) => panic!("`{tokens}` should parse, got: {e}"),
+        }
+    }
+
+    /// The messages of every error, in order.
+    fn errors(kind: Kind, tokens: TokenStream) -> Vec<String> {
+        match parse_args(kind, tokens.clone()) {
+            Ok(args) => panic!("`{tokens}` should fail, parsed as {args:?}"),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn empty_means_every_backend_and_default_threads() {
+        assert_eq!(ok(Kind::Test, quote!()), Args::default());
+        assert_eq!(ok(Kind::Main, quote!()), Args::default());
+    }
+
+    #[test]
+    fn backends_in_the_order_given() {
+        let args = ok(Kind::Test, quote!(async_std, tokio));
+        assert_eq!(args.backends, [Backend::AsyncStd, Backend::Tokio]);
+        let args = ok(Kind::Test, quote!(tokio, smol, async_std,));
+        assert_eq!(args.backends, Backend::ALL);
+        assert_eq!(args.worker_threads, None);
+    }
+
+    #[test]
+    fn worker_threads() {
+        let args = ok(Kind::Test, quote!(worker_threads = 4));
+        assert_eq!(args.worker_threads, Some(4));
+        assert!(args.backends.is_empty());
+        let args = ok(Kind::Test, quote!(smol, worker_threads = 2usize));
+        assert_eq!(args.backends, [Backend::Smol]);
+        assert_eq!(args.worker_threads, Some(2));
+        let args = ok(Kind::Main, quote!(worker_threads = 1, tokio));
+        assert_eq!(args.backends, [Backend::Tokio]);
+        assert_eq!(args.worker_threads, Some(1));
+    }
+
+    #[test]
+    fn one_backend_on_main() {
+        assert_eq!(ok(Kind::Main, quote!(smol)).backends, [Backend::Smol]);
+        assert_eq!(
+            errors(Kind::Main, quote!(tokio, smol)),
+            ["`#[anyrt::main]` runs one runtime: give at most one backend (`tokio` is already given)"]
+        );
+    }
+
+    #[test]
+    fn unknown_argument_lists_the_valid_ones() {
+        assert_eq!(
+            errors(Kind::Test, quote!(foo)),
+            ["unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+        );
+        assert_eq!(
+            errors(Kind::Main, quote!(flavor = "current_thread")),
+            ["unknown argument `flavor`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(crate)),
+            ["unknown argument `crate`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+        );
+    }
+
+    #[test]
+    fn near_misses_get_a_suggestion() {
+        assert_eq!(
+            errors(Kind::Test, quote!(Tokio)),
+            ["unknown argument `Tokio` (did you mean `tokio`?); valid arguments: tokio, smol, async_std, worker_threads = N"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(asyncstd)),
+            ["unknown argument `asyncstd` (did you mean `async_std`?); valid arguments: tokio, smol, async_std, worker_threads = N"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(workers = 2)),
+            ["unknown argument `workers`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+        );
+    }
+
+    #[test]
+    fn async_std_spelled_as_the_feature() {
+        assert_eq!(
+            errors(Kind::Test, quote!(tokio, async-std)),
+            ["the async-std backend is written `async_std`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+        );
+    }
+
+    #[test]
+    fn strings_are_not_backends() {
+        assert_eq!(
+            errors(Kind::Test, quote!("async-std")),
+            ["write the backend as an identifier: `async_std`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!("glommio")),
+            ["unexpected string literal \"glommio\"; valid arguments: tokio, smol, async_std, worker_threads = N"]
+        );
+    }
+
+    #[test]
+    fn duplicates() {
+        assert_eq!(
+            errors(Kind::Test, quote!(tokio, smol, tokio)),
+            ["duplicate backend `tokio`"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(worker_threads = 1, worker_threads = 2)),
+            ["`worker_threads` is given more than once"]
+        );
+    }
+
+    #[test]
+    fn bad_worker_threads() {
+        assert_eq!(
+            errors(Kind::Test, quote!(worker_threads = 0)),
+            ["`worker_threads` must be at least 1"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(worker_threads)),
+            ["`worker_threads` needs a value, e.g. `worker_threads = 2`"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(worker_threads = "2")),
+            ["`worker_threads` takes a positive integer literal, e.g. `worker_threads = 2`"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(worker_threads = N)),
+            ["`worker_threads` takes a positive integer literal, e.g. `worker_threads = 2`"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(worker_threads = -1)),
+            ["`worker_threads` takes a positive integer literal, e.g. `worker_threads = 2`"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(worker_threads = 99999999999999999999999)),
+            ["`worker_threads`: number too large to fit in target type"]
+        );
+    }
+
+    #[test]
+    fn every_error_is_reported() {
+        assert_eq!(
+            errors(Kind::Test, quote!(foo, tokio, worker_threads = 0, tokio)),
+            [
+                "unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N",
+                "`worker_threads` must be at least 1",
+                "duplicate backend `tokio`",
+            ]
+        );
+    }
+
+    #[test]
+    fn odd_tokens() {
+        assert_eq!(
+            errors(Kind::Test, quote!(42)),
+            ["expected an argument, found `42`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+        );
+        assert_eq!(errors(Kind::Test, quote!(tokio smol)), ["expected `,`"]);
+        assert_eq!(
+            errors(Kind::Test, quote!(tokio(1), foo)),
+            [
+                "expected `,`",
+                "unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N",
+            ]
+        );
+    }
+}

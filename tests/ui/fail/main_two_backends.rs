@@ -1,0 +1,2 @@
+#[anyrt::main(tokio, smol)]
+async fn main() {}

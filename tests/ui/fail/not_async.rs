@@ -1,0 +1,5 @@
+#[anyrt::test]
+fn sync_test() {}
+
+#[anyrt::main(smol)]
+fn main() {}

@@ -1,0 +1,5 @@
+#[anyrt::test]
+#[test]
+async fn tested_twice() {}
+
+fn main() {}
