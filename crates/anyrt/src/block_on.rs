@@ -25,7 +25,8 @@ impl fmt::Display for BlockOnError {
 
 impl std::error::Error for BlockOnError {}
 
-/// `Err` where blocking is refused: anyrt's own async code, an async-std task, a tokio task.
+/// `Err` where blocking is refused: anyrt's own async code, an async-std task, a tokio
+/// runtime context (a task, or the body of a foreign tokio `block_on`).
 #[inline]
 pub(crate) fn check_can_block() -> Result<(), BlockOnError> {
     let refused = match context::current() {
@@ -46,8 +47,10 @@ fn foreign_task() -> Option<anyrt_core::Backend> {
     if anyrt_async_std::in_native_task() {
         return Some(anyrt_core::Backend::AsyncStd);
     }
+    // A tokio context, not only a tokio task: the body of a foreign `Runtime::block_on`
+    // (`#[tokio::main]`) is no task, and tokio would panic there with its own message.
     #[cfg(feature = "tokio")]
-    if anyrt_tokio::in_native_task() {
+    if anyrt_tokio::in_native_context() {
         return Some(anyrt_core::Backend::Tokio);
     }
     None

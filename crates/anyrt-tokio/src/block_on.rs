@@ -1,0 +1,36 @@
+//! [`block_on`]: running a future to completion on the calling thread.
+
+use std::future::Future;
+
+use anyrt_core::context::{self, ThreadContext};
+use anyrt_core::task::local::LocalScope;
+use anyrt_core::Backend;
+
+use crate::runtime;
+
+/// Runs `future` to completion on the calling thread, with the process-wide tokio runtime's
+/// context entered: tasks it spawns go to that runtime, and its timers are that runtime's.
+///
+/// Inside it, anyrt's thread context says "async on tokio", and `spawn_local` works
+/// (`anyrt_core::task::local::try_spawn_local`); local tasks still pending when it returns
+/// are dropped.
+///
+/// This does **not** check whether blocking is allowed here: the `anyrt` facade does, before
+/// it calls this. Called where tokio forbids it (inside a tokio task or another tokio
+/// `block_on`), it panics with tokio's message. It works inside a blocking closure
+/// ([`spawn_blocking`](crate::spawn_blocking)).
+///
+/// ```
+/// assert_eq!(anyrt_tokio::block_on(async { 3 }), 3);
+/// ```
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    block_on_with(runtime::global().handle(), future)
+}
+
+/// `block_on` through `handle`: LocalScope innermost, anyrt's async context held throughout.
+pub(crate) fn block_on_with<F: Future>(handle: &tokio::runtime::Handle, future: F) -> F::Output {
+    let _ctx = context::enter(ThreadContext::async_on(Backend::Tokio));
+    // Every anyrt runtime is multi-thread: `Handle::block_on` polls the future here while
+    // the worker threads drive IO and timers, exactly like `Runtime::block_on`.
+    handle.block_on(LocalScope::new(future))
+}
