@@ -1,1 +1,82 @@
-//! placeholder
+//! The [async-std](https://github.com/async-rs/async-std) backend of
+//! [anyrt](https://docs.rs/anyrt): the **legacy** backend.
+//!
+//! # Legacy: async-std is discontinued
+//!
+//! async-std is no longer maintained upstream ([RUSTSEC-2025-0052]); its authors point to
+//! [smol](https://github.com/smol-rs/smol), built on the same parts (async-executor,
+//! async-io, blocking). This backend exists so that applications still on async-std can run
+//! anyrt code; new applications should turn on anyrt's `smol` (or `tokio`) feature instead.
+//! Moving an anyrt application from this backend to `anyrt-smol` changes no code.
+//!
+//! [RUSTSEC-2025-0052]: https://rustsec.org/advisories/RUSTSEC-2025-0052.html
+//!
+//! # Who should use this crate
+//!
+//! Nobody directly: applications turn on the `async-std` feature of `anyrt`, and the facade
+//! calls this crate when async-std is the selected backend (inside an async-std task, by
+//! `set_default_backend`, `ANYRT_BACKEND=async-std`, or as the only backend compiled in).
+//! Its API is the one every anyrt backend crate has (see `anyrt-core`); it has no Cargo
+//! features.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let sum = anyrt_async_std::block_on(async {
+//!     let a = anyrt_async_std::spawn(async { 20 });
+//!     let b = anyrt_async_std::spawn_blocking(|| 22);
+//!     anyrt_async_std::sleep(Duration::from_millis(1)).await;
+//!     a.await.unwrap() + b.await.unwrap()
+//! });
+//! assert_eq!(sum, 42);
+//! ```
+//!
+//! # Where things run
+//!
+//! * [`spawn`] outside an anyrt [`Runtime`] goes to **async-std's global runtime**: the
+//!   same executor and threads as `async_std::task::spawn` (async-global-executor's), started
+//!   on first use and configured by async-std (`ASYNC_STD_THREAD_COUNT`,
+//!   `ASYNC_STD_THREAD_NAME`; one thread per CPU by default). It cannot be shut down.
+//! * [`Runtime`] is an owned runtime: an executor of its own run by its worker threads on
+//!   async-std's reactor (async-io) and blocking pool. Dropping it drops the tasks still
+//!   pending, which async-std's global runtime could not do.
+//! * [`spawn_blocking`] runs closures on the blocking pool async-std uses (`blocking`).
+//! * [`sleep`] is an `async_io::Timer`, the timer of `async_std::task::sleep`: it needs no
+//!   runtime and works on any thread.
+//! * [`block_on`] is `async_std::task::block_on`.
+//!
+//! # async-std task-locals
+//!
+//! Tasks spawned through anyrt ([`spawn`], [`Runtime::spawn`], [`Handle::spawn`]) are not
+//! async-std tasks in async-std's own sense: async-std attaches its task-locals with a
+//! wrapper that its public API adds only together with its 24-byte `JoinHandle`, which anyrt
+//! would have to box (one allocation per spawn more than async-std's own spawn). So, inside
+//! them:
+//!
+//! * `async_std::task::current()` panics and `async_std::task::try_current()` is `None`;
+//! * `async_std::task_local!` values cannot be read (`LocalKey::with` panics,
+//!   `try_with` errs).
+//!
+//! They do work in the future given to [`block_on`] (which is async-std's) and in tasks
+//! spawned with `async_std::task::spawn` directly, which is the way out for code that needs
+//! them: anyrt's functions work inside such tasks, where the facade detects async-std with
+//! [`in_native_task`]. Task-locals that work on every backend are planned in anyrt itself.
+//!
+//! # Panics and cancellation
+//!
+//! A task that panics leaves the runtime running; awaiting its handle gives a
+//! `JoinError` with `is_panic()` (async-std's own `JoinHandle` would re-raise the panic in
+//! the awaiting task). The panic is caught when the handle is awaited, not by boxing the
+//! task. `abort()` drops the task at its next await; a blocking closure cannot be stopped.
+
+#![forbid(unsafe_code)]
+
+mod block_on;
+mod runtime;
+mod task;
+mod time;
+
+pub use block_on::block_on;
+pub use runtime::{Builder, Handle, Runtime};
+pub use task::{in_native_context, in_native_task, spawn, spawn_blocking, yield_now, YieldNow};
+pub use time::{sleep, sleep_until, timeout, timeout_at, Sleep, Timeout};

@@ -1,0 +1,155 @@
+//! Spawning: [`spawn`], [`spawn_blocking`], [`yield_now`], and the detection of native
+//! async-std tasks.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Once;
+use std::task::{Context, Poll};
+
+use anyrt_core::context::{self, ThreadContext};
+use anyrt_core::task::JoinHandle;
+use anyrt_core::Backend;
+
+use crate::runtime;
+
+#[doc(no_inline)]
+pub use anyrt_core::task::YieldNow;
+
+/// The context of async code on this backend.
+pub(crate) const ASYNC: ThreadContext = ThreadContext::async_on(Backend::AsyncStd);
+/// The context of a blocking closure on this backend.
+pub(crate) const BLOCKING: ThreadContext = ThreadContext::blocking_on(Backend::AsyncStd);
+
+/// Spawns a task onto the async-std runtime the calling thread is inside: an anyrt
+/// [`Runtime`](crate::Runtime) of this crate (a worker, its `block_on`, its blocking
+/// closures), else async-std's global runtime, which starts on first use. Never panics for
+/// lack of a runtime.
+///
+/// Dropping the returned handle detaches the task; awaiting it gives
+/// `Err(JoinError)` if the task panicked or was cancelled.
+///
+/// Tasks spawned on the global runtime run on the same executor and threads as
+/// `async_std::task::spawn`'s, but without async-std's task-locals: inside them
+/// `async_std::task::current()` panics and `task_local!` values are unavailable (see the
+/// [crate docs](crate#async-std-task-locals)).
+///
+/// ```
+/// let handle = anyrt_async_std::spawn(async { 6 * 7 });
+/// assert_eq!(anyrt_async_std::block_on(handle).unwrap(), 42);
+/// ```
+#[inline]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    runtime::spawn_here(future)
+}
+
+/// Runs `f` on the blocking thread pool shared with async-std (the `blocking` crate's).
+///
+/// Inside `f` the anyrt context is a blocking one, so `anyrt::block_on` works there; inside
+/// an anyrt [`Runtime`](crate::Runtime), spawns from `f` go to that runtime. `abort()` on
+/// the handle never stops a closure: it runs to its end and awaiting gives its result.
+///
+/// ```
+/// let handle = anyrt_async_std::spawn_blocking(|| 1 + 1);
+/// assert_eq!(anyrt_async_std::block_on(handle).unwrap(), 2);
+/// ```
+#[inline]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    runtime::spawn_blocking_here(f)
+}
+
+/// Yields once to the executor, letting other tasks run.
+///
+/// ```
+/// anyrt_async_std::block_on(anyrt_async_std::yield_now());
+/// ```
+#[inline]
+pub fn yield_now() -> YieldNow {
+    anyrt_core::task::yield_now()
+}
+
+/// Whether the calling thread runs inside async-std's own task context: a task spawned with
+/// `async_std::task::spawn`, or the future of `async_std::task::block_on` (including this
+/// crate's [`block_on`](crate::block_on), which runs on it).
+///
+/// Tasks spawned through anyrt carry anyrt's thread context instead (see
+/// [`anyrt_core::context`]); the facade reads that first.
+#[inline]
+pub fn in_native_context() -> bool {
+    async_std::task::try_current().is_some()
+}
+
+/// Whether blocking here is forbidden because the thread runs a native async-std task (or
+/// the future of `async_std::task::block_on`): the same test as [`in_native_context`], since
+/// async-std has no runtime context apart from its tasks.
+#[inline]
+pub fn in_native_task() -> bool {
+    async_std::task::try_current().is_some()
+}
+
+/// Spawns onto async-std's global executor: the `async_global_executor` one that
+/// `async_std::task::spawn` uses, so the two share their threads.
+///
+/// The future is wrapped in [`Tracked`] only: the raw task is the single allocation (as for
+/// `async_std::task::spawn`, which wraps the future in its task-locals instead), and the
+/// 8-byte `async_task::Task` is stored inline in the [`JoinHandle`]. The executor spawns with
+/// `propagate_panic`, so a panic is caught at join.
+pub(crate) fn spawn_global<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    init_global();
+    JoinHandle::from_async_task(async_global_executor::spawn(Tracked { future }))
+}
+
+/// Runs `f` on the blocking pool with the blocking context of this backend.
+pub(crate) fn spawn_blocking_global<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    // async-std's own `spawn_blocking` is `blocking::unblock` too (through
+    // `async_global_executor::spawn_blocking`), wrapped in one more task.
+    JoinHandle::from_blocking_async_task(blocking::unblock(move || {
+        let _ctx = context::enter(BLOCKING);
+        f()
+    }))
+}
+
+/// Makes sure async-std's global runtime is configured by async-std itself (thread count
+/// from `ASYNC_STD_THREAD_COUNT`, names from `ASYNC_STD_THREAD_NAME` or `async-std/runtime`)
+/// before anyrt's first spawn onto it; `async_global_executor::spawn` alone would start it
+/// with its own defaults. async-std offers no public way to start its runtime but a spawn
+/// or a `block_on`: an empty task, spawned once per process, is the cheapest.
+#[inline]
+fn init_global() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| drop(async_std::task::spawn(async {})));
+}
+
+pin_project_lite::pin_project! {
+    /// A task of the global executor: its threads are async-std's, not anyrt's, so the anyrt
+    /// thread context is entered around each poll.
+    struct Tracked<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for Tracked<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let _ctx = context::enter(ASYNC);
+        self.project().future.poll(cx)
+    }
+}

@@ -1,0 +1,136 @@
+//! Allocation parity: anyrt's spawn allocates no more than `async_std::task::spawn`.
+//!
+//! A counting global allocator with a per-thread counter: only the allocations made by the
+//! spawning thread inside the measured calls are counted, so tasks running on other
+//! threads and other tests running in parallel do not disturb the count.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use anyrt_core::task::JoinHandle;
+use common::{plain_block_on, within};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; the counter is a const-initialized
+// thread-local `Cell` without destructor, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The number of allocations the calling thread makes in `f`.
+fn allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let before = ALLOCS.with(Cell::get);
+    let r = f();
+    (r, ALLOCS.with(Cell::get) - before)
+}
+
+const ROUNDS: usize = 310;
+
+/// Spawns and joins `ROUNDS` tasks one at a time, counting the allocations of the spawns.
+fn count_spawns<H: std::future::Future>(mut spawn: impl FnMut(u64) -> H) -> usize {
+    let mut total = 0;
+    for i in 0..ROUNDS as u64 {
+        let (handle, n) = allocations(|| spawn(i));
+        total += n;
+        plain_block_on(handle);
+    }
+    total
+}
+
+// One test for everything that touches async-std's global executor: its task queue
+// allocates a block every 31 pushes, and spawns from tests running in parallel would shift
+// those blocks between the measured rounds.
+#[test]
+fn spawn_and_spawn_blocking_allocate_no_more_than_async_std() {
+    within(60, || {
+        let native = |i: u64| async_std::task::spawn(async move { i + 1 });
+        let anyrt = |i: u64| anyrt_async_std::spawn(async move { i + 1 });
+        // Warm up both paths (lazy runtime start, the executor's slab, thread-locals).
+        count_spawns(native);
+        count_spawns(anyrt);
+        let native_allocs = count_spawns(native);
+        let anyrt_allocs = count_spawns(anyrt);
+        let native_again = count_spawns(native);
+        eprintln!(
+            "allocations for {ROUNDS} spawns: async-std {native_allocs}, {native_again}; \
+             anyrt {anyrt_allocs}"
+        );
+        // One task per spawn, plus the executor queue's blocks (ROUNDS is a multiple of 31,
+        // so each round crosses the same number of them).
+        assert!(
+            anyrt_allocs <= native_allocs.min(native_again),
+            "anyrt {anyrt_allocs} > async-std {native_allocs}/{native_again}"
+        );
+        assert!(anyrt_allocs <= ROUNDS + ROUNDS / 31, "{anyrt_allocs}");
+
+        // async-std's spawn_blocking is `blocking::unblock` wrapped in a task: two
+        // allocations; anyrt's is the `unblock` alone.
+        let native = |i: u64| async_std::task::spawn_blocking(move || i + 1);
+        let anyrt = |i: u64| anyrt_async_std::spawn_blocking(move || i + 1);
+        count_spawns(native);
+        count_spawns(anyrt);
+        let native_allocs = count_spawns(native);
+        let anyrt_allocs = count_spawns(anyrt);
+        eprintln!(
+            "allocations for {ROUNDS} spawn_blocking: async-std {native_allocs}; anyrt {anyrt_allocs}"
+        );
+        assert!(
+            anyrt_allocs <= native_allocs,
+            "{anyrt_allocs} > {native_allocs}"
+        );
+    });
+}
+
+#[test]
+fn runtime_spawn_allocates_once() {
+    within(60, || {
+        let rt = anyrt_async_std::Runtime::builder()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        count_spawns(|i| rt.spawn(async move { i }));
+        let n = count_spawns(|i| rt.spawn(async move { i }));
+        eprintln!("allocations for {ROUNDS} Runtime::spawn: {n}");
+        assert!(n <= ROUNDS + ROUNDS / 31 + 2, "{n}");
+    });
+}
+
+#[test]
+fn join_handle_is_stored_inline() {
+    assert_eq!(std::mem::size_of::<JoinHandle<u64>>(), 16);
+    // Wrapping a raw task does not allocate (it is stored inline).
+    let (h, n) = allocations(JoinHandle::<u64>::cancelled);
+    assert_eq!(n, 0);
+    drop(h);
+}
