@@ -131,3 +131,11 @@ macro_rules! __if_async_std { ($($t:tt)*) => { $($t)* }; }
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __if_async_std { ($($t:tt)*) => {}; }
+
+// Interoperability: futures' Spawn traits, async_executors, foreign runtimes.
+pub mod compat;
+
+// Every snippet of the README compiles and runs as a doctest.
+#[cfg(all(doctest, feature = "tokio", feature = "smol", feature = "async-std"))]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

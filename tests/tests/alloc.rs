@@ -1,0 +1,127 @@
+//! No heap allocation per spawn beyond what the native runtime's own spawn makes: a counting
+//! global allocator (counting on the calling thread only) compares `anyrt::spawn` with the
+//! native spawn on each backend. Its own test binary, since the allocator is process-wide.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+#[allow(unused_imports)]
+use anyrt::{Backend, Runtime};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn bump() {
+    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+}
+
+// SAFETY: forwards to the system allocator; the counter is a const thread-local that never
+// allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        bump();
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        bump();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        bump();
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Spawns per measured round.
+#[allow(dead_code)]
+const N: usize = 2000;
+
+/// Allocations made on this thread by `f`.
+#[allow(dead_code)]
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCS.with(Cell::get);
+    f();
+    ALLOCS.with(Cell::get) - before
+}
+
+/// Allocations of `N` spawns through `spawn`, after a warm-up round; the handles are kept (in
+/// a vector allocated beforehand) until after counting.
+#[allow(dead_code)]
+fn per_round<H>(mut spawn: impl FnMut() -> H) -> usize {
+    let mut best = usize::MAX;
+    for _ in 0..3 {
+        let mut v = Vec::with_capacity(N);
+        let n = allocations(|| {
+            for _ in 0..N {
+                v.push(spawn());
+            }
+        });
+        best = best.min(n);
+        drop(v);
+    }
+    best
+}
+
+#[allow(dead_code)]
+fn assert_no_more(backend: &str, anyrt: usize, native: usize) {
+    // Allow amortised growth of queues (well under one allocation per 50 spawns).
+    assert!(
+        anyrt <= native + N / 50,
+        "{backend}: {N} × anyrt::spawn made {anyrt} allocations, {N} × the native spawn {native}"
+    );
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_spawn_allocates_no_more_than_native() {
+    let native_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let native = native_rt.block_on(async { per_round(|| tokio::spawn(async {})) });
+    // anyrt's own tokio runtime, and anyrt inside the foreign one.
+    let rt = Runtime::new(Backend::Tokio).unwrap();
+    let ours = rt.block_on(async { per_round(|| anyrt::spawn(async {})) });
+    let foreign = native_rt.block_on(async { per_round(|| anyrt::spawn(async {})) });
+    assert_no_more("tokio", ours, native);
+    assert_no_more("tokio (foreign runtime)", foreign, native);
+}
+
+#[cfg(feature = "smol")]
+#[test]
+fn smol_spawn_allocates_no_more_than_native() {
+    let ex = smol::Executor::new();
+    let native = per_round(|| ex.spawn(async {}));
+    let rt = Runtime::new(Backend::Smol).unwrap();
+    let ours = rt.block_on(async { per_round(|| anyrt::spawn(async {})) });
+    let through_handle = {
+        let h = rt.handle();
+        per_round(|| h.spawn(async {}))
+    };
+    assert_no_more("smol", ours, native);
+    assert_no_more("smol (Handle::spawn)", through_handle, native);
+}
+
+#[cfg(feature = "async-std")]
+#[test]
+fn async_std_spawn_allocates_no_more_than_native() {
+    let native =
+        async_std::task::block_on(async { per_round(|| async_std::task::spawn(async {})) });
+    let rt = Runtime::new(Backend::AsyncStd).unwrap();
+    let ours = rt.block_on(async { per_round(|| anyrt::spawn(async {})) });
+    assert_no_more("async-std", ours, native);
+}
