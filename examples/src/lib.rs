@@ -1,1 +1,6 @@
-//! Shared helpers of the examples.
+//! Code shared by the anyrt examples.
+//!
+//! [`pipeline`] is the library of the tour: what a library author writes against anyrt
+//! alone, with no runtime named anywhere.
+
+pub mod pipeline;
