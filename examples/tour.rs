@@ -40,7 +40,10 @@ const CONFIG: Config = Config {
 async fn drive() -> Vec<Outcome> {
     let jobs = jobs();
     let total = jobs.len();
-    let stuck = jobs.iter().filter(|j| j.behaviour == Behaviour::Stuck).count();
+    let stuck = jobs
+        .iter()
+        .filter(|j| j.behaviour == Behaviour::Stuck)
+        .count();
     let (outcomes, cancel) = pipeline::run(jobs, CONFIG);
     let mut all = Vec::new();
     let live = std::io::stdout().is_terminal();
@@ -59,7 +62,10 @@ async fn drive() -> Vec<Outcome> {
 }
 
 fn main() {
-    println!("anyrt tour: one library, every backend ({:?})\n", Backend::enabled());
+    println!(
+        "anyrt tour: one library, every backend ({:?})\n",
+        Backend::enabled()
+    );
     let mut runs = Vec::new();
     for &backend in Backend::enabled() {
         println!("{backend}:");

@@ -132,10 +132,7 @@ async fn fetch_with_retries(job: Job, config: Config) -> Outcome {
 
 /// Starts the pipeline over `jobs`. Outcomes arrive on the returned receiver in the order
 /// jobs finish; the receiver closes when every job has an outcome.
-pub fn run(
-    jobs: Vec<Job>,
-    config: Config,
-) -> (anyrt::channel::Receiver<Outcome>, CancelHandle) {
+pub fn run(jobs: Vec<Job>, config: Config) -> (anyrt::channel::Receiver<Outcome>, CancelHandle) {
     let (cancel_tx, cancel_rx) = watch::channel(false);
     let (job_tx, job_rx) = bounded::<Job>(config.workers);
     let (out_tx, out_rx) = bounded::<Outcome>(config.workers);
@@ -153,7 +150,8 @@ pub fn run(
     anyrt::spawn(async move {
         let mut workers = JoinSet::new();
         for _ in 0..config.workers {
-            let (job_rx, out_tx, mut cancel_rx) = (job_rx.clone(), out_tx.clone(), cancel_rx.clone());
+            let (job_rx, out_tx, mut cancel_rx) =
+                (job_rx.clone(), out_tx.clone(), cancel_rx.clone());
             workers.spawn(async move {
                 while let Ok(job) = job_rx.recv().await {
                     let cancelled = async {
