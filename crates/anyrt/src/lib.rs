@@ -11,6 +11,7 @@
 //! | `smol` | the smol backend (async-executor, async-io, blocking) |
 //! | `async-std` | the async-std backend (legacy: async-std is discontinued upstream, RUSTSEC-2025-0052; prefer smol) |
 //! | `macros` (default) | [`#[anyrt::test]`](test) and [`#[anyrt::main]`](main) |
+//! | `async-executors` | the async_executors 0.7 traits on [`Handle`], and an adapter the other way ([`compat`]) |
 //!
 //! ```
 //! use std::time::Duration;
@@ -112,7 +113,9 @@ macro_rules! __if_tokio { ($($t:tt)*) => { $($t)* }; }
 #[cfg(not(feature = "tokio"))]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __if_tokio { ($($t:tt)*) => {}; }
+macro_rules! __if_tokio {
+    ($($t:tt)*) => {};
+}
 
 #[cfg(feature = "smol")]
 #[doc(hidden)]
@@ -121,7 +124,9 @@ macro_rules! __if_smol { ($($t:tt)*) => { $($t)* }; }
 #[cfg(not(feature = "smol"))]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __if_smol { ($($t:tt)*) => {}; }
+macro_rules! __if_smol {
+    ($($t:tt)*) => {};
+}
 
 #[cfg(feature = "async-std")]
 #[doc(hidden)]
@@ -130,7 +135,9 @@ macro_rules! __if_async_std { ($($t:tt)*) => { $($t)* }; }
 #[cfg(not(feature = "async-std"))]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __if_async_std { ($($t:tt)*) => {}; }
+macro_rules! __if_async_std {
+    ($($t:tt)*) => {};
+}
 
 // Interoperability: futures' Spawn traits, async_executors, foreign runtimes.
 pub mod compat;

@@ -1,1 +1,157 @@
-//! Channels that work on every runtime or none (issue 3 fills this in).
+//! Channels that work on every runtime, across runtimes, and from plain threads.
+//!
+//! Nothing here needs a runtime: a [`Sender`] can live in a tokio task while its
+//! [`Receiver`] is in a smol task, an async-std task, or a plain thread using
+//! [`recv_blocking`](Receiver::recv_blocking).
+//!
+//! | kind | create | for |
+//! |---|---|---|
+//! | multi-producer multi-consumer, bounded | [`bounded(cap)`](bounded) | work queues, pipelines with back-pressure |
+//! | multi-producer multi-consumer, unbounded | [`unbounded()`](unbounded) | when the producer cannot wait (and is known to be slower) |
+//! | one value, once | [`oneshot::channel()`](oneshot::channel) | a reply, a completion signal |
+//! | every receiver gets every value | [`broadcast::channel(cap)`](broadcast::channel) | events fanned out to many listeners |
+//! | the latest value | [`watch::channel(init)`](watch::channel) | configuration, state, shutdown flags |
+//!
+//! # Rules (the same on every backend)
+//!
+//! - **Cancel safety.** Every async method says whether it is cancel-safe. For the
+//!   multi-producer channels: dropping a pending `recv()` (the losing arm of a `select!`, a
+//!   timeout) never loses a message, and dropping a pending `send()` never delivers its
+//!   message afterwards (the message is dropped with the future).
+//! - **Nothing is lost on error.** [`SendError`] and [`TrySendError`] hand the message back
+//!   through `into_inner()`. A closed channel is an error value, never a panic or a hang.
+//! - **Close.** A channel closes when every sender is dropped, when every receiver is
+//!   dropped, or on `close()`. Receivers still get the messages left in it, then
+//!   [`RecvError`].
+//! - **Blocking bridge.** The `_blocking` methods block the calling thread. They work on plain
+//!   threads and inside `anyrt::spawn_blocking`; inside an async task or `block_on` of an
+//!   anyrt runtime they panic with a message naming `spawn_blocking` instead of stalling or
+//!   deadlocking the runtime. Inside a runtime anyrt cannot see (a foreign smol or futures
+//!   executor), nothing can be checked: do not block there.
+//! - **Co-op budget.** On tokio, `send` and `recv` take part in the task's co-op budget as
+//!   tokio's own channels do, so a loop over an always-ready channel still lets other tasks
+//!   on the worker run.
+//! - **`bounded(0)` panics** with a message: there is no rendezvous channel (see
+//!   [`bounded`]).
+//!
+//! # What they are built on, and why
+//!
+//! - [`bounded`] / [`unbounded`]: [async-channel](https://docs.rs/async-channel) (smol-rs),
+//!   wrapped so the API and error types are anyrt's own. It is runtime-independent, its
+//!   futures are cancel-safe in both directions (a `send` future pushes its message only in
+//!   the poll that completes; a `recv` future pops only in the poll that completes, and
+//!   event-listener hands a notification meant for a dropped listener to the next one), and
+//!   its blocking methods park on the same events. flume is ruled out: its send future can
+//!   deliver its message after being dropped.
+//! - [`oneshot`], [`broadcast`], [`watch`]: `tokio::sync`, compiled with only its `sync`
+//!   feature, which has no runtime in it and runs under any executor. They are the most used
+//!   and most reviewed implementations of these three shapes, their receive futures are
+//!   cancel-safe, tokio's broadcast reports exactly how many values a lagging receiver
+//!   missed, and inside tokio tasks they use tokio's own co-op budget. (async-broadcast
+//!   blocks senders instead of dropping old values unless switched to overflow mode, and
+//!   there is no well-kept runtime-independent watch channel elsewhere.) anyrt wraps them so
+//!   the `_blocking` methods follow anyrt's rule rather than tokio's "cannot block inside a
+//!   runtime" panic, which tokio raises only inside tokio.
+//!
+//! ```
+//! # use anyrt_core as anyrt;
+//! # futures_lite::future::block_on(async {
+//! use anyrt::channel::{bounded, oneshot};
+//!
+//! // A worker that answers requests: each request carries its own reply channel.
+//! let (tx, rx) = bounded::<(u32, oneshot::Sender<u32>)>(16);
+//! let worker = std::thread::spawn(move || {
+//!     while let Ok((n, reply)) = rx.recv_blocking() {
+//!         let _ = reply.send(n * 2);
+//!     }
+//! });
+//! let (reply_tx, reply_rx) = oneshot::channel();
+//! tx.send((21, reply_tx)).await.unwrap();
+//! assert_eq!(reply_rx.await, Ok(42));
+//! drop(tx);
+//! worker.join().unwrap();
+//! # });
+//! ```
+
+pub mod broadcast;
+mod error;
+mod mpmc;
+pub mod oneshot;
+pub mod watch;
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+
+pub use error::{RecvError, SendError, TryRecvError, TrySendError};
+pub use mpmc::{bounded, unbounded, Closed, Receiver, RecvFuture, SendFuture, Sender};
+
+/// Takes one unit of the tokio co-op budget: see [`crate::coop`].
+///
+/// Inside a smol or async-std context anyrt set, there is no budget to take, and anyrt's
+/// own thread-local (a plain `Cell` read) says so more cheaply than asking tokio (about 40
+/// instructions per call, twice per message). On tokio, on a plain thread, or in a foreign
+/// runtime anyrt cannot see, the hook decides.
+#[inline]
+pub(crate) fn poll_budget(cx: &mut Context<'_>) -> Poll<()> {
+    match crate::context::current() {
+        Some(ctx) if ctx.backend != crate::Backend::Tokio => Poll::Ready(()),
+        _ => crate::coop::poll_proceed(cx),
+    }
+}
+
+/// Panics if the calling thread is in an async context anyrt can see, where blocking would
+/// stall the runtime or deadlock.
+#[track_caller]
+#[inline]
+pub(crate) fn assert_can_block(what: &'static str) {
+    if let Err(e) = crate::check_can_block() {
+        blocking_in_async(what, e.backend)
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn blocking_in_async(what: &'static str, backend: Option<crate::Backend>) -> ! {
+    let on = match backend {
+        Some(b) => format!(" (a {b} task or block_on)"),
+        None => String::new(),
+    };
+    panic!(
+        "{what} called inside async code{on}: blocking this thread would stall its runtime \
+         or deadlock. Use the async form with .await instead, or move the blocking call into \
+         anyrt::spawn_blocking (or a plain thread), where it works"
+    )
+}
+
+/// Runs a future to completion on the calling thread, parking between polls. Only for the
+/// `_blocking` methods, after [`assert_can_block`].
+pub(crate) fn park_on<F: Future>(fut: F) -> F::Output {
+    struct Unparker(Thread);
+
+    impl Wake for Unparker {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    let mut fut = pin!(fut);
+    let waker = Waker::from(Arc::new(Unparker(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,83 @@
-//! Async synchronisation primitives (issue 3 fills this in).
+//! Async synchronisation primitives that work on every runtime, across runtimes, and (with
+//! the `_blocking` methods) from plain threads.
+//!
+//! | type | for |
+//! |---|---|
+//! | [`Mutex`] | exclusive access to data, held across `.await` |
+//! | [`RwLock`] | many readers or one writer, held across `.await` |
+//! | [`Semaphore`] | limiting concurrency (at most N requests in flight) |
+//! | [`Notify`] | waking a task without sending data |
+//! | [`Barrier`] | N tasks waiting for each other |
+//! | [`OnceCell`] | a value initialised once, by async code |
+//!
+//! # `std::sync::Mutex` or `anyrt::sync::Mutex`?
+//!
+//! **Use [`std::sync::Mutex`] (or `RwLock`) when the critical section is short and never
+//! awaits while the lock is held** — updating a counter, a map, a cache entry. That is the
+//! common case, even in async code: a std lock is faster, and a lock that is never held
+//! across an `.await` is released before the task can be suspended, so it cannot stall the
+//! runtime for long or deadlock with other tasks. Its guard is not `Send`, so the compiler
+//! rejects a spawned future that holds it across an `.await`, which is the mistake to avoid.
+//!
+//! **Use [`anyrt::sync::Mutex`](Mutex) when the guard must be held across an `.await`** — for
+//! example to keep a connection or a file exclusive during an async write, or to serialise
+//! async operations — or when the critical section is long enough that blocking a worker
+//! thread on it would stall other tasks. Waiting for it suspends the task instead of
+//! blocking the thread. It costs more per lock than a std mutex, so do not use it just
+//! because the code is async.
+//!
+//! # Rules
+//!
+//! - **Cancel safety** is stated on every async method. Dropping a pending `lock()`,
+//!   `read()`, `write()` or `acquire()` before it completes leaves nothing held and loses no
+//!   wake-up for the other waiters.
+//! - **Blocking bridge.** The `_blocking` methods work on plain threads and inside
+//!   `anyrt::spawn_blocking`; inside an async task or `block_on` of an anyrt runtime they
+//!   panic with a message naming `spawn_blocking` rather than stall the runtime.
+//! - **Co-op budget.** On tokio, acquiring a [`Mutex`], [`RwLock`] or [`Semaphore`] takes
+//!   part in the task's co-op budget, as tokio's own locks do.
+//!
+//! # What they are built on
+//!
+//! [`Mutex`], [`RwLock`], [`Semaphore`], [`Barrier`] and [`OnceCell`] wrap
+//! [async-lock](https://docs.rs/async-lock) (smol-rs): runtime-independent, built on
+//! event-listener, with blocking forms that park on the same events. [`Notify`] wraps
+//! `tokio::sync::Notify` (tokio's `sync` feature only: no runtime in it): async-lock has no
+//! equivalent, and tokio's stored-permit semantics are the ones most users know. The
+//! wrappers keep the public API anyrt's own.
+//!
+//! ```
+//! # use anyrt_core as anyrt;
+//! # futures_lite::future::block_on(async {
+//! use std::sync::Arc;
+//! use anyrt::sync::Mutex;
+//!
+//! let conn = Arc::new(Mutex::new(Vec::<String>::new()));
+//! let mut guard = conn.lock().await;
+//! // Held across an await: this is what the async mutex is for.
+//! std::future::ready(()).await;
+//! guard.push("written".into());
+//! # });
+//! ```
+
+mod barrier;
+mod mutex;
+mod notify;
+mod once_cell;
+mod rwlock;
+mod semaphore;
+
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use mutex::{Mutex, MutexGuard};
+pub use notify::{Notified, Notify};
+pub use once_cell::OnceCell;
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use semaphore::{Semaphore, SemaphorePermit, SemaphorePermitArc};
+
+/// Takes one unit of the tokio co-op budget (a no-op elsewhere).
+async fn coop_step() {
+    std::future::poll_fn(crate::channel::poll_budget).await
+}
+
+#[cfg(test)]
+mod tests;

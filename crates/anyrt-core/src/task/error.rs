@@ -83,7 +83,11 @@ impl JoinError {
             return None;
         };
         let p = p.lock().unwrap_or_else(|e| e.into_inner());
-        Some(panic_message(&**p).unwrap_or("<non-string payload>").to_owned())
+        Some(
+            panic_message(&**p)
+                .unwrap_or("<non-string payload>")
+                .to_owned(),
+        )
     }
 }
 

@@ -345,7 +345,7 @@ mod tests {
     fn sizes() {
         assert_eq!(mem::size_of::<JoinHandle<u64>>(), 16);
         assert_eq!(mem::size_of::<Option<JoinHandle<u64>>>(), 16);
-        assert!(Erased::<AsyncTask<u64>, u64>::INLINE);
+        const { assert!(Erased::<AsyncTask<u64>, u64>::INLINE) };
     }
 
     struct Big([u64; 4], #[allow(dead_code)] std::sync::Arc<()>);
@@ -401,7 +401,7 @@ mod tests {
         // A panic comes back as a JoinError.
         let h = JoinHandle::from_async_task(ex.spawn(async { panic!("boom") }));
         while ex.try_tick() {}
-        let err: JoinError = futures_lite::future::block_on(h).map(|()| ()).unwrap_err();
+        let err: JoinError = futures_lite::future::block_on(h).unwrap_err();
         assert!(err.is_panic());
         assert_eq!(err.to_string(), "task panicked: boom");
     }

@@ -99,7 +99,9 @@ impl<T: Timer> Interval<T> {
                 let behind = now.saturating_duration_since(scheduled).as_nanos();
                 let period = self.period.as_nanos();
                 let skipped = behind / period + 1;
-                let step = self.period.saturating_mul(u32::try_from(skipped).unwrap_or(u32::MAX));
+                let step = self
+                    .period
+                    .saturating_mul(u32::try_from(skipped).unwrap_or(u32::MAX));
                 super::deadline_after(scheduled, step)
             }
         };

@@ -1,0 +1,698 @@
+//! [`bounded`] and [`unbounded`] multi-producer multi-consumer channels, built on
+//! async-channel.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::stream::{FusedStream, Stream};
+use pin_project_lite::pin_project;
+
+use super::error::{RecvError, SendError, TryRecvError, TrySendError};
+use super::{assert_can_block, poll_budget};
+
+/// Creates a channel that holds at most `cap` messages: `send().await` waits while it is
+/// full, which pushes back on fast producers.
+///
+/// Both halves can be cloned: every message goes to exactly one of the receivers.
+///
+/// # Panics
+///
+/// If `cap` is 0. anyrt has no rendezvous channel (a `send` that completes only when a
+/// receiver takes the message cannot also promise that a dropped `send` never delivers):
+/// use `bounded(1)` for the smallest buffer, or a [`oneshot`](super::oneshot) reply to learn
+/// when a message was handled.
+///
+/// ```
+/// # use anyrt_core as anyrt;
+/// # futures_lite::future::block_on(async {
+/// use anyrt::channel::bounded;
+///
+/// let (tx, rx) = bounded(2);
+/// tx.send(1).await.unwrap();
+/// tx.send(2).await.unwrap();
+/// assert!(tx.try_send(3).unwrap_err().is_full());
+/// assert_eq!(rx.recv().await, Ok(1));
+/// # });
+/// ```
+#[track_caller]
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(
+        cap > 0,
+        "anyrt::channel::bounded(0): the capacity must be at least 1. anyrt has no rendezvous \
+         channel; use bounded(1) for the smallest buffer, or send a oneshot::Sender along \
+         with the message to learn when it was handled"
+    );
+    let (tx, rx) = async_channel::bounded(cap);
+    (Sender { inner: tx }, Receiver::from_inner(rx))
+}
+
+/// Creates a channel with no limit on the number of messages it holds: `send` never waits.
+///
+/// Prefer [`bounded`] unless the producer is known to be slower than the consumer: an
+/// unbounded channel turns a slow consumer into unbounded memory use.
+///
+/// ```
+/// # use anyrt_core as anyrt;
+/// use anyrt::channel::unbounded;
+///
+/// let (tx, rx) = unbounded();
+/// for i in 0..1000 {
+///     tx.try_send(i).unwrap(); // never full
+/// }
+/// assert_eq!(rx.len(), 1000);
+/// assert_eq!(rx.capacity(), None);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    let (tx, rx) = async_channel::unbounded();
+    (Sender { inner: tx }, Receiver::from_inner(rx))
+}
+
+/// The sending half of a [`bounded`] or [`unbounded`] channel. Clone it for more producers.
+///
+/// The channel closes when every `Sender` is dropped (receivers then drain what is left and
+/// get [`RecvError`]), or when [`close`](Self::close) is called on either half.
+///
+/// ```
+/// # use anyrt_core as anyrt;
+/// # futures_lite::future::block_on(async {
+/// let (tx, rx) = anyrt::channel::unbounded();
+/// let tx2 = tx.clone();
+/// tx.send("a").await.unwrap();
+/// tx2.send("b").await.unwrap();
+/// assert_eq!(rx.recv().await, Ok("a"));
+/// assert_eq!(rx.recv().await, Ok("b"));
+/// # });
+/// ```
+pub struct Sender<T> {
+    inner: async_channel::Sender<T>,
+}
+
+impl<T> Sender<T> {
+    /// Sends a message, waiting while the channel is full.
+    ///
+    /// Returns [`SendError`] (with the message) if the channel is closed.
+    ///
+    /// **Cancel-safe:** if the future is dropped before it completes, the message was not
+    /// sent and never will be: it is dropped with the future. The message enters the channel
+    /// only in the poll that returns `Ready(Ok(()))`. On tokio, each poll takes part in the
+    /// task's co-op budget.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// # futures_lite::future::block_on(async {
+    /// let (tx, rx) = anyrt::channel::bounded(1);
+    /// tx.send(1).await.unwrap();
+    /// drop(rx);
+    /// assert_eq!(tx.send(2).await.unwrap_err().into_inner(), 2);
+    /// # });
+    /// ```
+    pub fn send(&self, msg: T) -> SendFuture<'_, T> {
+        SendFuture {
+            inner: self.inner.send(msg),
+            budgeted: false,
+        }
+    }
+
+    /// Sends a message if there is room right now, without waiting.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use anyrt::channel::bounded;
+    ///
+    /// let (tx, rx) = bounded(1);
+    /// assert!(tx.try_send(1).is_ok());
+    /// assert!(tx.try_send(2).unwrap_err().is_full());
+    /// rx.close();
+    /// assert!(tx.try_send(3).unwrap_err().is_closed());
+    /// ```
+    pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.inner.try_send(msg).map_err(|e| match e {
+            async_channel::TrySendError::Full(v) => TrySendError::Full(v),
+            async_channel::TrySendError::Closed(v) => TrySendError::Closed(v),
+        })
+    }
+
+    /// Sends a message, blocking the thread while the channel is full: the bridge from
+    /// synchronous code (a plain thread, or a closure in `anyrt::spawn_blocking`) to async
+    /// consumers.
+    ///
+    /// # Panics
+    ///
+    /// Inside an async task or `block_on` of an anyrt runtime, where blocking would stall the
+    /// runtime or deadlock: the message names `spawn_blocking`. Use `send().await` there. In a
+    /// runtime anyrt cannot see (a foreign executor), this cannot be checked.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, rx) = anyrt::channel::bounded(1);
+    /// let t = std::thread::spawn(move || {
+    ///     for i in 0..3 {
+    ///         tx.send_blocking(i).unwrap();
+    ///     }
+    /// });
+    /// let got: Vec<i32> = (0..3).map(|_| rx.recv_blocking().unwrap()).collect();
+    /// assert_eq!(got, [0, 1, 2]);
+    /// t.join().unwrap();
+    /// ```
+    #[track_caller]
+    pub fn send_blocking(&self, msg: T) -> Result<(), SendError<T>> {
+        assert_can_block("anyrt::channel::Sender::send_blocking");
+        self.inner
+            .send_blocking(msg)
+            .map_err(|e| SendError(e.into_inner()))
+    }
+
+    /// Closes the channel; returns `true` if this call closed it, `false` if it was closed
+    /// already.
+    ///
+    /// Sends then fail; receivers still get the messages already in the channel, then
+    /// [`RecvError`]. Pending `send` and `recv` futures wake up.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, rx) = anyrt::channel::unbounded();
+    /// tx.try_send(1).unwrap();
+    /// assert!(tx.close());
+    /// assert!(!tx.close());
+    /// assert!(tx.is_closed());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(rx.try_recv().unwrap_err().is_closed());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.inner.close()
+    }
+
+    /// Whether the channel is closed (by [`close`](Self::close) or because every receiver
+    /// was dropped).
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// The number of messages in the channel.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, _rx) = anyrt::channel::bounded(4);
+    /// tx.try_send(()).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether the channel holds no message.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, _rx) = anyrt::channel::bounded::<u8>(4);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// Whether the channel is full (never, for an unbounded channel).
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, _rx) = anyrt::channel::bounded(1);
+    /// tx.try_send(()).unwrap();
+    /// assert!(tx.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.inner.is_full()
+    }
+
+    /// The capacity: `Some(cap)` for [`bounded`], `None` for [`unbounded`].
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, _rx) = anyrt::channel::bounded::<u8>(8);
+    /// assert_eq!(tx.capacity(), Some(8));
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        self.inner.capacity()
+    }
+
+    /// The number of live [`Receiver`]s.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
+    /// let _rx2 = rx.clone();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.inner.receiver_count()
+    }
+
+    /// The number of live `Sender`s.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, _rx) = anyrt::channel::bounded::<u8>(1);
+    /// assert_eq!(tx.sender_count(), 1);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        self.inner.sender_count()
+    }
+
+    /// Whether `self` and `other` send into the same channel.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, _rx) = anyrt::channel::bounded::<u8>(1);
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        self.inner.same_channel(&other.inner)
+    }
+
+    /// Waits until the channel is closed (every receiver dropped, or `close()` called).
+    ///
+    /// **Cancel-safe:** dropping the future has no effect on the channel.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// # futures_lite::future::block_on(async {
+    /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
+    /// drop(rx);
+    /// tx.closed().await;
+    /// # });
+    /// ```
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            inner: self.inner.closed(),
+        }
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        Sender {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("is_closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The receiving half of a [`bounded`] or [`unbounded`] channel. Clone it for more
+/// consumers: each message goes to exactly one receiver.
+///
+/// `Receiver` is a [`Stream`] of messages that ends when the channel is closed and empty.
+///
+/// ```
+/// # use anyrt_core as anyrt;
+/// # futures_lite::future::block_on(async {
+/// use futures_lite::StreamExt;
+///
+/// let (tx, mut rx) = anyrt::channel::unbounded();
+/// tx.send(1).await.unwrap();
+/// tx.send(2).await.unwrap();
+/// assert_eq!(rx.next().await, Some(1)); // no pinning needed: Receiver is Unpin
+/// drop(tx);
+/// let rest: Vec<i32> = rx.collect().await;
+/// assert_eq!(rest, [2]);
+/// # });
+/// ```
+pub struct Receiver<T> {
+    // async-channel's receiver is `!Unpin` (reserved for future use); boxing it once per
+    // receiver keeps anyrt's `Unpin`, so `rx.next().await` works without pinning.
+    inner: Pin<Box<async_channel::Receiver<T>>>,
+}
+
+impl<T> Receiver<T> {
+    fn from_inner(inner: async_channel::Receiver<T>) -> Self {
+        Receiver {
+            inner: Box::pin(inner),
+        }
+    }
+
+    #[inline]
+    fn raw(&self) -> &async_channel::Receiver<T> {
+        self.inner.as_ref().get_ref()
+    }
+
+    /// Receives a message, waiting while the channel is empty.
+    ///
+    /// Returns [`RecvError`] once the channel is closed and empty.
+    ///
+    /// **Cancel-safe:** if the future is dropped before it completes (the losing arm of a
+    /// `select!`, a timeout), no message is lost: a message leaves the channel only in the
+    /// poll that returns it, and a wake-up meant for the dropped future passes on to another
+    /// waiting receiver. On tokio, each poll takes part in the task's co-op budget, so a busy
+    /// receive loop yields to other tasks.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// # futures_lite::future::block_on(async {
+    /// let (tx, rx) = anyrt::channel::bounded(1);
+    /// tx.send("hi").await.unwrap();
+    /// assert_eq!(rx.recv().await, Ok("hi"));
+    /// drop(tx);
+    /// assert!(rx.recv().await.is_err());
+    /// # });
+    /// ```
+    pub fn recv(&self) -> RecvFuture<'_, T> {
+        RecvFuture {
+            inner: self.raw().recv(),
+            budgeted: false,
+        }
+    }
+
+    /// Receives a message if one is there right now, without waiting.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use anyrt::channel::{bounded, TryRecvError};
+    ///
+    /// let (tx, rx) = bounded(1);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.try_send(7).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(7));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.raw().try_recv().map_err(|e| match e {
+            async_channel::TryRecvError::Empty => TryRecvError::Empty,
+            async_channel::TryRecvError::Closed => TryRecvError::Closed,
+        })
+    }
+
+    /// Receives a message, blocking the thread while the channel is empty: the bridge from
+    /// async producers to synchronous code (a plain thread, or a closure in
+    /// `anyrt::spawn_blocking`).
+    ///
+    /// # Panics
+    ///
+    /// Inside an async task or `block_on` of an anyrt runtime, where blocking would stall the
+    /// runtime or deadlock: the message names `spawn_blocking`. Use `recv().await` there. In
+    /// a runtime anyrt cannot see (a foreign executor), this cannot be checked.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, rx) = anyrt::channel::unbounded();
+    /// std::thread::spawn(move || tx.send_blocking(42).unwrap());
+    /// assert_eq!(rx.recv_blocking(), Ok(42));
+    /// ```
+    #[track_caller]
+    pub fn recv_blocking(&self) -> Result<T, RecvError> {
+        assert_can_block("anyrt::channel::Receiver::recv_blocking");
+        self.raw().recv_blocking().map_err(|_| RecvError)
+    }
+
+    /// Closes the channel; returns `true` if this call closed it, `false` if it was closed
+    /// already. Messages already in the channel can still be received.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, rx) = anyrt::channel::bounded(1);
+    /// tx.try_send(1).unwrap();
+    /// assert!(rx.close());
+    /// assert!(tx.try_send(2).unwrap_err().is_closed());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn close(&self) -> bool {
+        self.raw().close()
+    }
+
+    /// Whether the channel is closed (by `close()` or because every sender was dropped).
+    /// Messages may still be left in it.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.raw().is_closed()
+    }
+
+    /// The number of messages in the channel.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, rx) = anyrt::channel::bounded(4);
+    /// tx.try_send(()).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.raw().len()
+    }
+
+    /// Whether the channel holds no message.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (_tx, rx) = anyrt::channel::bounded::<u8>(4);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.raw().is_empty()
+    }
+
+    /// Whether the channel is full (never, for an unbounded channel).
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, rx) = anyrt::channel::bounded(1);
+    /// tx.try_send(()).unwrap();
+    /// assert!(rx.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.raw().is_full()
+    }
+
+    /// The capacity: `Some(cap)` for [`bounded`], `None` for [`unbounded`].
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (_tx, rx) = anyrt::channel::unbounded::<u8>();
+    /// assert_eq!(rx.capacity(), None);
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        self.raw().capacity()
+    }
+
+    /// The number of live `Receiver`s.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (_tx, rx) = anyrt::channel::bounded::<u8>(1);
+    /// assert_eq!(rx.receiver_count(), 1);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.raw().receiver_count()
+    }
+
+    /// The number of live [`Sender`]s.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
+    /// let _tx2 = tx.clone();
+    /// assert_eq!(rx.sender_count(), 2);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        self.raw().sender_count()
+    }
+
+    /// Whether `self` and `other` receive from the same channel.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let (_tx, rx) = anyrt::channel::bounded::<u8>(1);
+    /// assert!(rx.same_channel(&rx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        self.raw().same_channel(other.raw())
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        Receiver::from_inner(self.raw().clone())
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("is_closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Cancel-safe like [`Receiver::recv`]: a message leaves the channel only in the poll that
+/// returns it. Ends (`None`) when the channel is closed and empty.
+impl<T> Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if poll_budget(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl<T> FusedStream for Receiver<T> {
+    fn is_terminated(&self) -> bool {
+        self.raw().is_terminated()
+    }
+}
+
+pin_project! {
+    /// The future of [`Sender::send`]. Cancel-safe: dropped before it completes, its message
+    /// is dropped with it and never delivered.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// # futures_lite::future::block_on(async {
+    /// let (tx, _rx) = anyrt::channel::bounded(1);
+    /// let fut: anyrt::channel::SendFuture<'_, u8> = tx.send(1);
+    /// fut.await.unwrap();
+    /// # });
+    /// ```
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct SendFuture<'a, T> {
+        #[pin]
+        inner: async_channel::Send<'a, T>,
+        // Whether this future already took its unit of the co-op budget (see `poll`).
+        budgeted: bool,
+    }
+}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        // One unit of the co-op budget per operation, taken before it can complete at the
+        // first poll: that is where a loop over an always-ready channel would otherwise
+        // never yield. A later poll follows a `Pending`, so the task has yielded already.
+        if !*this.budgeted {
+            if poll_budget(cx).is_pending() {
+                return Poll::Pending;
+            }
+            *this.budgeted = true;
+        }
+        match this.inner.poll(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(SendError(e.into_inner()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture").finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The future of [`Receiver::recv`]. Cancel-safe: dropped before it completes, no message
+    /// is lost.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// # futures_lite::future::block_on(async {
+    /// let (tx, rx) = anyrt::channel::bounded(1);
+    /// tx.send(1).await.unwrap();
+    /// let fut: anyrt::channel::RecvFuture<'_, u8> = rx.recv();
+    /// assert_eq!(fut.await, Ok(1));
+    /// # });
+    /// ```
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct RecvFuture<'a, T> {
+        #[pin]
+        inner: async_channel::Recv<'a, T>,
+        // Whether this future already took its unit of the co-op budget (see `poll`).
+        budgeted: bool,
+    }
+}
+
+impl<T> Future for RecvFuture<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        // See `SendFuture::poll`.
+        if !*this.budgeted {
+            if poll_budget(cx).is_pending() {
+                return Poll::Pending;
+            }
+            *this.budgeted = true;
+        }
+        match this.inner.poll(cx) {
+            Poll::Ready(Ok(v)) => Poll::Ready(Ok(v)),
+            Poll::Ready(Err(_)) => Poll::Ready(Err(RecvError)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> fmt::Debug for RecvFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvFuture").finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The future of [`Sender::closed`]. Cancel-safe.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// # futures_lite::future::block_on(async {
+    /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
+    /// rx.close();
+    /// let fut: anyrt::channel::Closed<'_, u8> = tx.closed();
+    /// fut.await;
+    /// # });
+    /// ```
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Closed<'a, T> {
+        #[pin]
+        inner: async_channel::Closed<'a, T>,
+    }
+}
+
+impl<T> Future for Closed<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().inner.poll(cx)
+    }
+}
+
+impl<T> fmt::Debug for Closed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Closed").finish_non_exhaustive()
+    }
+}

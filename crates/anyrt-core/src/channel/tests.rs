@@ -1,0 +1,510 @@
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use futures_core::Stream;
+use futures_lite::future::block_on;
+
+use super::*;
+use crate::context::{self, ThreadContext};
+use crate::Backend;
+
+/// A waker that counts its wake-ups.
+#[derive(Default)]
+struct CountWaker(AtomicUsize);
+
+impl Wake for CountWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting() -> (Arc<CountWaker>, Waker) {
+    let w = Arc::new(CountWaker::default());
+    (w.clone(), Waker::from(w))
+}
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// Runs `f` as if inside an async task of a tokio runtime and returns its panic message.
+fn panics_in_async<R>(f: impl FnOnce() -> R) -> String {
+    let _g = context::enter(ThreadContext::async_on(Backend::Tokio));
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(_) => panic!("expected a panic"),
+        Err(p) => panic_text(p),
+    }
+}
+
+#[test]
+fn bounded_send_recv_and_metadata() {
+    let (tx, rx) = bounded(2);
+    assert_eq!(tx.capacity(), Some(2));
+    assert_eq!(rx.capacity(), Some(2));
+    assert!(tx.is_empty() && rx.is_empty());
+    block_on(tx.send(1)).unwrap();
+    tx.try_send(2).unwrap();
+    assert!(tx.is_full() && rx.is_full());
+    assert_eq!((tx.len(), rx.len()), (2, 2));
+    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+    assert_eq!(block_on(rx.recv()), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!((tx.sender_count(), tx.receiver_count()), (1, 1));
+    let tx2 = tx.clone();
+    let rx2 = rx.clone();
+    assert_eq!((rx.sender_count(), rx.receiver_count()), (2, 2));
+    assert!(tx.same_channel(&tx2) && rx.same_channel(&rx2));
+    let (other, _orx) = bounded::<i32>(1);
+    assert!(!tx.same_channel(&other));
+}
+
+#[test]
+fn unbounded_never_full() {
+    let (tx, rx) = unbounded();
+    assert_eq!(tx.capacity(), None);
+    for i in 0..10_000 {
+        tx.try_send(i).unwrap();
+    }
+    assert!(!tx.is_full());
+    assert_eq!(rx.len(), 10_000);
+    assert_eq!(rx.try_recv(), Ok(0));
+}
+
+#[test]
+fn bounded_zero_panics_with_a_clear_message() {
+    let msg = panic_text(catch_unwind(|| bounded::<u8>(0)).unwrap_err());
+    assert!(msg.contains("bounded(0)"), "{msg}");
+    assert!(msg.contains("bounded(1)"), "{msg}");
+}
+
+#[test]
+fn close_semantics() {
+    let (tx, rx) = bounded(4);
+    tx.try_send(1).unwrap();
+    assert!(!tx.is_closed());
+    assert!(rx.close());
+    assert!(!tx.close());
+    assert!(tx.is_closed() && rx.is_closed());
+    // Sends fail and hand the value back.
+    assert_eq!(tx.try_send(2), Err(TrySendError::Closed(2)));
+    assert_eq!(block_on(tx.send(3)).unwrap_err().into_inner(), 3);
+    assert_eq!(tx.send_blocking(4).unwrap_err().into_inner(), 4);
+    // What was in it is still received, then the error.
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    assert_eq!(block_on(rx.recv()), Err(RecvError));
+    assert_eq!(rx.recv_blocking(), Err(RecvError));
+}
+
+#[test]
+fn dropping_all_senders_or_receivers_closes() {
+    let (tx, rx) = bounded::<u8>(1);
+    let tx2 = tx.clone();
+    drop(tx);
+    assert!(!rx.is_closed());
+    drop(tx2);
+    assert!(rx.is_closed());
+    assert!(rx.try_recv().unwrap_err().is_closed());
+
+    let (tx, rx) = unbounded::<u8>();
+    drop(rx);
+    assert!(tx.is_closed());
+    assert!(tx.try_send(1).unwrap_err().is_closed());
+    block_on(tx.closed());
+}
+
+#[test]
+fn error_types() {
+    let e = TrySendError::Full(String::from("x"));
+    assert!(e.is_full() && !e.is_closed());
+    assert_eq!(format!("{e:?}"), "Full(..)");
+    assert!(e.to_string().contains("full"));
+    let e = TrySendError::Closed(1);
+    assert!(e.is_closed() && !e.is_full());
+    assert_eq!(e.into_inner(), 1);
+    // Debug needs no T: Debug.
+    struct NoDebug;
+    let e = SendError(NoDebug);
+    assert_eq!(format!("{e:?}"), "SendError(..)");
+    assert!(e.to_string().contains("into_inner"));
+    let _: NoDebug = e.into_inner();
+    let e: TrySendError<u8> = SendError::new(1).into();
+    assert!(e.is_closed());
+    assert!(RecvError.to_string().contains("closed"));
+    assert!(TryRecvError::Empty.is_empty() && !TryRecvError::Empty.is_closed());
+    assert!(TryRecvError::Closed.is_closed());
+    assert!(TryRecvError::Empty.to_string().contains("recv().await"));
+    assert_eq!(TryRecvError::from(RecvError), TryRecvError::Closed);
+    fn is_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+    is_error(&SendError(1));
+    is_error(&TrySendError::Full(1));
+    is_error(&RecvError);
+    is_error(&TryRecvError::Empty);
+}
+
+#[test]
+fn debug_without_t_debug() {
+    struct NoDebug;
+    let (tx, rx) = bounded::<NoDebug>(3);
+    assert!(format!("{tx:?}").contains("capacity: Some(3)"));
+    assert!(format!("{rx:?}").starts_with("Receiver"));
+    assert!(format!("{:?}", tx.send(NoDebug)).contains("SendFuture"));
+    assert!(format!("{:?}", rx.recv()).contains("RecvFuture"));
+}
+
+#[test]
+fn dropped_send_is_never_delivered() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(1).unwrap();
+    let (_c, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    {
+        let mut fut = pin!(tx.send(2));
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        // Room appears while the future waits; it is then dropped without being polled.
+        assert_eq!(rx.try_recv(), Ok(1));
+    }
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    tx.try_send(3).unwrap();
+    assert_eq!(rx.try_recv(), Ok(3));
+}
+
+#[test]
+fn dropped_recv_passes_its_wakeup_on() {
+    let (tx, rx) = bounded(4);
+    let rx2 = rx.clone();
+    let (c1, w1) = counting();
+    let (c2, w2) = counting();
+    let mut f1 = Box::pin(rx.recv());
+    let mut f2 = Box::pin(rx2.recv());
+    assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
+    assert!(f2.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
+    tx.try_send(7).unwrap();
+    // One of them was woken. Drop that one without polling it: the other must be woken.
+    let first_woken = c1.0.load(Ordering::SeqCst) > 0;
+    let (survivor, survivor_count, survivor_waker) = if first_woken {
+        drop(f1);
+        (f2, c2, w2)
+    } else {
+        drop(f2);
+        (f1, c1, w1)
+    };
+    assert!(survivor_count.0.load(Ordering::SeqCst) > 0, "wake-up lost");
+    let mut survivor = survivor;
+    assert_eq!(
+        survivor
+            .as_mut()
+            .poll(&mut Context::from_waker(&survivor_waker)),
+        Poll::Ready(Ok(7))
+    );
+}
+
+#[test]
+fn stream_yields_then_ends() {
+    let (tx, mut rx) = bounded(4);
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    drop(tx);
+    let (_c, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    let mut rx_pin = Pin::new(&mut rx);
+    assert_eq!(rx_pin.as_mut().poll_next(&mut cx), Poll::Ready(Some(1)));
+    assert_eq!(rx_pin.as_mut().poll_next(&mut cx), Poll::Ready(Some(2)));
+    assert_eq!(rx_pin.as_mut().poll_next(&mut cx), Poll::Ready(None));
+    use futures_core::stream::FusedStream;
+    assert!(rx.is_terminated());
+}
+
+use std::pin::Pin;
+
+#[test]
+fn blocking_methods_bridge_threads() {
+    let (tx, rx) = bounded(1);
+    let t = std::thread::spawn(move || {
+        for i in 0..100 {
+            tx.send_blocking(i).unwrap();
+        }
+    });
+    for i in 0..100 {
+        assert_eq!(rx.recv_blocking(), Ok(i));
+    }
+    t.join().unwrap();
+    assert_eq!(rx.recv_blocking(), Err(RecvError));
+}
+
+#[test]
+fn blocking_methods_panic_in_async_context() {
+    let (tx, rx) = bounded::<u8>(1);
+    let msg = panics_in_async(|| tx.send_blocking(1));
+    assert!(msg.contains("spawn_blocking"), "{msg}");
+    assert!(msg.contains("send_blocking"), "{msg}");
+    assert!(msg.contains("tokio"), "{msg}");
+    let msg = panics_in_async(|| rx.recv_blocking());
+    assert!(
+        msg.contains("spawn_blocking") && msg.contains("recv_blocking"),
+        "{msg}"
+    );
+    let (_otx, orx) = oneshot::channel::<u8>();
+    let msg = panics_in_async(|| orx.recv_blocking());
+    assert!(msg.contains("spawn_blocking"), "{msg}");
+    let (_btx, mut brx) = broadcast::channel::<u8>(1);
+    let msg = panics_in_async(|| brx.recv_blocking());
+    assert!(msg.contains("spawn_blocking"), "{msg}");
+    // Nothing was sent by the refused call.
+    assert!(rx.is_empty());
+}
+
+#[test]
+fn blocking_methods_work_in_blocking_context() {
+    let _g = context::enter(ThreadContext::blocking_on(Backend::Smol));
+    let (tx, rx) = bounded(1);
+    tx.send_blocking(1).unwrap();
+    assert_eq!(rx.recv_blocking(), Ok(1));
+}
+
+// The co-op hook is process-wide; this one only acts on threads that set a budget, so it
+// does not disturb the other tests.
+thread_local! {
+    static BUDGET: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
+fn test_hook(cx: &mut Context<'_>) -> Poll<()> {
+    BUDGET.with(|b| match b.get() {
+        None => Poll::Ready(()),
+        Some(0) => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        Some(n) => {
+            b.set(Some(n - 1));
+            Poll::Ready(())
+        }
+    })
+}
+
+#[test]
+fn send_and_recv_respect_the_coop_budget() {
+    crate::coop::set_hook(test_hook);
+    BUDGET.with(|b| b.set(Some(2)));
+    let (tx, rx) = bounded(8);
+    let (c, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    assert!(pin!(tx.send(1)).poll(&mut cx).is_ready());
+    assert!(pin!(tx.send(2)).poll(&mut cx).is_ready());
+    // Budget spent: Pending (and woken), and the message is not sent.
+    assert!(pin!(tx.send(3)).poll(&mut cx).is_pending());
+    assert_eq!(c.0.load(Ordering::SeqCst), 1);
+    assert_eq!(rx.len(), 2);
+    assert!(pin!(rx.recv()).poll(&mut cx).is_pending());
+    assert!(Pin::new(&mut rx.clone()).poll_next(&mut cx).is_pending());
+    assert_eq!(rx.len(), 2, "a recv refused by the budget took nothing");
+    BUDGET.with(|b| b.set(None));
+    assert_eq!(pin!(rx.recv()).poll(&mut cx), Poll::Ready(Ok(1)));
+}
+
+#[test]
+fn oneshot_paths() {
+    let (tx, mut rx) = oneshot::channel();
+    assert!(!tx.is_closed());
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert!(!rx.has_value());
+    tx.send(1).unwrap();
+    assert!(rx.has_value());
+    assert_eq!(block_on(&mut rx), Ok(1));
+    assert!(rx.is_terminated());
+    // Polling again after completion is an error, not a panic.
+    assert_eq!(block_on(&mut rx), Err(RecvError));
+
+    let (tx, rx) = oneshot::channel::<String>();
+    drop(tx);
+    assert_eq!(block_on(rx), Err(RecvError));
+
+    let (tx, mut rx) = oneshot::channel();
+    rx.close();
+    assert!(tx.is_closed());
+    assert_eq!(tx.send(5).unwrap_err().into_inner(), 5);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+
+    let (mut tx, rx) = oneshot::channel::<u8>();
+    drop(rx);
+    block_on(tx.closed());
+
+    let (tx, rx) = oneshot::channel();
+    let t = std::thread::spawn(move || rx.recv_blocking());
+    std::thread::sleep(Duration::from_millis(10));
+    tx.send(9).unwrap();
+    assert_eq!(t.join().unwrap(), Ok(9));
+
+    let (tx, rx) = oneshot::channel::<u8>();
+    assert!(format!("{tx:?} {rx:?}").contains("Sender"));
+}
+
+#[test]
+fn oneshot_recv_is_cancel_safe() {
+    let (tx, mut rx) = oneshot::channel();
+    let (_c, waker) = counting();
+    assert!(Pin::new(&mut rx)
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    tx.send(1).unwrap();
+    // The first poll was abandoned; the value is still there.
+    assert_eq!(block_on(rx), Ok(1));
+}
+
+#[test]
+fn broadcast_paths() {
+    let (tx, mut rx1) = broadcast::channel(4);
+    let mut rx2 = tx.subscribe();
+    assert_eq!(tx.receiver_count(), 2);
+    assert_eq!(tx.send(1), Ok(2));
+    assert_eq!(tx.len(), 1);
+    assert_eq!(rx1.len(), 1);
+    assert_eq!(block_on(rx1.recv()), Ok(1));
+    assert_eq!(rx2.try_recv(), Ok(1));
+    assert!(rx1.is_empty() && tx.is_empty());
+    assert_eq!(rx1.try_recv(), Err(broadcast::TryRecvError::Empty));
+    let mut rx3 = rx1.resubscribe();
+    tx.send(2).unwrap();
+    assert_eq!(rx3.try_recv(), Ok(2));
+    assert!(tx.same_channel(&tx.clone()));
+
+    // Lagging: the receiver is told how many it missed, then continues.
+    let (tx, mut rx) = broadcast::channel(4);
+    for i in 0..10 {
+        tx.send(i).unwrap();
+    }
+    let err = block_on(rx.recv()).unwrap_err();
+    assert_eq!(err, broadcast::RecvError::Lagged(6));
+    assert_eq!(err.missed(), Some(6));
+    assert!(err.to_string().contains("missed 6"), "{err}");
+    assert_eq!(block_on(rx.recv()), Ok(6));
+    for i in 10..20 {
+        tx.send(i).unwrap();
+    }
+    let err = rx.try_recv().unwrap_err();
+    assert_eq!(err.missed(), Some(9)); // 7..=15
+    assert!(err.to_string().contains("missed 9"));
+    assert_eq!(rx.try_recv(), Ok(16));
+
+    // Closing.
+    let (tx, mut rx) = broadcast::channel(2);
+    tx.send(1).unwrap();
+    drop(tx);
+    assert!(rx.is_closed());
+    assert_eq!(rx.recv_blocking(), Ok(1));
+    assert_eq!(rx.recv_blocking(), Err(broadcast::RecvError::Closed));
+    assert!(broadcast::RecvError::Closed.is_closed());
+    assert!(rx.try_recv().unwrap_err().is_closed());
+    assert!(broadcast::TryRecvError::Empty.is_empty());
+    assert_eq!(broadcast::TryRecvError::Closed.missed(), None);
+
+    // No receiver: the value comes back.
+    let (tx, rx) = broadcast::channel(2);
+    drop(rx);
+    assert_eq!(tx.send(5).unwrap_err().into_inner(), 5);
+    block_on(tx.closed());
+    assert!(format!("{tx:?}").contains("receiver_count: 0"));
+    let msg = panic_text(catch_unwind(|| broadcast::channel::<u8>(0)).unwrap_err());
+    assert!(msg.contains("at least 1"), "{msg}");
+}
+
+#[test]
+fn watch_paths() {
+    let (tx, mut rx) = watch::channel(0);
+    assert_eq!(*rx.borrow(), 0);
+    assert_eq!(rx.has_changed(), Ok(false));
+    tx.send(1).unwrap();
+    assert_eq!(rx.has_changed(), Ok(true));
+    block_on(rx.changed()).unwrap();
+    assert_eq!(*rx.borrow(), 1);
+    assert_eq!(rx.has_changed(), Ok(false));
+    assert_eq!(tx.send_replace(2), 1);
+    assert!(rx.borrow_and_update().has_changed());
+    tx.send_modify(|v| *v += 1);
+    assert!(!tx.send_if_modified(|_| false));
+    assert_eq!(*tx.borrow(), 3);
+    rx.mark_unchanged();
+    assert_eq!(rx.has_changed(), Ok(false));
+    rx.mark_changed();
+    assert_eq!(rx.has_changed(), Ok(true));
+    let rx2 = tx.subscribe();
+    assert_eq!(tx.receiver_count(), 2);
+    assert!(rx.same_channel(&rx2) && rx.same_channel(&rx.clone()));
+    assert_eq!(*block_on(rx.wait_for(|v| *v == 3)).unwrap(), 3);
+    assert_eq!(format!("{:?}", rx.borrow()), "3");
+    drop(rx2);
+
+    // Every receiver gone: send fails and hands back, send_replace still stores.
+    drop(rx);
+    assert!(tx.is_closed());
+    block_on(tx.closed());
+    assert_eq!(tx.send(9).unwrap_err().into_inner(), 9);
+    assert_eq!(*tx.borrow(), 3);
+    tx.send_replace(4);
+    assert_eq!(*tx.borrow(), 4);
+
+    // Every sender gone: changed and wait_for fail.
+    let (tx, mut rx) = watch::channel(0);
+    drop(tx);
+    assert_eq!(rx.has_changed(), Err(RecvError));
+    assert_eq!(block_on(rx.changed()), Err(RecvError));
+    assert!(block_on(rx.wait_for(|v| *v == 1)).is_err());
+}
+
+#[test]
+fn watch_changed_is_cancel_safe() {
+    let (tx, mut rx) = watch::channel(0);
+    let (_c, waker) = counting();
+    {
+        let fut = pin!(rx.changed());
+        assert!(fut.poll(&mut Context::from_waker(&waker)).is_pending());
+    }
+    tx.send(1).unwrap();
+    assert_eq!(rx.has_changed(), Ok(true));
+    block_on(rx.changed()).unwrap();
+}
+
+#[test]
+fn the_budget_is_only_asked_outside_smol_and_async_std() {
+    crate::coop::set_hook(test_hook);
+    BUDGET.with(|b| b.set(Some(0)));
+    let (tx, rx) = bounded(8);
+    let (_c, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    for backend in [Backend::Smol, Backend::AsyncStd] {
+        let _g = context::enter(ThreadContext::async_on(backend));
+        assert!(pin!(tx.send(1)).poll(&mut cx).is_ready(), "{backend}");
+        assert!(pin!(rx.recv()).poll(&mut cx).is_ready(), "{backend}");
+    }
+    {
+        let _g = context::enter(ThreadContext::async_on(Backend::Tokio));
+        assert!(pin!(tx.send(1)).poll(&mut cx).is_pending());
+    }
+    BUDGET.with(|b| b.set(None));
+}
+
+#[test]
+fn a_future_takes_one_unit_of_budget_at_its_first_poll_only() {
+    crate::coop::set_hook(test_hook);
+    let (tx, rx) = bounded(1);
+    let (_c, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    BUDGET.with(|b| b.set(Some(1)));
+    let mut recv = pin!(rx.recv());
+    assert!(recv.as_mut().poll(&mut cx).is_pending()); // took the last unit, then waits
+    tx.try_send(5).unwrap();
+    // Re-polled after a wake-up: no second unit is asked for.
+    assert_eq!(recv.as_mut().poll(&mut cx), Poll::Ready(Ok(5)));
+    // A new operation with the budget spent is refused.
+    assert!(pin!(rx.recv()).poll(&mut cx).is_pending());
+    BUDGET.with(|b| b.set(None));
+}

@@ -1,0 +1,252 @@
+use std::fmt;
+use std::sync::Arc;
+
+use super::coop_step;
+use crate::channel::assert_can_block;
+
+/// A counting semaphore: at most N permits out at once. The usual tool to cap concurrency
+/// (requests in flight, open files).
+///
+/// Built on `async_lock::Semaphore`.
+///
+/// ```
+/// # use anyrt_core as anyrt;
+/// # futures_lite::future::block_on(async {
+/// let sem = anyrt::sync::Semaphore::new(2);
+/// let a = sem.acquire().await;
+/// let b = sem.acquire().await;
+/// assert!(sem.try_acquire().is_none());
+/// drop(a);
+/// assert!(sem.try_acquire().is_some());
+/// # drop(b);
+/// # });
+/// ```
+pub struct Semaphore {
+    inner: async_lock::Semaphore,
+}
+
+impl Semaphore {
+    /// Creates a semaphore with `permits` permits. Usable in a `static`.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// static LIMIT: anyrt::sync::Semaphore = anyrt::sync::Semaphore::new(4);
+    /// assert_eq!(LIMIT.available_permits(), 4);
+    /// ```
+    pub const fn new(permits: usize) -> Self {
+        Semaphore {
+            inner: async_lock::Semaphore::new(permits),
+        }
+    }
+
+    /// Takes a permit, waiting while none is available. The permit returns when the
+    /// [`SemaphorePermit`] is dropped.
+    ///
+    /// **Cancel-safe:** if the future is dropped before it completes, no permit is taken.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// # futures_lite::future::block_on(async {
+    /// let sem = anyrt::sync::Semaphore::new(1);
+    /// let permit = sem.acquire().await;
+    /// assert_eq!(sem.available_permits(), 0);
+    /// drop(permit);
+    /// assert_eq!(sem.available_permits(), 1);
+    /// # });
+    /// ```
+    pub async fn acquire(&self) -> SemaphorePermit<'_> {
+        coop_step().await;
+        SemaphorePermit {
+            inner: self.inner.acquire().await,
+        }
+    }
+
+    /// Takes a permit if one is available right now.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let sem = anyrt::sync::Semaphore::new(0);
+    /// assert!(sem.try_acquire().is_none());
+    /// ```
+    pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+        self.inner
+            .try_acquire()
+            .map(|inner| SemaphorePermit { inner })
+    }
+
+    /// Takes a permit, blocking the thread while none is available.
+    ///
+    /// # Panics
+    ///
+    /// Inside an async task or `block_on` of an anyrt runtime (the message names
+    /// `spawn_blocking`); use `acquire().await` there.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let sem = anyrt::sync::Semaphore::new(1);
+    /// let _p = sem.acquire_blocking();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
+    #[track_caller]
+    pub fn acquire_blocking(&self) -> SemaphorePermit<'_> {
+        assert_can_block("anyrt::sync::Semaphore::acquire_blocking");
+        SemaphorePermit {
+            inner: self.inner.acquire_blocking(),
+        }
+    }
+
+    /// Takes a permit that owns a reference to the semaphore, so it can move into a
+    /// spawned task. Waits while none is available.
+    ///
+    /// **Cancel-safe:** if the future is dropped before it completes, no permit is taken.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// # futures_lite::future::block_on(async {
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(anyrt::sync::Semaphore::new(1));
+    /// let permit = sem.acquire_arc().await;
+    /// std::thread::spawn(move || drop(permit)).join().unwrap();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// # });
+    /// ```
+    pub async fn acquire_arc(self: &Arc<Self>) -> SemaphorePermitArc {
+        self.acquire().await.inner.forget();
+        SemaphorePermitArc {
+            sem: Some(self.clone()),
+        }
+    }
+
+    /// Takes an owned permit (see [`acquire_arc`](Self::acquire_arc)) if one is available
+    /// right now.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(anyrt::sync::Semaphore::new(1));
+    /// let p = sem.try_acquire_arc().unwrap();
+    /// assert!(sem.try_acquire_arc().is_none());
+    /// drop(p);
+    /// ```
+    pub fn try_acquire_arc(self: &Arc<Self>) -> Option<SemaphorePermitArc> {
+        let permit = self.inner.try_acquire()?;
+        permit.forget();
+        Some(SemaphorePermitArc {
+            sem: Some(self.clone()),
+        })
+    }
+
+    /// Adds `n` permits.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let sem = anyrt::sync::Semaphore::new(0);
+    /// sem.add_permits(2);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
+    pub fn add_permits(&self, n: usize) {
+        self.inner.add_permits(n)
+    }
+
+    /// The number of permits available right now.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// assert_eq!(anyrt::sync::Semaphore::new(3).available_permits(), 3);
+    /// ```
+    pub fn available_permits(&self) -> usize {
+        self.inner.available_permits()
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Semaphore")
+            .field("available_permits", &self.available_permits())
+            .finish()
+    }
+}
+
+/// A permit of a [`Semaphore`], returned when dropped.
+///
+/// ```
+/// # use anyrt_core as anyrt;
+/// # futures_lite::future::block_on(async {
+/// let sem = anyrt::sync::Semaphore::new(1);
+/// let p: anyrt::sync::SemaphorePermit<'_> = sem.acquire().await;
+/// p.forget();
+/// assert_eq!(sem.available_permits(), 0);
+/// # });
+/// ```
+pub struct SemaphorePermit<'a> {
+    inner: async_lock::SemaphoreGuard<'a>,
+}
+
+impl SemaphorePermit<'_> {
+    /// Consumes the permit without returning it: the semaphore has one permit fewer for
+    /// good.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let sem = anyrt::sync::Semaphore::new(1);
+    /// sem.try_acquire().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
+    pub fn forget(self) {
+        self.inner.forget()
+    }
+}
+
+impl fmt::Debug for SemaphorePermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphorePermit").finish_non_exhaustive()
+    }
+}
+
+/// A permit of an `Arc<Semaphore>`, returned when dropped. `'static`, so it can move into a
+/// spawned task. Made by [`Semaphore::acquire_arc`].
+///
+/// ```
+/// # use anyrt_core as anyrt;
+/// use std::sync::Arc;
+///
+/// let sem = Arc::new(anyrt::sync::Semaphore::new(1));
+/// let p: anyrt::sync::SemaphorePermitArc = sem.try_acquire_arc().unwrap();
+/// drop(p);
+/// assert_eq!(sem.available_permits(), 1);
+/// ```
+pub struct SemaphorePermitArc {
+    sem: Option<Arc<Semaphore>>,
+}
+
+impl SemaphorePermitArc {
+    /// Consumes the permit without returning it.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(anyrt::sync::Semaphore::new(1));
+    /// sem.try_acquire_arc().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
+    pub fn forget(mut self) {
+        self.sem = None;
+    }
+}
+
+impl Drop for SemaphorePermitArc {
+    fn drop(&mut self) {
+        if let Some(sem) = self.sem.take() {
+            sem.inner.add_permits(1);
+        }
+    }
+}
+
+impl fmt::Debug for SemaphorePermitArc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphorePermitArc").finish_non_exhaustive()
+    }
+}
