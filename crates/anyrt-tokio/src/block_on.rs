@@ -6,7 +6,7 @@ use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::local::LocalScope;
 use anyrt_core::Backend;
 
-use crate::runtime;
+use crate::runtime::{self, RuntimeId};
 
 /// Runs `future` to completion on the calling thread, with the process-wide tokio runtime's
 /// context entered: tasks it spawns go to that runtime, and its timers are that runtime's.
@@ -24,12 +24,20 @@ use crate::runtime;
 /// assert_eq!(anyrt_tokio::block_on(async { 3 }), 3);
 /// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    block_on_with(runtime::global().handle(), future)
+    block_on_with(runtime::global().handle(), None, future)
 }
 
-/// `block_on` through `handle`: LocalScope innermost, anyrt's async context held throughout.
-pub(crate) fn block_on_with<F: Future>(handle: &tokio::runtime::Handle, future: F) -> F::Output {
+/// `block_on` through `handle`, the runtime identified by `id` (`None`: one that anyrt does
+/// not own or the process-wide one): LocalScope innermost, anyrt's async context held
+/// throughout.
+pub(crate) fn block_on_with<F: Future>(
+    handle: &tokio::runtime::Handle,
+    id: Option<RuntimeId>,
+    future: F,
+) -> F::Output {
     let _ctx = context::enter(ThreadContext::async_on(Backend::Tokio));
+    // Sleeps made in the future are on `handle`'s timer: they must know whose it is.
+    let _rt = runtime::enter_thread_runtime(id);
     // Every anyrt runtime is multi-thread: `Handle::block_on` polls the future here while
     // the worker threads drive IO and timers, exactly like `Runtime::block_on`.
     handle.block_on(LocalScope::new(future))

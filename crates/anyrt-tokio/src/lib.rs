@@ -8,10 +8,12 @@
 //! What is here, with the same names in every backend crate:
 //!
 //! * [`spawn`], [`spawn_blocking`], [`block_on`] and [`yield_now`];
-//! * [`sleep`], [`sleep_until`], [`timeout`] and [`timeout_at`], delegating to tokio's own
-//!   timers (so a timeout is not starved by tokio's co-op budget), except that a zero or past
-//!   deadline is ready at the first poll and [`Duration::MAX`](std::time::Duration::MAX)
-//!   pends without panicking;
+//! * [`sleep`], [`sleep_until`], [`timeout`] and [`timeout_at`], on tokio's own timers,
+//!   except that a zero or past deadline is ready at the first poll,
+//!   [`Duration::MAX`](std::time::Duration::MAX) pends without panicking, a sleep is never
+//!   held back by tokio's co-op budget (so a timeout is not starved by a future that uses
+//!   it up, as with tokio's own timeout), and a sleep on an anyrt [`Runtime`] that shut down
+//!   moves to the process-wide runtime's timer instead of panicking;
 //! * an owned [`Runtime`] (built by a [`Builder`]) and a [`Handle`] to one, both
 //!   implementing [`anyrt_core::Executor`];
 //! * [`in_native_context`] and [`in_native_task`], for the facade's backend selection and

@@ -1,11 +1,13 @@
 //! Runtimes: the process-wide one, the owned [`Runtime`], its [`Builder`] and [`Handle`].
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Once, OnceLock};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Mutex, Once, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -36,7 +38,11 @@ fn default_worker_threads() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
-fn build_tokio(workers: usize, name: String) -> io::Result<tokio::runtime::Runtime> {
+fn build_tokio(
+    workers: usize,
+    name: String,
+    runtime: Option<RuntimeId>,
+) -> io::Result<tokio::runtime::Runtime> {
     if workers == 0 {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -51,17 +57,156 @@ fn build_tokio(workers: usize, name: String) -> io::Result<tokio::runtime::Runti
         // tokio runs this on its workers and on its blocking threads alike: both are inside
         // the runtime's context (anyrt's blocking closures enter the blocking context
         // themselves).
-        .on_thread_start(|| context::set_for_thread(ThreadContext::async_on(Backend::Tokio)))
+        .on_thread_start(move || {
+            context::set_for_thread(ThreadContext::async_on(Backend::Tokio));
+            THREAD_RUNTIME.set(runtime);
+        })
         .build()
 }
 
 /// The process-wide runtime: built at the first use, never dropped.
 pub(crate) fn global() -> &'static tokio::runtime::Runtime {
     GLOBAL.get_or_init(|| {
-        build_tokio(default_worker_threads(), DEFAULT_THREAD_NAME.to_owned()).unwrap_or_else(|e| {
-            panic!("anyrt-tokio: cannot start the process-wide tokio runtime: {e}")
-        })
+        build_tokio(
+            default_worker_threads(),
+            DEFAULT_THREAD_NAME.to_owned(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("anyrt-tokio: cannot start the process-wide tokio runtime: {e}"))
     })
+}
+
+/// The shut-down state of an anyrt-owned runtime, in a slot that is never freed, so that
+/// tasks, sleeps and handles can refer to it without a reference count (a sleep is made far
+/// more often than a runtime). Once its runtime has shut down, a slot is reused by the next
+/// runtime built; the epoch tells the two apart. There are never more slots than anyrt
+/// runtimes open at once.
+#[derive(Debug)]
+struct Slot {
+    epoch: AtomicU64,
+}
+
+static FREE_SLOTS: Mutex<Vec<&'static Slot>> = Mutex::new(Vec::new());
+
+/// An anyrt-owned runtime, as its tasks, sleeps and handles see it: `Copy`, 16 bytes, and
+/// [`is_closed`](Self::is_closed) is one atomic load.
+#[derive(Clone, Copy)]
+pub(crate) struct RuntimeId {
+    slot: &'static Slot,
+    epoch: u64,
+}
+
+impl RuntimeId {
+    /// A fresh, open runtime id.
+    fn open() -> RuntimeId {
+        let free = FREE_SLOTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let slot = free.unwrap_or_else(|| {
+            Box::leak(Box::new(Slot {
+                epoch: AtomicU64::new(0),
+            }))
+        });
+        RuntimeId {
+            slot,
+            epoch: slot.epoch.load(Ordering::Acquire),
+        }
+    }
+
+    /// Whether the runtime has shut down (or started to).
+    #[inline]
+    pub(crate) fn is_closed(self) -> bool {
+        self.slot.epoch.load(Ordering::Acquire) != self.epoch
+    }
+
+    /// Marks the runtime shut down, for good, and frees its slot for a later runtime.
+    fn close(self) {
+        let next = self.epoch.wrapping_add(1);
+        let closed =
+            self.slot
+                .epoch
+                .compare_exchange(self.epoch, next, Ordering::AcqRel, Ordering::Acquire);
+        if closed.is_ok() {
+            FREE_SLOTS
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(self.slot);
+        }
+    }
+}
+
+impl fmt::Debug for RuntimeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeId")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+thread_local! {
+    /// The anyrt-owned runtime this thread belongs to: set for good on its worker and
+    /// blocking threads, and for the duration of a `block_on` through it. `None` for the
+    /// process-wide runtime (which never shuts down) and on every other thread. No
+    /// destructor, so reading it is as cheap as a thread-local gets.
+    static THREAD_RUNTIME: Cell<Option<RuntimeId>> = const { Cell::new(None) };
+}
+
+/// The anyrt-owned runtime the calling thread belongs to (see [`THREAD_RUNTIME`]).
+#[inline]
+pub(crate) fn thread_runtime() -> Option<RuntimeId> {
+    THREAD_RUNTIME.get()
+}
+
+/// Sets [`THREAD_RUNTIME`] until dropped, then restores the previous value.
+pub(crate) struct ThreadRuntimeGuard {
+    prev: Option<RuntimeId>,
+}
+
+pub(crate) fn enter_thread_runtime(runtime: Option<RuntimeId>) -> ThreadRuntimeGuard {
+    ThreadRuntimeGuard {
+        prev: THREAD_RUNTIME.replace(runtime),
+    }
+}
+
+impl Drop for ThreadRuntimeGuard {
+    fn drop(&mut self) {
+        THREAD_RUNTIME.set(self.prev);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A task's future, which stops being polled once its runtime has shut down.
+    ///
+    /// tokio's workers go on taking queued tasks until they notice a shutdown; tasks of a
+    /// dropped runtime must not run in that window. A task is only polled by its runtime's
+    /// threads, so the check reads their thread-local (`None`, never closed, on the
+    /// process-wide runtime's and foreign runtimes' threads): no size, no allocation, one
+    /// thread-local read per poll. A task stopped this way pends until tokio's shutdown
+    /// drops it, which cancels it.
+    pub(crate) struct Stoppable<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F> Stoppable<F> {
+    #[inline]
+    pub(crate) fn new(future: F) -> Stoppable<F> {
+        Stoppable { future }
+    }
+}
+
+impl<F: Future> Future for Stoppable<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        if thread_runtime().is_some_and(RuntimeId::is_closed) {
+            return Poll::Pending;
+        }
+        self.project().future.poll(cx)
+    }
 }
 
 /// Calls `f` with the handle of the tokio runtime the thread is inside (a foreign one, when
@@ -128,11 +273,12 @@ impl Builder {
             .thread_name
             .clone()
             .unwrap_or_else(|| DEFAULT_THREAD_NAME.to_owned());
-        let rt = build_tokio(workers, name)?;
+        let id = RuntimeId::open();
+        let rt = build_tokio(workers, name, Some(id)).inspect_err(|_| id.close())?;
         Ok(Runtime {
             handle: Handle {
                 inner: rt.handle().clone(),
-                shut_down: Some(Arc::new(AtomicBool::new(false))),
+                runtime: Some(id),
             },
             rt: Some(rt),
         })
@@ -146,12 +292,14 @@ impl Builder {
 /// code and on one of its own threads: tasks still pending are dropped (their handles give
 /// [`JoinError::is_cancelled`](anyrt_core::task::JoinError::is_cancelled), as soon as a
 /// worker has seen the shutdown), blocking closures already running are detached, and a
-/// spawn through a [`Handle`] afterwards gives a cancelled handle.
+/// spawn through a [`Handle`] afterwards gives a cancelled handle. Tasks that were queued
+/// but not yet polled never start: they are dropped too, although tokio's workers go on
+/// taking queued tasks until they notice the shutdown.
 ///
-/// A sleep or timeout created inside the runtime (on its timer) and still pending when it
-/// shuts down panics when polled again, as tokio's own do ("A Tokio 1.x context was found,
-/// but it is being shutdown"); one created through a [`Handle`] after the shutdown uses the
-/// caller's timer instead.
+/// A sleep or timeout created on the runtime (on its timer) and still pending when it shuts
+/// down keeps working, as on the other backends: at its next poll it moves to the
+/// process-wide runtime's timer and completes at its deadline (tokio's own would panic:
+/// "A Tokio 1.x context was found, but it is being shutdown").
 ///
 /// ```
 /// let rt = anyrt_tokio::Runtime::new().unwrap();
@@ -286,9 +434,9 @@ impl fmt::Debug for Runtime {
 #[derive(Clone, Debug)]
 pub struct Handle {
     inner: tokio::runtime::Handle,
-    // Set when the anyrt `Runtime` this handle came from shut down (`None`: a handle to a
-    // runtime anyrt does not own, or to the process-wide one, which never shuts down).
-    shut_down: Option<Arc<AtomicBool>>,
+    // The anyrt `Runtime` this handle is to (`None`: a runtime anyrt does not own, or the
+    // process-wide one, which never shuts down).
+    runtime: Option<RuntimeId>,
 }
 
 impl Handle {
@@ -300,7 +448,7 @@ impl Handle {
         install_coop_hook();
         Some(Handle {
             inner,
-            shut_down: None,
+            runtime: thread_runtime(),
         })
     }
 
@@ -308,7 +456,7 @@ impl Handle {
     pub fn global() -> Handle {
         Handle {
             inner: global().handle().clone(),
-            shut_down: None,
+            runtime: None,
         }
     }
 
@@ -320,7 +468,7 @@ impl Handle {
         install_coop_hook();
         Handle {
             inner: handle,
-            shut_down: None,
+            runtime: None,
         }
     }
 
@@ -341,7 +489,7 @@ impl Handle {
             return JoinHandle::cancelled();
         }
         // tokio gives a cancelled handle too for a runtime anyrt does not own.
-        from_tokio(self.inner.spawn(future))
+        from_tokio(self.inner.spawn(Stoppable::new(future)))
     }
 
     /// Runs a blocking closure on this runtime's blocking pool; see
@@ -360,37 +508,33 @@ impl Handle {
     /// Runs `future` to completion on the calling thread, inside this runtime; see
     /// [`Runtime::block_on`].
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        block_on_with(&self.inner, future)
+        block_on_with(&self.inner, self.runtime, future)
     }
 
     fn is_shut_down(&self) -> bool {
-        self.shut_down
-            .as_ref()
-            .is_some_and(|flag| flag.load(Ordering::Acquire))
+        self.runtime.is_some_and(RuntimeId::is_closed)
     }
 
     fn mark_shut_down(&self) {
-        if let Some(flag) = &self.shut_down {
-            flag.store(true, Ordering::Release);
+        if let Some(id) = self.runtime {
+            id.close();
         }
     }
 
-    /// A sleep on this runtime's timer (on the caller's, once the runtime shut down: a
-    /// tokio sleep on a shut-down runtime panics when polled).
+    /// A sleep on this runtime's timer (on the caller's, once the runtime shut down: there
+    /// is no point in starting on a timer that is gone).
     fn sleep_here(&self, duration: Duration) -> Sleep {
         if self.is_shut_down() {
             return time::sleep(duration);
         }
-        let _enter = self.inner.enter();
-        time::sleep(duration)
+        time::sleep_on(&self.inner, self.runtime, duration)
     }
 
     fn sleep_until_here(&self, deadline: Instant) -> Sleep {
         if self.is_shut_down() {
             return time::sleep_until(deadline);
         }
-        let _enter = self.inner.enter();
-        time::sleep_until(deadline)
+        time::sleep_until_on(&self.inner, self.runtime, deadline)
     }
 }
 

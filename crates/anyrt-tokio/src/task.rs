@@ -10,7 +10,7 @@ use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::{JoinError, JoinHandle, RawTask};
 use anyrt_core::Backend;
 
-use crate::runtime;
+use crate::runtime::{self, Stoppable};
 
 /// tokio's own join handle (8 bytes, so [`JoinHandle::new`] stores it inline).
 struct TokioTask<T>(tokio::task::JoinHandle<T>);
@@ -113,6 +113,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    // The wrapper stops the task from starting once its runtime is shut down (it has no
+    // size and costs one thread-local read per poll).
+    let future = Stoppable::new(future);
     let h = if in_anyrt_tokio() {
         tokio::spawn(future)
     } else {

@@ -5,22 +5,51 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use anyrt_core::time::{Elapsed, Instant};
+use anyrt_core::time::Instant;
 
-use crate::runtime;
+use crate::runtime::{self, RuntimeId};
 use crate::task::in_anyrt_tokio;
 
-/// Runs `f` where tokio's timer functions work: in the current tokio context if there is
-/// one, else with the process-wide runtime's handle entered.
+/// A tokio sleep made by `make` where tokio's timer functions work: in the current tokio
+/// context if there is one, else with the process-wide runtime's handle entered; tagged
+/// with the anyrt runtime whose timer that is, if anyrt owns it.
 #[inline]
-fn with_timer<R>(f: impl FnOnce() -> R) -> R {
+fn on_current_timer(make: impl FnOnce() -> tokio::time::Sleep) -> Sleep {
     if in_anyrt_tokio() {
-        return f();
+        // anyrt's context says tokio: its thread-local names the anyrt runtime whose
+        // context is entered here (`None`: the process-wide one).
+        return Sleep::on_timer(make(), runtime::thread_runtime());
     }
     runtime::with_fallback_handle(|h| {
         let _enter = h.enter();
-        f()
+        Sleep::on_timer(make(), None)
     })
+}
+
+/// A sleep on the timer of `handle`, the runtime identified by `runtime`.
+pub(crate) fn sleep_on(
+    handle: &tokio::runtime::Handle,
+    runtime: Option<RuntimeId>,
+    duration: Duration,
+) -> Sleep {
+    if duration.is_zero() {
+        return Sleep::READY;
+    }
+    let _enter = handle.enter();
+    Sleep::on_timer(tokio::time::sleep(duration), runtime)
+}
+
+/// A sleep until `deadline` on the timer of `handle`, the runtime identified by `runtime`.
+pub(crate) fn sleep_until_on(
+    handle: &tokio::runtime::Handle,
+    runtime: Option<RuntimeId>,
+    deadline: Instant,
+) -> Sleep {
+    if deadline <= Instant::now() {
+        return Sleep::READY;
+    }
+    let _enter = handle.enter();
+    Sleep::on_timer(tokio::time::sleep_until(to_tokio(deadline)), runtime)
 }
 
 fn to_tokio(deadline: Instant) -> tokio::time::Instant {
@@ -33,20 +62,51 @@ pin_project_lite::pin_project! {
     /// A zero duration or a deadline already past is ready at the first poll (tokio's own
     /// sleep would wait for the next millisecond tick). It is `Send` and `'static`, not
     /// `Unpin`: pin it (`std::pin::pin!`) to poll it by hand. Dropping it cancels it.
+    ///
+    /// It does not take part in tokio's co-op budget (as on the other backends, which have
+    /// none): a deadline is not a resource that can starve others, and a [`Timeout`] built
+    /// on it (this crate's, or `anyrt_core::time::Timeout` through
+    /// [`Executor::timeout`](anyrt_core::Executor::timeout)) still fires when the future it
+    /// bounds uses up the budget, as tokio's own timeout polls its timer then.
+    ///
+    /// It outlives the runtime it was created on: if that is an anyrt
+    /// [`Runtime`](crate::Runtime) that has shut down, the sleep moves to the process-wide
+    /// runtime's timer at its next poll and still completes at its deadline.
     #[derive(Debug)]
     #[must_use = "futures do nothing unless awaited"]
     pub struct Sleep {
         #[pin]
         inner: Option<tokio::time::Sleep>,
+        // The anyrt runtime whose timer `inner` is on (`None`: a runtime that never shuts
+        // down as far as anyrt knows: the process-wide one, or one anyrt does not own).
+        runtime: Option<RuntimeId>,
     }
 }
 
 impl Sleep {
-    const READY: Sleep = Sleep { inner: None };
+    const READY: Sleep = Sleep {
+        inner: None,
+        runtime: None,
+    };
+
+    #[inline]
+    fn on_timer(inner: tokio::time::Sleep, runtime: Option<RuntimeId>) -> Sleep {
+        Sleep {
+            inner: Some(inner),
+            runtime,
+        }
+    }
 
     /// Whether the deadline has passed.
     pub fn is_elapsed(&self) -> bool {
-        self.inner.as_ref().is_none_or(|s| s.is_elapsed())
+        match &self.inner {
+            None => true,
+            // A shut-down runtime's timer fires all its sleeps at once: read the clock.
+            Some(s) if self.runtime.is_some_and(RuntimeId::is_closed) => {
+                tokio::time::Instant::now() >= s.deadline()
+            }
+            Some(s) => s.is_elapsed(),
+        }
     }
 }
 
@@ -55,11 +115,34 @@ impl Future for Sleep {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match self.project().inner.as_pin_mut() {
+        let mut this = self.project();
+        if this.runtime.is_some_and(RuntimeId::is_closed) {
+            // tokio panics when a sleep on a shut-down runtime's timer is polled.
+            *this.runtime = None;
+            move_to_global_timer(this.inner.as_mut());
+        }
+        match this.inner.as_pin_mut() {
             None => Poll::Ready(()),
-            Some(sleep) => sleep.poll(cx),
+            // Unconstrained: see the type's docs. The wrapper only sets tokio's budget
+            // thread-local around the poll.
+            Some(sleep) => Pin::new(&mut tokio::task::coop::unconstrained(sleep)).poll(cx),
         }
     }
+}
+
+/// Replaces a sleep on a shut-down runtime's timer with one for the same deadline on the
+/// process-wide runtime's timer (or with nothing, if the deadline has passed).
+#[cold]
+fn move_to_global_timer(mut inner: Pin<&mut Option<tokio::time::Sleep>>) {
+    let Some(deadline) = inner.as_ref().as_pin_ref().map(|s| s.deadline()) else {
+        return;
+    };
+    if deadline <= tokio::time::Instant::now() {
+        inner.set(None);
+        return;
+    }
+    let _enter = runtime::global().handle().enter();
+    inner.set(Some(tokio::time::sleep_until(deadline)));
 }
 
 /// A future that completes after `duration`, on tokio's timer.
@@ -83,9 +166,7 @@ pub fn sleep(duration: Duration) -> Sleep {
     }
     // tokio's `sleep` caps the duration at about thirty years, so `Duration::MAX` is fine,
     // and it reads tokio's clock, so a paused test clock applies.
-    Sleep {
-        inner: Some(with_timer(|| tokio::time::sleep(duration))),
-    }
+    on_current_timer(|| tokio::time::sleep(duration))
 }
 
 /// A future that completes at `deadline`, on tokio's timer. A deadline already past is
@@ -103,86 +184,27 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     if deadline <= Instant::now() {
         return Sleep::READY;
     }
-    Sleep {
-        inner: Some(with_timer(|| tokio::time::sleep_until(to_tokio(deadline)))),
-    }
+    on_current_timer(|| tokio::time::sleep_until(to_tokio(deadline)))
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`timeout`] and [`timeout_at`]: `Ok(output)` if the future completes
-    /// before the deadline, `Err(Elapsed)` otherwise.
-    ///
-    /// It is tokio's own `tokio::time::Timeout` (the future is polled first, and the timer
-    /// is still polled when the future has used up tokio's co-op budget, so a busy future
-    /// cannot starve it), except that with a zero or past deadline the future is polled
-    /// once and, if it is not ready, the result is `Err(Elapsed)` at once.
-    ///
-    /// Cancel-safe exactly when the inner future is.
-    #[derive(Debug)]
-    #[must_use = "futures do nothing unless awaited"]
-    pub struct Timeout<F> {
-        #[pin]
-        inner: TimeoutInner<F>,
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = TimeoutProj]
-    #[project_ref = TimeoutProjRef]
-    #[derive(Debug)]
-    enum TimeoutInner<F> {
-        Tokio { #[pin] timeout: tokio::time::Timeout<F> },
-        Expired { #[pin] future: F },
-    }
-}
-
-impl<F> Timeout<F> {
-    /// The inner future.
-    pub fn get_ref(&self) -> &F {
-        match &self.inner {
-            TimeoutInner::Tokio { timeout } => timeout.get_ref(),
-            TimeoutInner::Expired { future } => future,
-        }
-    }
-
-    /// The inner future, mutably.
-    pub fn get_mut(&mut self) -> &mut F {
-        match &mut self.inner {
-            TimeoutInner::Tokio { timeout } => timeout.get_mut(),
-            TimeoutInner::Expired { future } => future,
-        }
-    }
-
-    /// The inner future, giving up the deadline.
-    pub fn into_inner(self) -> F {
-        match self.inner {
-            TimeoutInner::Tokio { timeout } => timeout.into_inner(),
-            TimeoutInner::Expired { future } => future,
-        }
-    }
-}
-
-impl<F: Future> Future for Timeout<F> {
-    type Output = Result<F::Output, Elapsed>;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().inner.project() {
-            TimeoutProj::Tokio { timeout } => timeout.poll(cx).map_err(|_| Elapsed::new()),
-            TimeoutProj::Expired { future } => match future.poll(cx) {
-                Poll::Ready(v) => Poll::Ready(Ok(v)),
-                Poll::Pending => Poll::Ready(Err(Elapsed::new())),
-            },
-        }
-    }
-}
+/// The future of [`timeout`] and [`timeout_at`]: `Ok(output)` if the future completes
+/// before the deadline, `Err(Elapsed)` otherwise.
+///
+/// The future is polled first, then the [`Sleep`], which is not held back by tokio's co-op
+/// budget: a future that always uses up the budget cannot starve the timeout (the guarantee
+/// of tokio's own `tokio::time::Timeout`). With a zero or past deadline the future is polled
+/// once and, if it is not ready, the result is `Err(Elapsed)` at once. Like a [`Sleep`], it
+/// keeps working after the anyrt [`Runtime`](crate::Runtime) it was created on shut down.
+///
+/// Cancel-safe exactly when the inner future is.
+pub type Timeout<F> = anyrt_core::time::Timeout<F, Sleep>;
 
 /// `future`, bounded by `duration`: `Err(Elapsed)` if it has not completed by then.
 ///
-/// Delegates to `tokio::time::timeout`, so it is not starved by tokio's co-op budget. The
-/// future is polled first: a ready future gives `Ok` even with a zero duration. A zero
-/// duration gives `Err(Elapsed)` at the first poll if the future is not ready;
-/// [`Duration::MAX`] never expires. Like [`sleep`], it works on any thread.
+/// It is not starved by tokio's co-op budget (see [`Timeout`]). The future is polled first:
+/// a ready future gives `Ok` even with a zero duration. A zero duration gives
+/// `Err(Elapsed)` at the first poll if the future is not ready; [`Duration::MAX`] never
+/// expires. Like [`sleep`], it works on any thread.
 ///
 /// ```
 /// use std::time::Duration;
@@ -195,14 +217,7 @@ impl<F: Future> Future for Timeout<F> {
 /// ```
 #[inline]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    let inner = if duration.is_zero() {
-        TimeoutInner::Expired { future }
-    } else {
-        TimeoutInner::Tokio {
-            timeout: with_timer(|| tokio::time::timeout(duration, future)),
-        }
-    };
-    Timeout { inner }
+    Timeout::new(future, sleep(duration))
 }
 
 /// `future`, bounded by `deadline`. See [`timeout`]; a deadline already past behaves like
@@ -217,12 +232,5 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// assert_eq!(r, Ok(7));
 /// ```
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    let inner = if deadline <= Instant::now() {
-        TimeoutInner::Expired { future }
-    } else {
-        TimeoutInner::Tokio {
-            timeout: with_timer(|| tokio::time::timeout_at(to_tokio(deadline), future)),
-        }
-    };
-    Timeout { inner }
+    Timeout::new(future, sleep_until(deadline))
 }

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -151,6 +152,104 @@ fn drop_cancels_pending_tasks_and_does_not_block() {
         rx.recv_timeout(Duration::from_secs(10)).unwrap();
         // The detached closure still finishes and hands over its result.
         assert_eq!(plain_block_on(blocking).unwrap(), 1);
+    });
+}
+
+#[test]
+fn drop_cancels_tasks_that_were_queued_but_never_polled() {
+    within(LIMIT, || {
+        let rt = Runtime::builder().worker_threads(1).build().unwrap();
+        let (started_tx, started_rx) = mpsc::channel();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let ran = Arc::new(AtomicUsize::new(0));
+        // The only worker spawns tasks (onto its own queue), then stays busy until after the
+        // drop, so every one of them is still queued then.
+        let ran2 = ran.clone();
+        let busy = rt.spawn(async move {
+            let local: Vec<_> = (0..4)
+                .map(|_| {
+                    let ran = ran2.clone();
+                    anyrt_tokio::spawn(async move { ran.fetch_add(1, Ordering::SeqCst) })
+                })
+                .collect();
+            started_tx.send(()).unwrap();
+            let _ = go_rx.recv_timeout(Duration::from_secs(10));
+            local
+        });
+        started_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        // And from outside (tokio's shared queue), through the runtime and a handle.
+        let handle = rt.handle();
+        let outside: Vec<_> = (0..4)
+            .map(|i| {
+                let ran = ran.clone();
+                let task = async move { ran.fetch_add(1, Ordering::SeqCst) };
+                if i % 2 == 0 {
+                    rt.spawn(task)
+                } else {
+                    handle.spawn(task)
+                }
+            })
+            .collect();
+        drop(rt);
+        // The worker comes back only now, after the runtime was dropped.
+        go_tx.send(()).unwrap();
+        let local = match plain_block_on(busy) {
+            Ok(local) => local,
+            // Cancelled as it returned: its handles went with it (detached, never polled).
+            Err(e) => {
+                assert!(e.is_cancelled(), "{e:?}");
+                Vec::new()
+            }
+        };
+        for h in local.into_iter().chain(outside) {
+            assert!(plain_block_on(h).unwrap_err().is_cancelled());
+        }
+        thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            0,
+            "a queued task ran after the drop"
+        );
+    });
+}
+
+#[test]
+fn tasks_of_other_runtimes_run_on_after_a_drop() {
+    within(LIMIT, || {
+        // The shut-down check is per runtime: the process-wide runtime and another anyrt
+        // runtime go on running tasks, also ones spawned from the dropped runtime's threads
+        // after its shutdown through their handles.
+        let rt = small_rt("dropped-first");
+        let other = small_rt("other");
+        let other_handle = other.handle();
+        let global = Handle::global();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let (started_tx, started_rx) = mpsc::channel();
+        let from_inside = rt.spawn(async move {
+            started_tx.send(()).unwrap();
+            let _ = go_rx.recv_timeout(Duration::from_secs(10));
+            (
+                other_handle.spawn(async { thread_name() }),
+                global.spawn(async { thread_name() }),
+            )
+        });
+        started_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        drop(rt);
+        go_tx.send(()).unwrap();
+        if let Ok((on_other, on_global)) = plain_block_on(from_inside) {
+            assert_eq!(plain_block_on(on_other).unwrap().as_deref(), Some("other"));
+            assert_eq!(
+                plain_block_on(on_global).unwrap().as_deref(),
+                Some("anyrt-tokio-worker")
+            );
+        }
+        assert_eq!(plain_block_on(other.spawn(async { 3 })).unwrap(), 3);
+        assert_eq!(plain_block_on(anyrt_tokio::spawn(async { 4 })).unwrap(), 4);
+        // A new runtime built after the drop (it may reuse the dropped one's shut-down
+        // slot) is not shut down.
+        let next = small_rt("next");
+        assert_eq!(plain_block_on(next.spawn(async { 5 })).unwrap(), 5);
+        assert_eq!(plain_block_on(next.handle().spawn(async { 6 })).unwrap(), 6);
     });
 }
 

@@ -6,6 +6,7 @@ use std::pin::pin;
 use std::time::Duration;
 
 use anyrt_core::time::{Elapsed, Instant};
+use anyrt_core::Executor;
 
 use common::{plain_block_on, poll_once, poll_once_owned, within, LIMIT};
 
@@ -152,9 +153,9 @@ fn timeout_accessors() {
 
 #[test]
 fn timeout_is_not_starved_by_the_coop_budget() {
-    // A future that always uses up tokio's budget: a timeout built on a plain sleep would
-    // see the budget spent too and never fire. tokio's timeout (which anyrt delegates to)
-    // polls its timer unconstrained then.
+    // A future that always uses up tokio's budget: a timeout built on tokio's plain sleep
+    // would see the budget spent too and never fire. anyrt's sleep is polled unconstrained,
+    // as tokio's own timeout polls its timer then.
     within(LIMIT, || {
         let r = anyrt_tokio::block_on(async {
             anyrt_tokio::spawn(async {
@@ -169,6 +170,170 @@ fn timeout_is_not_starved_by_the_coop_budget() {
             .unwrap()
         });
         assert_eq!(r, Err::<(), _>(Elapsed::new()));
+    });
+}
+
+/// A future that spends tokio's whole co-op budget at every poll, and never completes.
+async fn spend_the_budget_forever() {
+    loop {
+        tokio::task::coop::consume_budget().await;
+    }
+}
+
+#[test]
+fn sleep_is_not_starved_by_the_coop_budget_in_a_generic_timeout() {
+    // `anyrt_core::time::Timeout<F, Sleep>` is what `Executor::timeout` builds: it polls the
+    // future, then the sleep, with no budget left.
+    within(LIMIT, || {
+        let rt = anyrt_tokio::Runtime::builder()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let results = rt.block_on(async {
+            anyrt_tokio::spawn(async {
+                let generic = anyrt_core::time::Timeout::new(
+                    spend_the_budget_forever(),
+                    anyrt_tokio::sleep(Duration::from_millis(20)),
+                )
+                .await;
+                let handle = anyrt_tokio::Handle::current().unwrap();
+                let through_handle = handle
+                    .timeout(Duration::from_millis(20), spend_the_budget_forever())
+                    .await;
+                let global = anyrt_tokio::Handle::global()
+                    .timeout(Duration::from_millis(20), spend_the_budget_forever())
+                    .await;
+                [generic, through_handle, global]
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(results, [Err(Elapsed::new()); 3]);
+    });
+}
+
+#[test]
+fn elapsed_sleep_is_ready_with_no_budget_left() {
+    within(LIMIT, || {
+        // Two workers: while this task blocks its worker, the other one drives the timer.
+        let rt = anyrt_tokio::Runtime::builder()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let ready = plain_block_on(rt.spawn(async {
+            let mut s = pin!(anyrt_tokio::sleep(Duration::from_millis(2)));
+            assert!(poll_once(s.as_mut()).is_pending());
+            let start = std::time::Instant::now();
+            while !s.is_elapsed() && start.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            // Spend the budget, then poll: tokio's own sleep would pend until the next poll
+            // of the task.
+            while tokio::task::coop::has_budget_remaining() {
+                tokio::task::coop::consume_budget().await;
+            }
+            poll_once(s.as_mut()).is_ready()
+        }))
+        .unwrap();
+        assert!(ready);
+    });
+}
+
+#[test]
+fn sleep_and_timeout_outlive_the_runtime_they_were_made_on() {
+    within(LIMIT, || {
+        let rt = anyrt_tokio::Runtime::builder()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let handle = rt.handle();
+        let d = Duration::from_millis(150);
+        let start = std::time::Instant::now();
+        // On its timer: in its block_on (one polled once, so registered there), in one of its
+        // tasks, through its handle, and a timeout.
+        let (mut polled, fresh, until, timeout) = rt.block_on(async {
+            let mut polled = Box::pin(anyrt_tokio::sleep(d));
+            assert!(poll_once(polled.as_mut()).is_pending());
+            let fresh = Box::pin(anyrt_tokio::sleep(d));
+            let until = Box::pin(anyrt_tokio::sleep_until(Instant::now() + d));
+            let mut timeout = Box::pin(anyrt_tokio::timeout(d, std::future::pending::<()>()));
+            assert!(poll_once(timeout.as_mut()).is_pending());
+            (polled, fresh, until, timeout)
+        });
+        // Handing the sleep out unawaited is the point.
+        #[allow(clippy::async_yields_async)]
+        let in_task = plain_block_on(rt.spawn(async move {
+            let mut s = Box::pin(anyrt_tokio::sleep(d));
+            assert!(poll_once(s.as_mut()).is_pending());
+            s
+        }))
+        .unwrap();
+        let mut through_handle = Box::pin(handle.sleep(d));
+        assert!(poll_once(through_handle.as_mut()).is_pending());
+        let exec_timeout = Box::pin(handle.timeout(d, std::future::pending::<()>()));
+
+        drop(rt);
+        // Let the workers see the shutdown and shut the timer down (which fires its entries).
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!polled.is_elapsed(), "elapsed early after the shutdown");
+        assert!(poll_once(polled.as_mut()).is_pending());
+
+        // Awaited on a plain thread, in a task of the process-wide runtime, and on another
+        // anyrt runtime: no panic, and not before the deadline.
+        plain_block_on(polled);
+        plain_block_on(fresh);
+        anyrt_tokio::block_on(anyrt_tokio::spawn(until)).unwrap();
+        let other = anyrt_tokio::Runtime::builder()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        other.block_on(in_task);
+        plain_block_on(through_handle);
+        assert!(start.elapsed() >= d, "{:?}", start.elapsed());
+        assert_eq!(plain_block_on(timeout), Err(Elapsed::new()));
+        assert_eq!(other.block_on(exec_timeout), Err(Elapsed::new()));
+        assert!(start.elapsed() < Duration::from_secs(5));
+
+        // Its deadline passed before the next poll: ready at once.
+        let rt = anyrt_tokio::Runtime::builder()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        #[allow(clippy::async_yields_async)]
+        let mut s = rt.block_on(async {
+            let mut s = Box::pin(anyrt_tokio::sleep(Duration::from_millis(5)));
+            assert!(poll_once(s.as_mut()).is_pending());
+            s
+        });
+        drop(rt);
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(s.is_elapsed());
+        assert!(poll_once(s.as_mut()).is_ready());
+    });
+}
+
+#[test]
+fn sleep_in_a_handle_block_on_survives_a_concurrent_shutdown() {
+    within(LIMIT, || {
+        let rt = anyrt_tokio::Runtime::builder()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let handle = rt.handle();
+        let (slept_tx, slept_rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            handle.block_on(async {
+                let mut s = pin!(anyrt_tokio::sleep(Duration::from_millis(150)));
+                assert!(poll_once(s.as_mut()).is_pending());
+                slept_tx.send(()).unwrap();
+                s.await;
+                // Made after the shutdown, in a block_on through the handle.
+                anyrt_tokio::sleep(Duration::from_millis(5)).await;
+            });
+        });
+        slept_rx.recv().unwrap();
+        drop(rt);
+        t.join().unwrap();
     });
 }
 
