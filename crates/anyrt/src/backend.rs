@@ -190,9 +190,9 @@ fn compute_default() -> anyrt_core::Backend {
     if let Some(value) = std::env::var_os("ANYRT_BACKEND") {
         let value = value.to_string_lossy();
         if !value.trim().is_empty() {
-            let backend: Backend = value.parse().unwrap_or_else(|e| {
-                panic!("ANYRT_BACKEND: {e}; compiled in: {}", enabled_list())
-            });
+            let backend: Backend = value
+                .parse()
+                .unwrap_or_else(|e| panic!("ANYRT_BACKEND: {e}; compiled in: {}", enabled_list()));
             if !backend.is_enabled() {
                 panic!(
                     "ANYRT_BACKEND={value:?}, but the {backend} backend is not compiled in: \

@@ -68,7 +68,9 @@ macro_rules! each_backend {
                 $e
             }
             #[cfg(not(any(feature = "tokio", feature = "smol", feature = "async-std")))]
-            $enum::Never(n) => match *::std::borrow::Borrow::<::std::convert::Infallible>::borrow(&n) {},
+            $enum::Never(n) => {
+                match *::std::borrow::Borrow::<::std::convert::Infallible>::borrow(&n) {}
+            }
         }
     };
 }

@@ -220,7 +220,8 @@ impl Runtime {
 
     /// A handle to this runtime. It does not keep the runtime alive.
     pub fn handle(&self) -> Handle {
-        let inner = each_backend!(&self.inner, RuntimeInner, rt, _b => HandleInner::from(rt.handle()));
+        let inner =
+            each_backend!(&self.inner, RuntimeInner, rt, _b => HandleInner::from(rt.handle()));
         Handle { inner }
     }
 

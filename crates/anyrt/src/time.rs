@@ -51,25 +51,34 @@ cfg_if::cfg_if! {
     else { type AsyncStdSleep = std::future::Pending<()>; }
 }
 
+// `sleep_on!(backend, sleep(d))`: the backend's own sleep, which reads the clock once.
+macro_rules! sleep_on {
+    ($backend:expr, $f:ident($arg:expr)) => {
+        Sleep {
+            inner: match $backend {
+                #[cfg(feature = "tokio")]
+                anyrt_core::Backend::Tokio => SleepInner::Tokio {
+                    s: anyrt_tokio::$f($arg),
+                },
+                #[cfg(feature = "smol")]
+                anyrt_core::Backend::Smol => SleepInner::Smol {
+                    s: anyrt_smol::$f($arg),
+                },
+                #[cfg(feature = "async-std")]
+                anyrt_core::Backend::AsyncStd => SleepInner::AsyncStd {
+                    s: anyrt_async_std::$f($arg),
+                },
+                #[allow(unreachable_patterns)]
+                other => crate::backend::not_compiled_in(other),
+            },
+        }
+    };
+}
+
 impl Sleep {
+    /// A sleep until `deadline` on `backend`'s timer.
     fn on(backend: anyrt_core::Backend, deadline: Instant) -> Sleep {
-        let inner = match backend {
-            #[cfg(feature = "tokio")]
-            anyrt_core::Backend::Tokio => SleepInner::Tokio {
-                s: anyrt_tokio::sleep_until(deadline),
-            },
-            #[cfg(feature = "smol")]
-            anyrt_core::Backend::Smol => SleepInner::Smol {
-                s: anyrt_smol::sleep_until(deadline),
-            },
-            #[cfg(feature = "async-std")]
-            anyrt_core::Backend::AsyncStd => SleepInner::AsyncStd {
-                s: anyrt_async_std::sleep_until(deadline),
-            },
-            #[allow(unreachable_patterns)]
-            other => crate::backend::not_compiled_in(other),
-        };
-        Sleep { inner }
+        sleep_on!(backend, sleep_until(deadline))
     }
 
     /// A sleep of `duration` on `backend`'s timer.
@@ -77,10 +86,7 @@ impl Sleep {
         if duration.is_zero() {
             return Sleep::ready();
         }
-        Sleep::on(
-            backend,
-            anyrt_core::time::deadline_after(Instant::now(), duration),
-        )
+        sleep_on!(backend, sleep(duration))
     }
 
     fn ready() -> Sleep {
@@ -128,9 +134,6 @@ pub fn sleep(duration: Duration) -> Sleep {
 
 /// Waits until `deadline`. A deadline already past is ready at the first poll. Cancel-safe.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    if deadline <= Instant::now() {
-        return Sleep::ready();
-    }
     Sleep::on(select(), deadline)
 }
 
@@ -177,8 +180,8 @@ impl<F> fmt::Debug for Timeout<F> {
 
 /// Runs `future` with a time limit: `Err(Elapsed)` if it has not completed after
 /// `duration`. The future is polled first, so a ready future gives its output even with a
-/// zero limit. On tokio this is tokio's own timeout, which tokio's co-op budget cannot
-/// starve. Cancel-safe exactly when `future` is.
+/// zero limit. On tokio, tokio's co-op budget cannot starve it: its timer is polled
+/// outside the budget, as tokio's own timeout does. Cancel-safe exactly when `future` is.
 ///
 /// ```
 /// use std::time::Duration;
@@ -191,10 +194,16 @@ impl<F> fmt::Debug for Timeout<F> {
 /// });
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    timeout_at(
-        anyrt_core::time::deadline_after(Instant::now(), duration),
-        future,
-    )
+    let inner = match select() {
+        #[cfg(feature = "tokio")]
+        anyrt_core::Backend::Tokio => TimeoutInner::Tokio {
+            t: anyrt_tokio::timeout(duration, future),
+        },
+        _ => TimeoutInner::Generic {
+            t: anyrt_core::time::Timeout::new(future, sleep(duration)),
+        },
+    };
+    Timeout { inner }
 }
 
 /// Runs `future` until `deadline`; see [`timeout`].
