@@ -1,7 +1,7 @@
 //! The backend-independent core of [anyrt](https://docs.rs/anyrt).
 //!
 //! **Who should depend on this crate:** authors of anyrt backends (a third-party executor
-//! that wants to run anyrt code implements [`Executor`] and builds [`JoinHandle`]s from its
+//! that wants to run anyrt code implements [`Executor`] and builds [`JoinHandle`](task::JoinHandle)s from its
 //! own tasks). Libraries and applications depend on `anyrt`, which re-exports everything here
 //! under one path each.
 //!
