@@ -252,7 +252,7 @@ pub(crate) fn current_core() -> Option<anyrt_core::Backend> {
 }
 
 #[cold]
-fn foreign_context() -> Option<anyrt_core::Backend> {
+pub(crate) fn foreign_context() -> Option<anyrt_core::Backend> {
     #[cfg(feature = "async-std")]
     if anyrt_async_std::in_native_context() {
         return Some(anyrt_core::Backend::AsyncStd);

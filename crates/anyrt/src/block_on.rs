@@ -5,7 +5,6 @@ use std::future::Future;
 
 use anyrt_core::context::{self, ContextKind};
 
-use crate::backend::select;
 use crate::Backend;
 
 /// The error of [`try_block_on`]: the caller is async code, where blocking the thread would
@@ -26,34 +25,28 @@ impl fmt::Display for BlockOnError {
 impl std::error::Error for BlockOnError {}
 
 /// `Err` where blocking is refused: anyrt's own async code, an async-std task, a tokio
-/// runtime context (a task, or the body of a foreign tokio `block_on`).
+/// runtime context (a task, or the body of a foreign tokio `block_on`, which is no task and
+/// where tokio would panic with its own message). Otherwise the backend a `block_on` here
+/// runs on. One thread-local read inside anyrt; one probe of the foreign runtimes outside.
 #[inline]
-pub(crate) fn check_can_block() -> Result<(), BlockOnError> {
+pub(crate) fn blocking_backend() -> Result<anyrt_core::Backend, BlockOnError> {
     let refused = match context::current() {
-        Some(ctx) => (ctx.kind == ContextKind::Async).then_some(ctx.backend),
-        None => foreign_task(),
+        Some(ctx) if ctx.kind == ContextKind::Async => ctx.backend,
+        Some(ctx) => return Ok(ctx.backend),
+        None => match crate::backend::foreign_context() {
+            Some(b) => b,
+            None => return Ok(crate::backend::default_backend()),
+        },
     };
-    match refused {
-        None => Ok(()),
-        Some(b) => Err(BlockOnError {
-            backend: Some(b.into()),
-        }),
-    }
+    Err(BlockOnError {
+        backend: Some(refused.into()),
+    })
 }
 
-#[cold]
-fn foreign_task() -> Option<anyrt_core::Backend> {
-    #[cfg(feature = "async-std")]
-    if anyrt_async_std::in_native_task() {
-        return Some(anyrt_core::Backend::AsyncStd);
-    }
-    // A tokio context, not only a tokio task: the body of a foreign `Runtime::block_on`
-    // (`#[tokio::main]`) is no task, and tokio would panic there with its own message.
-    #[cfg(feature = "tokio")]
-    if anyrt_tokio::in_native_context() {
-        return Some(anyrt_core::Backend::Tokio);
-    }
-    None
+/// `Err` where blocking is refused (see [`blocking_backend`]).
+#[inline]
+pub(crate) fn check_can_block() -> Result<(), BlockOnError> {
+    blocking_backend().map(drop)
 }
 
 /// Runs a future to completion on the calling thread, on the selected backend.
@@ -73,6 +66,7 @@ fn foreign_task() -> Option<anyrt_core::Backend> {
 /// there would stall the runtime or deadlock. [`try_block_on`] returns the error instead.
 /// Inside a foreign smol or `futures` executor anyrt cannot tell, and blocks.
 #[track_caller]
+#[inline]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     match try_block_on(future) {
         Ok(v) => v,
@@ -87,7 +81,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 ///     assert!(anyrt::try_block_on(async {}).is_err());
 /// });
 /// ```
+#[inline]
 pub fn try_block_on<F: Future>(future: F) -> Result<F::Output, BlockOnError> {
-    check_can_block()?;
-    Ok(dispatch!(select(), rt => rt::block_on(future)))
+    let backend = blocking_backend()?;
+    Ok(dispatch!(backend, rt => rt::block_on(future)))
 }
