@@ -139,25 +139,46 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 
 pin_project_lite::pin_project! {
     /// The future of [`timeout`] and [`timeout_at`]: `Ok(output)`, or `Err(Elapsed)` if the
-    /// deadline came first. The inner future is polled first.
+    /// deadline came first. The inner future is polled first, and the timer is only armed
+    /// when it is pending: a timeout around a future that is ready at once never touches
+    /// the timer.
     #[must_use = "futures do nothing unless awaited"]
     pub struct Timeout<F> {
         #[pin]
-        inner: TimeoutInner<F>,
+        future: F,
+        #[pin]
+        sleep: Sleep,
+        deadline: Instant,
+        backend: anyrt_core::Backend,
+        armed: bool,
     }
 }
 
-pin_project_lite::pin_project! {
-    #[project = TimeoutProj]
-    enum TimeoutInner<F> {
-        Tokio { #[pin] t: TokioTimeout<F> },
-        Generic { #[pin] t: anyrt_core::time::Timeout<F, Sleep> },
+impl<F> Timeout<F> {
+    fn new(backend: anyrt_core::Backend, deadline: Instant, future: F) -> Self {
+        Timeout {
+            future,
+            sleep: Sleep::ready(),
+            deadline,
+            backend,
+            armed: false,
+        }
     }
-}
 
-cfg_if::cfg_if! {
-    if #[cfg(feature = "tokio")] { type TokioTimeout<F> = anyrt_tokio::Timeout<F>; }
-    else { type TokioTimeout<F> = anyrt_core::time::Timeout<F, Sleep>; }
+    /// The inner future.
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+
+    /// The inner future, mutably.
+    pub fn get_mut(&mut self) -> &mut F {
+        &mut self.future
+    }
+
+    /// The inner future, giving up the deadline.
+    pub fn into_inner(self) -> F {
+        self.future
+    }
 }
 
 impl<F: Future> Future for Timeout<F> {
@@ -165,16 +186,28 @@ impl<F: Future> Future for Timeout<F> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().inner.project() {
-            TimeoutProj::Tokio { t } => t.poll(cx),
-            TimeoutProj::Generic { t } => t.poll(cx),
+        let mut this = self.project();
+        if let Poll::Ready(v) = this.future.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        if !*this.armed {
+            *this.armed = true;
+            this.sleep.set(Sleep::on(*this.backend, *this.deadline));
+        }
+        // On tokio the sleep is polled outside tokio's co-op budget, as in tokio's own
+        // timeout, so a future that spends the budget cannot starve it.
+        match this.sleep.poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed::new())),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
 
 impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timeout").finish_non_exhaustive()
+        f.debug_struct("Timeout")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
     }
 }
 
@@ -194,30 +227,15 @@ impl<F> fmt::Debug for Timeout<F> {
 /// });
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    let inner = match select() {
-        #[cfg(feature = "tokio")]
-        anyrt_core::Backend::Tokio => TimeoutInner::Tokio {
-            t: anyrt_tokio::timeout(duration, future),
-        },
-        _ => TimeoutInner::Generic {
-            t: anyrt_core::time::Timeout::new(future, sleep(duration)),
-        },
-    };
-    Timeout { inner }
+    timeout_at(
+        anyrt_core::time::deadline_after(Instant::now(), duration),
+        future,
+    )
 }
 
 /// Runs `future` until `deadline`; see [`timeout`].
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    let inner = match select() {
-        #[cfg(feature = "tokio")]
-        anyrt_core::Backend::Tokio => TimeoutInner::Tokio {
-            t: anyrt_tokio::timeout_at(deadline, future),
-        },
-        _ => TimeoutInner::Generic {
-            t: anyrt_core::time::Timeout::new(future, sleep_until(deadline)),
-        },
-    };
-    Timeout { inner }
+    Timeout::new(select(), deadline, future)
 }
 
 /// The clock of an [`Interval`]: the backend selected when it was made.
