@@ -6,12 +6,14 @@
 //! executor: when the runtime is dropped they stop, and the last one drops the executor,
 //! which drops the tasks still pending.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
+use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
@@ -31,15 +33,74 @@ const DEFAULT_THREAD_NAME: &str = "anyrt-async-std-worker";
 
 thread_local! {
     /// The anyrt [`Runtime`] the thread is inside, if any: set on its workers, in its
-    /// `block_on` and in its blocking closures. `None` means async-std's global runtime.
-    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+    /// `block_on` and in its blocking closures. `Global` means async-std's global runtime.
+    /// Set only through a [`CurrentGuard`], which restores the previous value when dropped.
+    static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) };
 }
 
-enum Current {
-    /// A worker thread or `Runtime::block_on`: the runtime is alive meanwhile.
-    Strong(Arc<Shared>),
-    /// A blocking closure or `Handle::block_on`: must not keep the runtime alive.
-    Weak(Weak<Shared>),
+/// The runtime `spawn` uses on a thread, as stored in [`CURRENT`]: one tagged pointer,
+/// so that the thread-local needs no destructor (a `const` thread-local of a type without
+/// drop glue is one TLS slot: no lazy registration, never destroyed, so reading it is one
+/// load and never fails). What it points to is owned by whoever holds the [`CurrentGuard`]
+/// that stored it, and outlives it (see [`with_current`]).
+#[derive(Clone, Copy)]
+struct Current(*const ());
+
+impl Current {
+    /// async-std's global runtime: null.
+    const GLOBAL: Current = Current(ptr::null());
+
+    /// A worker thread or `Runtime::block_on`: the runtime is alive meanwhile. A
+    /// `*const Shared` (low bit clear).
+    #[inline(always)]
+    fn strong(shared: &Shared) -> Current {
+        Current(ptr::from_ref(shared).cast())
+    }
+
+    /// A blocking closure or `Handle::block_on`: must not keep the runtime alive. A
+    /// `*const Weak<Shared>` with [`WEAK_TAG`] set.
+    #[inline(always)]
+    fn weak(weak: &Weak<Shared>) -> Current {
+        Current(ptr::from_ref(weak).cast::<()>().map_addr(|a| a | WEAK_TAG))
+    }
+}
+
+/// The tag of [`Current::weak`]: a bit that is clear in the address of every `Shared` and
+/// every `Weak<Shared>`.
+const WEAK_TAG: usize = 1;
+const _: () = assert!(align_of::<Shared>() > WEAK_TAG && align_of::<Weak<Shared>>() > WEAK_TAG);
+
+/// [`Current`] with references, valid for one [`with_current`] call.
+enum CurrentRef<'a> {
+    Global,
+    Strong(&'a Shared),
+    Weak(&'a Weak<Shared>),
+}
+
+/// Runs `f` with the calling thread's current runtime.
+#[inline(always)]
+#[allow(unsafe_code)]
+fn with_current<R>(f: impl FnOnce(CurrentRef<'_>) -> R) -> R {
+    let Current(ptr) = CURRENT.with(Cell::get);
+    let current = if ptr.addr() & WEAK_TAG != 0 {
+        // SAFETY: a pointer is in `CURRENT` only while the `CurrentGuard` that put it there
+        // is alive (the guard puts the previous value back when dropped; guards are
+        // crate-private, live on the stack of the thread they were made on, since they are
+        // not `Send`, are never leaked, and are dropped in reverse order of creation, as
+        // stack values are). The guard borrows the `Shared` (or `Weak`) for its whole life
+        // (`CurrentGuard<'a>`), so the referent cannot be moved or dropped while the pointer
+        // is stored. `f` runs below the frame that owns the guard, so it cannot end that
+        // borrow either: the reference is valid for all of `f`. Only shared references are
+        // ever made from these pointers. Tagged, it is a `Weak<Shared>` (`Current::weak`),
+        // and clearing the tag gives its address back (with its provenance).
+        CurrentRef::Weak(unsafe { &*ptr.map_addr(|a| a & !WEAK_TAG).cast::<Weak<Shared>>() })
+    } else if ptr.is_null() {
+        CurrentRef::Global
+    } else {
+        // SAFETY: as above; untagged and not null, it is a `Shared` (`Current::strong`).
+        CurrentRef::Strong(unsafe { &*ptr.cast::<Shared>() })
+    };
+    f(current)
 }
 
 /// What the workers, the runtime and (weakly) the handles share.
@@ -47,6 +108,9 @@ struct Shared {
     executor: AsyncExecutor<'static>,
     /// Set when the runtime is dropped: later spawns give cancelled handles.
     closed: AtomicBool,
+    /// This `Shared` itself, weakly: what `Handle::current()` and `spawn_blocking` take from
+    /// the thread-local, which holds a plain reference.
+    this: Weak<Shared>,
 }
 
 impl Shared {
@@ -63,20 +127,20 @@ impl Shared {
         JoinHandle::from_async_task(self.executor.spawn(Stoppable { future }))
     }
 
-    fn spawn_blocking<F, R>(this: &Arc<Shared>, f: F) -> JoinHandle<R>
+    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        if this.closed.load(Ordering::Acquire) {
+        if self.closed.load(Ordering::Acquire) {
             return JoinHandle::cancelled();
         }
         // A closure may run for ever: it must not keep the runtime (and its pending tasks)
         // alive, hence the weak reference.
-        let runtime = Arc::downgrade(this);
+        let runtime = self.this.clone();
         JoinHandle::from_blocking_async_task(blocking::unblock(move || {
             let _ctx = context::enter(BLOCKING);
-            let _rt = enter_current(Some(Current::Weak(runtime)));
+            let _rt = enter_weak(&runtime);
             f()
         }))
     }
@@ -106,69 +170,80 @@ impl<F: Future> Future for Stoppable<F> {
 }
 
 /// Whether the calling thread is a worker of a runtime that was shut down. Only workers
-/// poll a runtime's tasks, and `CURRENT` holds their runtime.
+/// poll a runtime's tasks, and `CURRENT` holds their runtime: one read of a plain
+/// thread-local and, on a worker, one load.
 #[inline]
 fn stopping() -> bool {
-    CURRENT
-        .try_with(|c| match &*c.borrow() {
-            Some(Current::Strong(s)) => s.closed.load(Ordering::Acquire),
-            _ => false,
-        })
-        .unwrap_or(false)
+    with_current(|c| matches!(c, CurrentRef::Strong(s) if s.closed.load(Ordering::Acquire)))
 }
 
-/// Sets [`CURRENT`] until the guard is dropped.
-fn enter_current(current: Option<Current>) -> CurrentGuard {
-    let prev = CURRENT.with(|c| c.replace(current));
-    CurrentGuard { prev }
+/// Sets [`CURRENT`] until dropped, then restores the previous value. It borrows what the
+/// stored pointer points to for its whole life.
+struct CurrentGuard<'a> {
+    prev: Current,
+    // Not `Send`, through the raw pointer of `Current`: dropped on the thread it was made on.
+    _referent: PhantomData<&'a Shared>,
 }
 
-struct CurrentGuard {
-    prev: Option<Current>,
+/// Stores `current` in [`CURRENT`], giving back the previous value for the guard.
+#[inline(always)]
+fn enter(current: Current) -> Current {
+    CURRENT.with(|c| c.replace(current))
 }
 
-impl Drop for CurrentGuard {
-    fn drop(&mut self) {
-        let prev = self.prev.take();
-        // The replaced value is dropped after `replace` returns, outside any borrow of
-        // `CURRENT`: dropping the last `Arc<Shared>` drops the executor's tasks, whose
-        // destructors may spawn (and so read `CURRENT`).
-        let _ = CURRENT.try_with(|c| c.replace(prev));
+/// Makes `shared` the calling thread's runtime, strongly: for a worker and
+/// `Runtime::block_on`, which keep it alive meanwhile.
+#[inline]
+fn enter_strong(shared: &Shared) -> CurrentGuard<'_> {
+    CurrentGuard {
+        prev: enter(Current::strong(shared)),
+        _referent: PhantomData,
     }
 }
 
-/// Where a spawn goes, as read from [`CURRENT`].
-enum Target<T> {
-    Spawned(JoinHandle<T>),
-    Global,
-    Weak(Weak<Shared>),
+/// Makes `shared` the calling thread's runtime without keeping it alive: for a blocking
+/// closure and `Handle::block_on`.
+#[inline]
+fn enter_weak(shared: &Weak<Shared>) -> CurrentGuard<'_> {
+    CurrentGuard {
+        prev: enter(Current::weak(shared)),
+        _referent: PhantomData,
+    }
+}
+
+/// Makes async-std's global runtime the calling thread's one.
+fn enter_global() -> CurrentGuard<'static> {
+    CurrentGuard {
+        prev: enter(Current::GLOBAL),
+        _referent: PhantomData,
+    }
+}
+
+impl Drop for CurrentGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.prev));
+    }
 }
 
 /// Spawns where the calling thread is: its anyrt runtime, else async-std's global one.
 ///
-/// Reads [`CURRENT`] once. The future goes through an `Option` so that it survives a
-/// thread-local that is already destroyed (a spawn from another thread-local's destructor).
+/// No borrow is held meanwhile: the destructors that the spawn may run (of a runtime whose
+/// last reference an upgrade gave, with its executor and tasks) may spawn too.
 #[inline]
 pub(crate) fn spawn_here<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let mut future = Some(future);
-    let target = CURRENT.try_with(|c| match &*c.borrow() {
-        None => Target::Global,
-        Some(Current::Strong(shared)) => Target::Spawned(shared.spawn(take(&mut future))),
-        // Upgraded outside the borrow: dropping the upgraded `Arc` may drop the executor.
-        Some(Current::Weak(weak)) => Target::Weak(weak.clone()),
-    });
-    match target {
-        Ok(Target::Spawned(handle)) => handle,
-        Ok(Target::Weak(weak)) => match weak.upgrade() {
-            Some(shared) => shared.spawn(take(&mut future)),
+    with_current(move |c| match c {
+        CurrentRef::Global => task::spawn_global(future),
+        CurrentRef::Strong(shared) => shared.spawn(future),
+        CurrentRef::Weak(weak) => match weak.upgrade() {
+            Some(shared) => shared.spawn(future),
             None => JoinHandle::cancelled(),
         },
-        Ok(Target::Global) | Err(_) => task::spawn_global(take(&mut future)),
-    }
+    })
 }
 
 /// Runs a blocking closure for the runtime the calling thread is inside, else globally.
@@ -177,27 +252,14 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let mut f = Some(f);
-    let target = CURRENT.try_with(|c| match &*c.borrow() {
-        None => Target::Global,
-        Some(Current::Strong(shared)) => {
-            Target::Spawned(Shared::spawn_blocking(shared, take(&mut f)))
-        }
-        Some(Current::Weak(weak)) => Target::Weak(weak.clone()),
-    });
-    match target {
-        Ok(Target::Spawned(handle)) => handle,
-        Ok(Target::Weak(weak)) => match weak.upgrade() {
-            Some(shared) => Shared::spawn_blocking(&shared, take(&mut f)),
+    with_current(move |c| match c {
+        CurrentRef::Global => task::spawn_blocking_global(f),
+        CurrentRef::Strong(shared) => shared.spawn_blocking(f),
+        CurrentRef::Weak(weak) => match weak.upgrade() {
+            Some(shared) => shared.spawn_blocking(f),
             None => JoinHandle::cancelled(),
         },
-        Ok(Target::Global) | Err(_) => task::spawn_blocking_global(take(&mut f)),
-    }
-}
-
-#[inline]
-fn take<T>(slot: &mut Option<T>) -> T {
-    slot.take().expect("taken once")
+    })
 }
 
 /// Configures and builds a [`Runtime`].
@@ -255,9 +317,10 @@ impl Builder {
         let thread_name = self
             .thread_name
             .unwrap_or_else(|| DEFAULT_THREAD_NAME.to_owned());
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|this| Shared {
             executor: AsyncExecutor::new(),
             closed: AtomicBool::new(false),
+            this: this.clone(),
         });
         let (stop_tx, stop_rx) = async_channel::bounded::<()>(1);
         let exit = Arc::new(Exit::default());
@@ -307,12 +370,18 @@ impl Exit {
 
 fn worker_main(shared: Arc<Shared>, exit: Arc<Exit>, stop: async_channel::Receiver<()>) {
     context::set_for_thread(ASYNC);
-    // Dropped last, also when unwinding: gives up the worker's share of the runtime.
+    // Dropped last, also when unwinding: counts the worker out once it has given up its
+    // share of the runtime.
     let _exit = WorkerExit { exit };
-    // Moved after `_exit` so that it is dropped before: the reference in `CURRENT` is the
-    // worker's last one, and `WorkerExit` drops it.
+    // The locals below are dropped in reverse order, also when unwinding. The worker's
+    // reference may be the runtime's last: dropping it drops the executor with the tasks
+    // still pending, whose destructors may spawn. They find a dead runtime (and get
+    // cancelled handles), not the global one, since the weak guard is still in place then.
+    let weak = shared.this.clone();
+    let _weak = enter_weak(&weak);
+    // Moved after `_weak` so that it is dropped before.
     let shared = shared;
-    CURRENT.with(|c| c.replace(Some(Current::Strong(shared.clone()))));
+    let _strong = enter_strong(&shared);
     loop {
         // Task panics are caught by the executor (`propagate_panic`) and async-task aborts
         // on a panicking destructor of a cancelled task; should anything else unwind out of
@@ -335,18 +404,6 @@ struct WorkerExit {
 
 impl Drop for WorkerExit {
     fn drop(&mut self) {
-        // The last worker to leave drops the executor here, with its pending tasks. Their
-        // destructors may spawn: they find a dead runtime (and get cancelled handles), not
-        // the global one, since a weak reference replaces the strong one first.
-        let strong = CURRENT.try_with(|c| {
-            let weak = match &*c.borrow() {
-                Some(Current::Strong(s)) => Some(Current::Weak(Arc::downgrade(s))),
-                _ => None,
-            };
-            c.replace(weak)
-        });
-        drop(strong);
-        drop(CURRENT.try_with(|c| c.replace(None)));
         self.exit.worker_stopped();
     }
 }
@@ -399,9 +456,10 @@ impl Runtime {
     /// The future runs on `async_io::block_on`, not `async_std::task::block_on`: an owned
     /// runtime does not start async-std's global one, so async-std's task-locals are
     /// unavailable here.
+    #[inline]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _ctx = context::enter(ASYNC);
-        let _rt = enter_current(Some(Current::Strong(self.shared.clone())));
+        let _rt = enter_strong(&self.shared);
         async_io::block_on(LocalScope::new(future))
     }
 
@@ -420,7 +478,7 @@ impl Runtime {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        Shared::spawn_blocking(&self.shared, f)
+        self.shared.spawn_blocking(f)
     }
 
     /// A handle to this runtime. It does not keep the runtime alive.
@@ -436,11 +494,9 @@ impl Runtime {
     /// Called on one of the runtime's own workers, it waits for the other workers only.
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shutdown();
-        let own_worker = CURRENT
-            .try_with(|c| {
-                matches!(&*c.borrow(), Some(Current::Strong(s)) if Arc::ptr_eq(s, &self.shared))
-            })
-            .unwrap_or(false);
+        let own_worker = with_current(
+            |c| matches!(c, CurrentRef::Strong(s) if ptr::eq(s, Arc::as_ptr(&self.shared))),
+        );
         let exit = self.exit.clone();
         drop(self);
         let target = usize::from(own_worker);
@@ -519,14 +575,11 @@ impl Handle {
     /// its `block_on`, its blocking closures), else the global runtime when the thread runs
     /// anyrt code on this backend or a native async-std task; `None` elsewhere.
     pub fn current() -> Option<Handle> {
-        let runtime = CURRENT
-            .try_with(|c| match &*c.borrow() {
-                Some(Current::Strong(s)) => Some(Arc::downgrade(s)),
-                Some(Current::Weak(w)) => Some(w.clone()),
-                None => None,
-            })
-            .ok()
-            .flatten();
+        let runtime = with_current(|c| match c {
+            CurrentRef::Strong(s) => Some(s.this.clone()),
+            CurrentRef::Weak(w) => Some(w.clone()),
+            CurrentRef::Global => None,
+        });
         if let Some(runtime) = runtime {
             return Some(Handle {
                 kind: HandleKind::Runtime(runtime),
@@ -571,7 +624,7 @@ impl Handle {
                 task::spawn_blocking_global(f)
             }
             HandleKind::Runtime(weak) => match weak.upgrade() {
-                Some(shared) => Shared::spawn_blocking(&shared, f),
+                Some(shared) => shared.spawn_blocking(f),
                 None => JoinHandle::cancelled(),
             },
         }
@@ -583,12 +636,12 @@ impl Handle {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         match &self.kind {
             HandleKind::Global => {
-                let _rt = enter_current(None);
+                let _rt = enter_global();
                 crate::block_on(future)
             }
             HandleKind::Runtime(weak) => {
                 let _ctx = context::enter(ASYNC);
-                let _rt = enter_current(Some(Current::Weak(weak.clone())));
+                let _rt = enter_weak(weak);
                 async_io::block_on(LocalScope::new(future))
             }
         }

@@ -1,12 +1,14 @@
 //! [`Runtime`], [`Builder`], [`Handle`], the process-wide runtime and the thread-local that
 //! says which executor `spawn` uses on the calling thread.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe, RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
+use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll};
@@ -30,14 +32,18 @@ pub(crate) struct Shared {
     executor: Arc<Executor<'static>>,
     closed: AtomicBool,
     shutdown: Event,
+    /// This `Shared` itself, weakly: what `Handle::current()` and `spawn_blocking` take from
+    /// the thread-local, which holds a plain reference.
+    this: Weak<Shared>,
 }
 
 impl Shared {
     fn new(executor: Arc<Executor<'static>>) -> Arc<Shared> {
-        Arc::new(Shared {
+        Arc::new_cyclic(|this| Shared {
             executor,
             closed: AtomicBool::new(false),
             shutdown: Event::new(),
+            this: this.clone(),
         })
     }
 
@@ -50,6 +56,7 @@ impl Shared {
         JoinHandle::from_async_task(self.executor.spawn(Stoppable { future }))
     }
 
+    #[inline]
     fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
@@ -104,14 +111,16 @@ impl<F: Future> Future for Stoppable<F> {
     }
 }
 
-/// Whether the calling thread belongs to a runtime that has been told to shut down.
+/// Whether the calling thread belongs to a runtime that has been told to shut down: one
+/// read of a plain thread-local and, on a runtime's worker, one load.
 #[inline]
 fn runtime_stopping() -> bool {
-    CURRENT.with(|c| matches!(&*c.borrow(), Some(Current::Strong(s)) if s.is_closed()))
+    with_current(|c| matches!(c, CurrentRef::Strong(s) if s.is_closed()))
 }
 
 /// A spawn through a weak reference: a runtime that was dropped or shut down gives a
 /// cancelled handle (its executor is gone or about to be, so the task would never run).
+#[inline(never)]
 fn spawn_weak<F>(shared: &Weak<Shared>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
@@ -134,37 +143,113 @@ where
     }
 }
 
-/// The executor `spawn` uses on a thread, when it is not the process-wide one.
-pub(crate) enum Current {
-    /// A runtime worker or `Runtime::block_on`: the runtime outlives the thread's use of it,
-    /// so the spawn hot path needs no upgrade.
-    Strong(Arc<Shared>),
-    /// A blocking closure or `Handle::block_on`: must not keep the runtime alive.
-    Weak(Weak<Shared>),
+/// The executor `spawn` uses on a thread, as stored in [`CURRENT`]: one tagged pointer,
+/// so that the thread-local needs no destructor (a `const` thread-local of a type without
+/// drop glue is one TLS slot: no lazy registration, never destroyed, so reading it is one
+/// load and never fails). What it points to is owned by whoever holds the [`CurrentGuard`]
+/// that stored it, and outlives it (see [`with_current`]).
+#[derive(Clone, Copy)]
+struct Current(*const ());
+
+impl Current {
+    /// The process-wide runtime (a plain thread, or the plain `block_on`): null.
+    const GLOBAL: Current = Current(ptr::null());
+
+    /// A runtime worker or `Runtime::block_on`: the runtime outlives the thread's use of
+    /// it, so the spawn hot path needs no upgrade. A `*const Shared` (low bit clear).
+    #[inline(always)]
+    fn strong(shared: &Shared) -> Current {
+        Current(ptr::from_ref(shared).cast())
+    }
+
+    /// A blocking closure or `Handle::block_on`: must not keep the runtime alive. A
+    /// `*const Weak<Shared>` with [`WEAK_TAG`] set.
+    #[inline(always)]
+    fn weak(weak: &Weak<Shared>) -> Current {
+        Current(ptr::from_ref(weak).cast::<()>().map_addr(|a| a | WEAK_TAG))
+    }
+}
+
+/// The tag of [`Current::weak`]: a bit that is clear in the address of every `Shared` and
+/// every `Weak<Shared>`.
+const WEAK_TAG: usize = 1;
+const _: () = assert!(align_of::<Shared>() > WEAK_TAG && align_of::<Weak<Shared>>() > WEAK_TAG);
+
+/// [`Current`] with references, valid for one [`with_current`] call.
+enum CurrentRef<'a> {
+    Global,
+    Strong(&'a Shared),
+    Weak(&'a Weak<Shared>),
 }
 
 thread_local! {
-    /// `None`: the process-wide runtime (a plain thread, or the plain `block_on`).
-    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+    /// Set only through a [`CurrentGuard`], which restores the previous value when dropped.
+    static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) };
 }
 
-/// Sets [`CURRENT`] until dropped, then restores the previous value.
-pub(crate) struct CurrentGuard {
-    prev: Option<Current>,
+/// Runs `f` with the calling thread's current runtime.
+#[inline(always)]
+#[allow(unsafe_code)]
+fn with_current<R>(f: impl FnOnce(CurrentRef<'_>) -> R) -> R {
+    let Current(ptr) = CURRENT.with(Cell::get);
+    let current = if ptr.addr() & WEAK_TAG != 0 {
+        // SAFETY: a pointer is in `CURRENT` only while the `CurrentGuard` that put it there
+        // is alive (the guard puts the previous value back when dropped; guards are
+        // crate-private, live on the stack of the thread they were made on, since they are
+        // not `Send`, are never leaked, and are dropped in reverse order of creation, as
+        // stack values are). The guard borrows the `Shared` (or `Weak`) for its whole life
+        // (`CurrentGuard<'a>`), so the referent cannot be moved or dropped while the pointer
+        // is stored. `f` runs below the frame that owns the guard, so it cannot end that
+        // borrow either: the reference is valid for all of `f`. Only shared references are
+        // ever made from these pointers. Tagged, it is a `Weak<Shared>` (`Current::weak`),
+        // and clearing the tag gives its address back (with its provenance).
+        CurrentRef::Weak(unsafe { &*ptr.map_addr(|a| a & !WEAK_TAG).cast::<Weak<Shared>>() })
+    } else if ptr.is_null() {
+        CurrentRef::Global
+    } else {
+        // SAFETY: as above; untagged and not null, it is a `Shared` (`Current::strong`).
+        CurrentRef::Strong(unsafe { &*ptr.cast::<Shared>() })
+    };
+    f(current)
 }
 
-pub(crate) fn enter_current(current: Current) -> CurrentGuard {
-    let prev = CURRENT.with(|c| c.replace(Some(current)));
-    CurrentGuard { prev }
+/// Sets [`CURRENT`] until dropped, then restores the previous value. It borrows what the
+/// stored pointer points to for its whole life.
+pub(crate) struct CurrentGuard<'a> {
+    prev: Current,
+    // Not `Send`, through the raw pointer of `Current`: dropped on the thread it was made on.
+    _referent: PhantomData<&'a Shared>,
 }
 
-impl Drop for CurrentGuard {
+#[inline(always)]
+fn enter(current: Current) -> Current {
+    CURRENT.with(|c| c.replace(current))
+}
+
+/// Makes `shared` the calling thread's runtime, strongly: for a worker and `Runtime::block_on`,
+/// which keep it alive meanwhile.
+#[inline]
+pub(crate) fn enter_strong(shared: &Shared) -> CurrentGuard<'_> {
+    CurrentGuard {
+        prev: enter(Current::strong(shared)),
+        _referent: PhantomData,
+    }
+}
+
+/// Makes `shared` the calling thread's runtime without keeping it alive: for a blocking
+/// closure and `Handle::block_on`.
+#[inline]
+pub(crate) fn enter_weak(shared: &Weak<Shared>) -> CurrentGuard<'_> {
+    CurrentGuard {
+        prev: enter(Current::weak(shared)),
+        _referent: PhantomData,
+    }
+}
+
+impl Drop for CurrentGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
-        let prev = self.prev.take();
-        // `replace` releases the borrow before the old value is dropped here: dropping the
-        // last `Arc<Shared>` drops the executor and its tasks, whose destructors may spawn.
-        let old = CURRENT.try_with(|c| c.replace(prev));
-        drop(old);
+        CURRENT.with(|c| c.set(self.prev));
     }
 }
 
@@ -175,18 +260,16 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let weak = CURRENT.with(move |c| match &*c.borrow() {
-        Some(Current::Strong(shared)) => Ok(shared.spawn(future)),
-        None => Ok(global().spawn(future)),
-        // Spawned after the borrow ends: the upgraded reference may be the runtime's last,
-        // and dropping it drops the executor and its tasks, whose destructors may use
-        // `CURRENT`.
-        Some(Current::Weak(shared)) => Err((shared.clone(), future)),
-    });
-    match weak {
-        Ok(handle) => handle,
-        Err((shared, future)) => spawn_weak(&shared, future),
-    }
+    // No borrow is held meanwhile: the destructors that the spawn may run (of a runtime
+    // whose last reference an upgrade gave, with its executor and tasks) may spawn too.
+    with_current(move |c| {
+        let shared = match c {
+            CurrentRef::Strong(shared) => shared,
+            CurrentRef::Global => global(),
+            CurrentRef::Weak(shared) => return spawn_weak(shared, future),
+        };
+        shared.spawn(future)
+    })
 }
 
 /// Runs a blocking closure, tied to the calling thread's runtime (if any) so that spawns and
@@ -196,10 +279,10 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let current = CURRENT.with(|c| match &*c.borrow() {
-        Some(Current::Strong(shared)) => Some(Arc::downgrade(shared)),
-        Some(Current::Weak(shared)) => Some(shared.clone()),
-        None => None,
+    let current = with_current(|c| match c {
+        CurrentRef::Strong(shared) => Some(shared.this.clone()),
+        CurrentRef::Weak(shared) => Some(shared.clone()),
+        CurrentRef::Global => None,
     });
     match current {
         Some(shared) => spawn_blocking_weak(&shared, f),
@@ -428,7 +511,7 @@ impl Drop for AliveGuard {
 
 fn run_worker(shared: Arc<Shared>, alive: AliveGuard) {
     context::set_for_thread(ThreadContext::async_on(Backend::Smol));
-    let current = enter_current(Current::Strong(shared.clone()));
+    let current = enter_strong(&shared);
     loop {
         // Task panics are caught by the executor (and resumed at join); this only guards
         // the worker against a panic elsewhere (a waker, a destructor), so that the runtime
@@ -496,9 +579,10 @@ impl Runtime {
     /// on every backend.
     ///
     /// Does not check whether blocking is allowed here; the `anyrt` facade does.
+    #[inline]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _context = context::enter(ThreadContext::async_on(Backend::Smol));
-        let _current = enter_current(Current::Strong(self.shared.clone()));
+        let _current = enter_strong(&self.shared);
         async_io::block_on(LocalScope::new(future))
     }
 
@@ -620,10 +704,10 @@ impl Handle {
     /// its workers and its blocking closures. `None` on a plain thread, and on threads that
     /// run an executor anyrt did not start (smol has no context anyrt could read).
     pub fn current() -> Option<Handle> {
-        let shared = CURRENT.with(|c| match &*c.borrow() {
-            Some(Current::Strong(shared)) => Some(Arc::downgrade(shared)),
-            Some(Current::Weak(shared)) => Some(shared.clone()),
-            None => None,
+        let shared = with_current(|c| match c {
+            CurrentRef::Strong(shared) => Some(shared.this.clone()),
+            CurrentRef::Weak(shared) => Some(shared.clone()),
+            CurrentRef::Global => None,
         });
         match shared {
             Some(shared) => Some(Handle { shared }),
@@ -670,7 +754,7 @@ impl Handle {
     /// runs, and spawns inside it give cancelled handles.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _context = context::enter(ThreadContext::async_on(Backend::Smol));
-        let _current = enter_current(Current::Weak(self.shared.clone()));
+        let _current = enter_weak(&self.shared);
         async_io::block_on(LocalScope::new(future))
     }
 

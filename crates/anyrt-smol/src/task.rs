@@ -9,7 +9,7 @@ use anyrt_core::Backend;
 
 pub use anyrt_core::task::YieldNow;
 
-use crate::runtime::{self, enter_current, Current, Shared};
+use crate::runtime::{self, enter_weak, Shared};
 
 /// Spawns a task onto the anyrt-smol runtime the calling thread is inside (a [`Runtime`]'s
 /// worker or `block_on`, or a blocking closure it runs), else onto the process-wide runtime,
@@ -62,7 +62,7 @@ where
 {
     JoinHandle::from_blocking_async_task(blocking::unblock(move || {
         let _context = context::enter(ThreadContext::blocking_on(Backend::Smol));
-        let _current = runtime.map(|shared| enter_current(Current::Weak(shared)));
+        let _current = runtime.as_ref().map(enter_weak);
         f()
     }))
 }
