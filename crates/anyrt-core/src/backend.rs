@@ -29,10 +29,25 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Every backend anyrt knows, in the order of the default selection rule.
+    /// Every backend anyrt knows, in the order of the default selection rule (compiled in
+    /// or not; the facade's `Backend::enabled()` gives those that are).
+    ///
+    /// ```
+    /// use anyrt_core::Backend;
+    ///
+    /// let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+    /// assert_eq!(names, ["tokio", "smol", "async-std"]);
+    /// ```
     pub const ALL: [Backend; 3] = [Backend::Tokio, Backend::Smol, Backend::AsyncStd];
 
     /// The name used by `Display`, `FromStr`, `ANYRT_BACKEND` and the Cargo feature.
+    ///
+    /// ```
+    /// use anyrt_core::Backend;
+    ///
+    /// assert_eq!(Backend::AsyncStd.name(), "async-std");
+    /// assert_eq!(Backend::AsyncStd.to_string(), "async-std");
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             Backend::Tokio => "tokio",
@@ -42,6 +57,13 @@ impl Backend {
     }
 
     /// The name as a Rust identifier, as used in test names (`my_test::async_std`).
+    ///
+    /// ```
+    /// use anyrt_core::Backend;
+    ///
+    /// assert_eq!(Backend::AsyncStd.ident(), "async_std");
+    /// assert_eq!(Backend::Tokio.ident(), "tokio");
+    /// ```
     pub const fn ident(self) -> &'static str {
         match self {
             Backend::Tokio => "tokio",
@@ -58,6 +80,14 @@ impl fmt::Display for Backend {
 }
 
 /// The error returned when a string names no backend.
+///
+/// ```
+/// use anyrt_core::Backend;
+///
+/// let err = "glommio".parse::<Backend>().unwrap_err();
+/// assert_eq!(err.input, "glommio");
+/// assert!(err.to_string().contains("expected one of"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ParseBackendError {

@@ -3,12 +3,31 @@
 //! Backends set it on their worker threads, inside `block_on` and inside `spawn_blocking`
 //! closures; the facade reads it first (one thread-local read) when it picks a backend or
 //! decides whether blocking is allowed.
+//!
+//! ```
+//! use anyrt_core::context::{self, ThreadContext};
+//! use anyrt_core::Backend;
+//!
+//! assert_eq!(context::current(), None); // a plain thread
+//! let guard = context::enter(ThreadContext::async_on(Backend::Tokio));
+//! assert_eq!(context::current().map(|c| c.backend), Some(Backend::Tokio));
+//! drop(guard);
+//! assert_eq!(context::current(), None);
+//! ```
 
 use std::cell::Cell;
 
 use crate::Backend;
 
 /// What kind of code the calling thread is running.
+///
+/// ```
+/// use anyrt_core::context::{ContextKind, ThreadContext};
+/// use anyrt_core::Backend;
+///
+/// let ctx = ThreadContext::blocking_on(Backend::Smol);
+/// assert_eq!(ctx.kind, ContextKind::Blocking); // block_on is allowed here
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ContextKind {
@@ -20,6 +39,14 @@ pub enum ContextKind {
 }
 
 /// The anyrt runtime context of a thread.
+///
+/// ```
+/// use anyrt_core::context::{ContextKind, ThreadContext};
+/// use anyrt_core::Backend;
+///
+/// let ctx = ThreadContext { backend: Backend::Tokio, kind: ContextKind::Async };
+/// assert_eq!(ctx, ThreadContext::async_on(Backend::Tokio));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThreadContext {
     /// The backend whose runtime the thread is inside.
@@ -29,7 +56,14 @@ pub struct ThreadContext {
 }
 
 impl ThreadContext {
-    /// An async context of `backend`.
+    /// An async context of `backend`: a runtime worker, a task, a `block_on`.
+    ///
+    /// ```
+    /// use anyrt_core::context::{ContextKind, ThreadContext};
+    /// use anyrt_core::Backend;
+    ///
+    /// assert_eq!(ThreadContext::async_on(Backend::Smol).kind, ContextKind::Async);
+    /// ```
     pub const fn async_on(backend: Backend) -> Self {
         ThreadContext {
             backend,
@@ -37,7 +71,14 @@ impl ThreadContext {
         }
     }
 
-    /// A blocking context of `backend`.
+    /// A blocking context of `backend`: a `spawn_blocking` closure.
+    ///
+    /// ```
+    /// use anyrt_core::context::{ContextKind, ThreadContext};
+    /// use anyrt_core::Backend;
+    ///
+    /// assert_eq!(ThreadContext::blocking_on(Backend::Smol).kind, ContextKind::Blocking);
+    /// ```
     pub const fn blocking_on(backend: Backend) -> Self {
         ThreadContext {
             backend,
@@ -51,6 +92,10 @@ thread_local! {
 }
 
 /// The anyrt context of the calling thread, if a backend set one.
+///
+/// ```
+/// assert_eq!(anyrt_core::context::current(), None); // a plain thread
+/// ```
 #[inline]
 pub fn current() -> Option<ThreadContext> {
     CURRENT.with(Cell::get)
@@ -58,6 +103,15 @@ pub fn current() -> Option<ThreadContext> {
 
 /// Sets the context of the calling thread until the guard is dropped, then restores the
 /// previous one.
+///
+/// ```
+/// use anyrt_core::context::{self, ThreadContext};
+/// use anyrt_core::Backend;
+///
+/// // What a backend does around a blocking closure.
+/// let _guard = context::enter(ThreadContext::blocking_on(Backend::Smol));
+/// assert_eq!(context::current(), Some(ThreadContext::blocking_on(Backend::Smol)));
+/// ```
 #[inline]
 pub fn enter(ctx: ThreadContext) -> EnterGuard {
     let prev = CURRENT.with(|c| c.replace(Some(ctx)));
@@ -65,11 +119,35 @@ pub fn enter(ctx: ThreadContext) -> EnterGuard {
 }
 
 /// Sets the context of the calling thread for the rest of its life (runtime worker threads).
+///
+/// ```
+/// use anyrt_core::context::{self, ThreadContext};
+/// use anyrt_core::Backend;
+///
+/// let worker = std::thread::spawn(|| {
+///     context::set_for_thread(ThreadContext::async_on(Backend::Smol));
+///     context::current()
+/// });
+/// assert_eq!(worker.join().unwrap(), Some(ThreadContext::async_on(Backend::Smol)));
+/// assert_eq!(context::current(), None); // other threads are untouched
+/// ```
 pub fn set_for_thread(ctx: ThreadContext) {
     CURRENT.with(|c| c.set(Some(ctx)));
 }
 
 /// Restores the previous thread context when dropped. Returned by [`enter`].
+///
+/// ```
+/// use anyrt_core::context::{self, ThreadContext};
+/// use anyrt_core::Backend;
+///
+/// let outer = context::enter(ThreadContext::async_on(Backend::Tokio));
+/// {
+///     let _inner = context::enter(ThreadContext::blocking_on(Backend::Tokio));
+/// } // `_inner` restores the async context
+/// assert_eq!(context::current(), Some(ThreadContext::async_on(Backend::Tokio)));
+/// drop(outer);
+/// ```
 #[derive(Debug)]
 #[must_use = "the context is left again when the guard is dropped"]
 pub struct EnterGuard {

@@ -4,6 +4,14 @@
 //! when the budget is spent, so a busy loop yields to other tasks. anyrt's channels call
 //! [`poll_proceed`] for the same effect. The tokio backend installs its budget here; with no
 //! hook installed (or outside a tokio task) it is always `Ready`.
+//!
+//! ```
+//! use std::task::{Context, Waker};
+//!
+//! // No hook installed: always ready.
+//! let mut cx = Context::from_waker(Waker::noop());
+//! assert!(anyrt_core::coop::poll_proceed(&mut cx).is_ready());
+//! ```
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::task::{Context, Poll};
@@ -13,12 +21,50 @@ type Hook = fn(&mut Context<'_>) -> Poll<()>;
 static HOOK: AtomicPtr<()> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Installs the budget hook (done by the tokio backend; the last one installed wins).
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::task::{Context, Poll, Waker};
+///
+/// static SPENT: AtomicUsize = AtomicUsize::new(0);
+///
+/// // A budget of three operations, then one `Pending` that asks to be polled again.
+/// fn budget(cx: &mut Context<'_>) -> Poll<()> {
+///     if SPENT.fetch_add(1, Ordering::Relaxed) % 4 == 3 {
+///         cx.waker().wake_by_ref();
+///         return Poll::Pending;
+///     }
+///     Poll::Ready(())
+/// }
+///
+/// anyrt_core::coop::set_hook(budget);
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let polls: Vec<bool> = (0..4)
+///     .map(|_| anyrt_core::coop::poll_proceed(&mut cx).is_ready())
+///     .collect();
+/// assert_eq!(polls, [true, true, true, false]);
+/// ```
 pub fn set_hook(hook: Hook) {
     HOOK.store(hook as *mut (), Ordering::Release);
 }
 
 /// Consumes one unit of the current task's budget: `Pending` (with the task woken again
 /// soon) when it is spent, so that the caller returns `Pending` and lets other tasks run.
+///
+/// ```
+/// use std::collections::VecDeque;
+/// use std::task::{ready, Context, Poll, Waker};
+///
+/// // The pattern in a hand-written receiver: spend budget before each message.
+/// fn poll_recv(queue: &mut VecDeque<u32>, cx: &mut Context<'_>) -> Poll<Option<u32>> {
+///     ready!(anyrt_core::coop::poll_proceed(cx));
+///     Poll::Ready(queue.pop_front())
+/// }
+///
+/// let mut queue = VecDeque::from([1, 2]);
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert_eq!(poll_recv(&mut queue, &mut cx), Poll::Ready(Some(1)));
+/// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     let hook = HOOK.load(Ordering::Acquire);

@@ -12,6 +12,20 @@ use crate::task::{JoinError, JoinHandle, RawTask};
 use crate::time::{self, Instant, Timeout, Timer};
 
 /// A boxed, `Send` future (the currency of [`DynExecutor`]).
+///
+/// ```
+/// use anyrt_core::BoxFuture;
+///
+/// let jobs: Vec<BoxFuture<u32>> = vec![Box::pin(async { 1 }), Box::pin(std::future::ready(2))];
+/// let sum: u32 = futures_lite::future::block_on(async {
+///     let mut sum = 0;
+///     for job in jobs {
+///         sum += job.await;
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 3);
+/// ```
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// Something that spawns tasks, runs blocking closures and sleeps.
@@ -20,13 +34,33 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// `Arc<dyn DynExecutor>`. A library takes one by value to be told where to run:
 ///
 /// ```
-/// use anyrt_core::Executor;
+/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+/// #   // The facade in brief: anyrt-core with a small executor and timer.
+/// #   static EX: async_executor::Executor = async_executor::Executor::new();
+/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+/// #   futures_lite::future::block_on(EX.run(f)) }
+/// #   #[derive(Clone, Debug)] pub struct Handle;
+/// #   impl Handle { pub fn current() -> Handle { Handle } }
+/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+/// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+/// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+/// #       let (tx, rx) = channel::oneshot::channel();
+/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+/// #       Box::pin(async move { let _ = rx.await; }) } } }
+/// use anyrt::Executor;
 /// use std::time::Duration;
 ///
-/// struct Poller<E> { exec: E }
+/// struct Poller<E> {
+///     exec: E,
+/// }
 ///
 /// impl<E: Executor + Clone> Poller<E> {
-///     fn start(&self) -> anyrt_core::task::JoinHandle<u32> {
+///     fn start(&self) -> anyrt::task::JoinHandle<u32> {
 ///         let exec = self.exec.clone();
 ///         self.exec.spawn(async move {
 ///             exec.sleep(Duration::from_millis(1)).await;
@@ -34,41 +68,274 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 ///         })
 ///     }
 /// }
+///
+/// // The application decides where it runs: here, wherever anyrt runs.
+/// let poller = Poller { exec: anyrt::Handle::current() };
+/// assert_eq!(anyrt::block_on(poller.start()).unwrap(), 7);
 /// ```
 ///
 /// A third-party backend implements the required methods and builds each
 /// [`JoinHandle`] from its own task type, with [`JoinHandle::new`] (any [`RawTask`]) or
-/// [`JoinHandle::from_async_task`].
+/// [`JoinHandle::from_async_task`]:
+///
+/// ```
+/// use anyrt_core::task::JoinHandle;
+/// use anyrt_core::{BoxFuture, Executor};
+/// use std::future::Future;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// #[derive(Clone)]
+/// struct MyBackend(Arc<async_executor::Executor<'static>>);
+///
+/// impl Executor for MyBackend {
+///     type Sleep = BoxFuture<()>;
+///
+///     fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+///     where
+///         F: Future + Send + 'static,
+///         F::Output: Send + 'static,
+///     {
+///         JoinHandle::from_async_task(self.0.spawn(future))
+///     }
+///
+///     fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+///     where
+///         F: FnOnce() -> R + Send + 'static,
+///         R: Send + 'static,
+///     {
+///         // A real backend runs `f` on a blocking pool (the `blocking` crate, say).
+///         JoinHandle::from_blocking_async_task(self.0.spawn(async move { f() }))
+///     }
+///
+///     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+///         // A real backend uses its reactor's timer (async-io's `Timer`, say).
+///         let (tx, rx) = anyrt_core::channel::oneshot::channel();
+///         std::thread::spawn(move || {
+///             std::thread::sleep(d);
+///             let _ = tx.send(());
+///         });
+///         Box::pin(async move {
+///             let _ = rx.await;
+///         })
+///     }
+/// }
+///
+/// let ex = Arc::new(async_executor::Executor::new());
+/// let backend = MyBackend(ex.clone());
+/// let task = backend.spawn({
+///     let backend = backend.clone();
+///     async move {
+///         backend.sleep(Duration::from_millis(1)).await;
+///         "ran on MyBackend"
+///     }
+/// });
+/// let out = futures_lite::future::block_on(ex.run(task));
+/// assert_eq!(out.unwrap(), "ran on MyBackend");
+/// ```
 pub trait Executor: Send + Sync + 'static {
     /// The future returned by [`sleep`](Self::sleep).
     type Sleep: Future<Output = ()> + Send + 'static;
 
     /// Spawns a task. It runs to completion even if the handle is dropped.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(f)) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) } } }
+    /// use anyrt::Executor;
+    ///
+    /// fn start_job(exec: &impl Executor) -> anyrt::task::JoinHandle<u32> {
+    ///     exec.spawn(async { 40 + 2 })
+    /// }
+    ///
+    /// let handle = start_job(&anyrt::Handle::current());
+    /// assert_eq!(anyrt::block_on(handle).unwrap(), 42);
+    /// ```
     fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static;
 
     /// Runs a blocking closure on a thread pool meant for blocking.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(f)) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) } } }
+    /// use anyrt::Executor;
+    ///
+    /// let exec = anyrt::Handle::current();
+    /// let handle = exec.spawn_blocking(|| std::fs::metadata(".").is_ok());
+    /// assert!(anyrt::block_on(handle).unwrap());
+    /// ```
     fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static;
 
-    /// A future that completes after `duration` (at once for zero).
+    /// A future that completes after `duration` (at once for zero). Cancel-safe.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(f)) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) } } }
+    /// use anyrt::Executor;
+    /// use std::time::Duration;
+    ///
+    /// let exec = anyrt::Handle::current();
+    /// anyrt::block_on(async {
+    ///     let start = exec.now();
+    ///     exec.sleep(Duration::from_millis(2)).await;
+    ///     assert!(exec.now() - start >= Duration::from_millis(2));
+    /// });
+    /// ```
     fn sleep(&self, duration: Duration) -> Self::Sleep;
 
-    /// The current time of this executor's clock.
+    /// The current time of this executor's clock. Code that takes its time from here keeps
+    /// working under an executor with a virtual clock.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(f)) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) } } }
+    /// use anyrt::Executor;
+    ///
+    /// let exec = anyrt::Handle::current();
+    /// let t = exec.now();
+    /// assert!(exec.now() >= t);
+    /// ```
     fn now(&self) -> Instant {
         Instant::now()
     }
 
-    /// A future that completes at `deadline`.
+    /// A future that completes at `deadline` (at once if it is past). Cancel-safe.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(f)) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) } } }
+    /// use anyrt::Executor;
+    /// use std::time::Duration;
+    ///
+    /// let exec = anyrt::Handle::current();
+    /// anyrt::block_on(async {
+    ///     let deadline = exec.now() + Duration::from_millis(2);
+    ///     exec.sleep_until(deadline).await;
+    ///     assert!(exec.now() >= deadline);
+    /// });
+    /// ```
     fn sleep_until(&self, deadline: Instant) -> Self::Sleep {
         self.sleep(deadline.saturating_duration_since(self.now()))
     }
 
-    /// `future`, bounded by `duration`.
+    /// `future`, bounded by `duration`, on this executor's timer: `Err(Elapsed)` if it has
+    /// not completed in time. Cancel-safe exactly when `future` is.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(f)) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) } } }
+    /// use anyrt::Executor;
+    /// use std::time::Duration;
+    ///
+    /// let exec = anyrt::Handle::current();
+    /// anyrt::block_on(async {
+    ///     let slow = exec.timeout(Duration::from_millis(1), std::future::pending::<()>());
+    ///     assert!(slow.await.is_err());
+    ///     assert_eq!(exec.timeout(Duration::from_secs(1), async { 1 }).await, Ok(1));
+    /// });
+    /// ```
     fn timeout<F: Future>(&self, duration: Duration, future: F) -> Timeout<F, Self::Sleep> {
         Timeout::new(future, self.sleep(duration))
     }
@@ -111,28 +378,159 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
 /// again (its futures and outputs are boxed: one allocation more per spawn).
 ///
 /// ```
-/// use anyrt_core::{DynExecutor, Executor};
+/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+/// #   // The facade in brief: anyrt-core with a small executor and timer.
+/// #   static EX: async_executor::Executor = async_executor::Executor::new();
+/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+/// #   futures_lite::future::block_on(EX.run(f)) }
+/// #   #[derive(Clone, Debug)] pub struct Handle;
+/// #   impl Handle { pub fn current() -> Handle { Handle } }
+/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+/// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+/// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+/// #       let (tx, rx) = channel::oneshot::channel();
+/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+/// #       Box::pin(async move { let _ = rx.await; }) } } }
+/// use anyrt::{DynExecutor, Executor};
 /// use std::sync::Arc;
 ///
-/// struct Client { exec: Arc<dyn DynExecutor> }
+/// struct Client {
+///     exec: Arc<dyn DynExecutor>, // no type parameter to carry around
+/// }
 ///
 /// impl Client {
 ///     fn new(exec: impl Executor) -> Self {
 ///         Client { exec: Arc::new(exec) }
 ///     }
-///     fn ping(&self) -> anyrt_core::task::JoinHandle<&'static str> {
+///     fn ping(&self) -> anyrt::task::JoinHandle<&'static str> {
 ///         self.exec.spawn(async { "pong" })
 ///     }
 /// }
+///
+/// let client = Client::new(anyrt::Handle::current());
+/// assert_eq!(anyrt::block_on(client.ping()).unwrap(), "pong");
 /// ```
 pub trait DynExecutor: Send + Sync + 'static {
-    /// Spawns a boxed task.
+    /// Spawns a boxed task. `Arc<dyn DynExecutor>` also has [`Executor::spawn`], which
+    /// boxes for you and keeps the output type.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(f)) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) } } }
+    /// use anyrt::DynExecutor;
+    /// use std::sync::Arc;
+    ///
+    /// let exec: Arc<dyn DynExecutor> = Arc::new(anyrt::Handle::current());
+    /// let handle = exec.spawn_dyn(Box::pin(async { /* ... */ }));
+    /// anyrt::block_on(handle).unwrap();
+    /// ```
     fn spawn_dyn(&self, future: BoxFuture<()>) -> JoinHandle<()>;
     /// Runs a boxed blocking closure.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(f)) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) } } }
+    /// use anyrt::DynExecutor;
+    /// use std::sync::Arc;
+    ///
+    /// let exec: Arc<dyn DynExecutor> = Arc::new(anyrt::Handle::current());
+    /// let handle = exec.spawn_blocking_dyn(Box::new(|| std::thread::yield_now()));
+    /// anyrt::block_on(handle).unwrap();
+    /// ```
     fn spawn_blocking_dyn(&self, f: Box<dyn FnOnce() + Send + 'static>) -> JoinHandle<()>;
-    /// A boxed sleep.
+    /// A boxed sleep. Cancel-safe.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(f)) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) } } }
+    /// use anyrt::DynExecutor;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let exec: Arc<dyn DynExecutor> = Arc::new(anyrt::Handle::current());
+    /// anyrt::block_on(exec.sleep_dyn(Duration::from_millis(1)));
+    /// ```
     fn sleep_dyn(&self, duration: Duration) -> BoxFuture<()>;
     /// The executor's clock.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(f)) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) } } }
+    /// use anyrt::DynExecutor;
+    /// use std::sync::Arc;
+    ///
+    /// let exec: Arc<dyn DynExecutor> = Arc::new(anyrt::Handle::current());
+    /// assert!(exec.now_dyn() <= anyrt::time::Instant::now());
+    /// ```
     fn now_dyn(&self) -> Instant;
 }
 
@@ -222,6 +620,37 @@ impl<T: Send + 'static> RawTask<T> for Mapped<T> {
 }
 
 /// Any [`Executor`] is a [`Timer`] (for [`time::Interval`]).
+///
+/// ```
+/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+/// #   // The facade in brief: anyrt-core with a small executor and timer.
+/// #   static EX: async_executor::Executor = async_executor::Executor::new();
+/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+/// #   futures_lite::future::block_on(EX.run(f)) }
+/// #   #[derive(Clone, Debug)] pub struct Handle;
+/// #   impl Handle { pub fn current() -> Handle { Handle } }
+/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+/// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+/// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+/// #       let (tx, rx) = channel::oneshot::channel();
+/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+/// #       Box::pin(async move { let _ = rx.await; }) } } }
+/// use anyrt_core::time::{Interval, Timer};
+/// use anyrt_core::ExecutorTimer;
+/// use std::time::Duration;
+///
+/// let timer = ExecutorTimer(anyrt::Handle::current()); // any Executor
+/// let mut iv = Interval::new_at(timer, anyrt::time::Instant::now(), Duration::from_millis(1));
+/// anyrt::block_on(async {
+///     iv.tick().await;
+///     iv.tick().await;
+/// });
+/// ```
 #[derive(Clone)]
 pub struct ExecutorTimer<E>(pub E);
 
@@ -243,7 +672,39 @@ impl<E: Executor> Timer for ExecutorTimer<E> {
     }
 }
 
-/// An interval driven by `exec`'s clock and sleeps.
+/// An interval driven by `exec`'s clock and sleeps; its first tick is immediate.
+///
+/// # Panics
+///
+/// If `period` is zero.
+///
+/// ```
+/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+/// #   // The facade in brief: anyrt-core with a small executor and timer.
+/// #   static EX: async_executor::Executor = async_executor::Executor::new();
+/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+/// #   futures_lite::future::block_on(EX.run(f)) }
+/// #   #[derive(Clone, Debug)] pub struct Handle;
+/// #   impl Handle { pub fn current() -> Handle { Handle } }
+/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+/// #     where F: Future + Send + 'static, F::Output: Send + 'static {
+/// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
+/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
+/// #       let (tx, rx) = channel::oneshot::channel();
+/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+/// #       Box::pin(async move { let _ = rx.await; }) } } }
+/// use std::time::Duration;
+///
+/// let mut iv = anyrt_core::interval_on(anyrt::Handle::current(), Duration::from_millis(1));
+/// anyrt::block_on(async {
+///     let first = iv.tick().await;
+///     assert_eq!(iv.tick().await - first, Duration::from_millis(1));
+/// });
+/// ```
 pub fn interval_on<E: Executor>(exec: E, period: Duration) -> time::Interval<ExecutorTimer<E>> {
     let start = exec.now();
     time::Interval::new_at(ExecutorTimer(exec), start, period)

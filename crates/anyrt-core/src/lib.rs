@@ -1,9 +1,9 @@
 //! The backend-independent core of [anyrt](https://docs.rs/anyrt).
 //!
 //! **Who should depend on this crate:** authors of anyrt backends (a third-party executor
-//! that wants to run anyrt code implements [`Executor`] and builds [`JoinHandle`](task::JoinHandle)s from its
-//! own tasks). Libraries and applications depend on `anyrt`, which re-exports everything here
-//! under one path each.
+//! that wants to run anyrt code implements [`Executor`] and builds
+//! [`JoinHandle`](task::JoinHandle)s from its own tasks). Libraries and applications depend
+//! on `anyrt`, which re-exports everything here under one path each.
 //!
 //! What is here: the [`Executor`] trait and its dyn-compatible form [`DynExecutor`];
 //! [`JoinHandle`](task::JoinHandle), [`JoinError`](task::JoinError) and the
@@ -11,6 +11,34 @@
 //! executor behind `spawn_local` ([`task::local`]); time combinators built on a backend's
 //! sleep ([`time`]); the thread context the backends set ([`context`]); and the
 //! [`Backend`] names. There is no runtime in this crate and no Cargo feature.
+//!
+//! # Which crate to depend on
+//!
+//! | you write | depend on |
+//! |---|---|
+//! | a library that runs on any runtime | `anyrt`, with no backend feature |
+//! | an application | `anyrt`, with the features of its backends (`tokio`, `smol`, ...) |
+//! | a backend: your own executor, plugged into anyrt | `anyrt-core` (this crate) |
+//!
+//! `anyrt-tokio`, `anyrt-smol` and `anyrt-async-std` are the implementation crates behind
+//! `anyrt`'s features; applications never name them.
+//!
+//! # Examples in these docs
+//!
+//! Items that `anyrt` re-exports (the task handles, time types, channels, sync primitives,
+//! [`Executor`]) show code as an `anyrt` user writes it: `anyrt::spawn`,
+//! `anyrt::block_on`, `anyrt::Handle`. This crate has no runtime, so in its own doctests a
+//! hidden stand-in provides those three on a small `async-executor`; the behaviour shown is
+//! the same on every backend. Items for backend authors use `anyrt_core::` paths.
+//!
+//! ```
+//! use anyrt_core::task::JoinHandle;
+//!
+//! // A backend turns its native tasks into `JoinHandle`s; anyrt does the rest.
+//! let ex = async_executor::Executor::new();
+//! let handle = JoinHandle::from_async_task(ex.spawn(async { 1 + 1 }));
+//! assert_eq!(futures_lite::future::block_on(ex.run(handle)).unwrap(), 2);
+//! ```
 
 mod backend;
 pub mod channel;
@@ -27,7 +55,16 @@ pub use backend::{Backend, ParseBackendError};
 pub use executor::{interval_on, BoxFuture, DynExecutor, Executor, ExecutorTimer};
 
 /// The error of `try_block_on` called where blocking would stall or deadlock a runtime:
-/// inside an async task or inside another `block_on`.
+/// inside an async task or inside another `block_on`. (The facade has its own
+/// `anyrt::BlockOnError`, with the facade's `Backend`; the message is this one.)
+///
+/// ```
+/// use anyrt_core::{Backend, BlockOnError};
+///
+/// let err = BlockOnError::new(Some(Backend::Smol));
+/// assert_eq!(err.backend, Some(Backend::Smol));
+/// assert!(err.to_string().contains("anyrt::spawn_blocking"));
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct BlockOnError {
@@ -37,6 +74,13 @@ pub struct BlockOnError {
 
 impl BlockOnError {
     /// The error for a caller inside `backend`'s runtime.
+    ///
+    /// ```
+    /// use anyrt_core::BlockOnError;
+    ///
+    /// let err = BlockOnError::new(None); // the runtime is not known
+    /// assert!(err.to_string().starts_with("anyrt::block_on called from async code:"));
+    /// ```
     pub fn new(backend: Option<Backend>) -> Self {
         BlockOnError { backend }
     }
@@ -60,6 +104,19 @@ impl std::error::Error for BlockOnError {}
 /// Checks the anyrt thread context: `Err` inside anyrt's own async code (a task, a runtime
 /// worker, a `block_on`), `Ok` on a plain thread or in a blocking closure. Foreign runtimes
 /// are the facade's business.
+///
+/// ```
+/// use anyrt_core::context::{self, ThreadContext};
+/// use anyrt_core::Backend;
+///
+/// assert!(anyrt_core::check_can_block().is_ok()); // a plain thread
+/// {
+///     let _async = context::enter(ThreadContext::async_on(Backend::Smol));
+///     assert!(anyrt_core::check_can_block().is_err());
+///     let _blocking = context::enter(ThreadContext::blocking_on(Backend::Smol));
+///     assert!(anyrt_core::check_can_block().is_ok()); // inside spawn_blocking
+/// }
+/// ```
 #[inline]
 pub fn check_can_block() -> Result<(), BlockOnError> {
     match context::current() {

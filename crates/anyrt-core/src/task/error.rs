@@ -9,7 +9,8 @@ use std::sync::Mutex;
 /// turns it into `anyhow::Error` or `Box<dyn Error + Send + Sync>`.
 ///
 /// ```
-/// use anyrt_core::task::JoinError;
+/// # use anyrt_core as anyrt;
+/// use anyrt::task::JoinError;
 ///
 /// let err = JoinError::cancelled();
 /// assert!(err.is_cancelled());
@@ -32,13 +33,27 @@ enum Repr {
 
 impl JoinError {
     /// The error of a task that was cancelled: aborted, or dropped by a runtime shutdown.
+    /// For backends; code that awaits a handle reads [`is_cancelled`](Self::is_cancelled).
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let err = anyrt::task::JoinError::cancelled();
+    /// assert!(err.is_cancelled() && !err.is_panic());
+    /// ```
     pub fn cancelled() -> Self {
         JoinError {
             repr: Repr::Cancelled,
         }
     }
 
-    /// The error of a task that panicked with `payload`.
+    /// The error of a task that panicked with `payload` (what `catch_unwind` returned).
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+    /// let err = anyrt::task::JoinError::panic(payload);
+    /// assert_eq!(err.to_string(), "task panicked: boom");
+    /// ```
     pub fn panic(payload: Box<dyn Any + Send + 'static>) -> Self {
         JoinError {
             repr: Repr::Panic(Mutex::new(payload)),
@@ -47,11 +62,39 @@ impl JoinError {
 
     /// Whether the task was cancelled (aborted, or dropped by a runtime shutdown or the end
     /// of the `block_on` that owned it).
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
+    /// anyrt::block_on(async {
+    ///     let mut handle = anyrt::spawn(std::future::pending::<()>());
+    ///     handle.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
     }
 
-    /// Whether the task panicked.
+    /// Whether the task panicked. The runtime keeps running, on every backend.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
+    /// anyrt::block_on(async {
+    ///     let err = anyrt::spawn(async { panic!("boom") }).await.unwrap_err();
+    ///     assert!(err.is_panic());
+    ///     assert_eq!(anyrt::spawn(async { 1 }).await.unwrap(), 1); // still running
+    /// });
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(_))
     }
@@ -62,6 +105,21 @@ impl JoinError {
     ///
     /// If the task was cancelled rather than panicked; use
     /// [`try_into_panic`](Self::try_into_panic) when unsure.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
+    /// anyrt::block_on(async {
+    ///     let err = anyrt::spawn(async { panic!("boom") }).await.unwrap_err();
+    ///     let payload = err.into_panic();
+    ///     assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    ///     // In real code, carry the panic on: std::panic::resume_unwind(payload)
+    /// });
+    /// ```
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         match self.try_into_panic() {
@@ -71,6 +129,15 @@ impl JoinError {
     }
 
     /// The panic payload, or the error itself if the task was cancelled.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use anyrt::task::JoinError;
+    ///
+    /// let err = JoinError::cancelled();
+    /// let err = err.try_into_panic().unwrap_err(); // no payload: the error comes back
+    /// assert!(err.is_cancelled());
+    /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic(p) => Ok(p.into_inner().unwrap_or_else(|e| e.into_inner())),
@@ -92,6 +159,14 @@ impl JoinError {
 }
 
 /// The message of a panic payload, if it is a string.
+///
+/// ```
+/// use anyrt_core::task::panic_message;
+///
+/// assert_eq!(panic_message(&"boom"), Some("boom"));
+/// assert_eq!(panic_message(&String::from("formatted 1")), Some("formatted 1"));
+/// assert_eq!(panic_message(&42), None);
+/// ```
 pub fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
         Some(s)

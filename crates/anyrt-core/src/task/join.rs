@@ -16,15 +16,40 @@ use super::JoinError;
 /// `JoinHandle` built from tokio's handle or an [`async_task::Task`] costs no allocation.
 ///
 /// Dropping the raw task must *detach* the task (let it run on), never cancel it.
+///
+/// ```
+/// use anyrt_core::task::{JoinError, JoinHandle, RawTask};
+/// use std::task::{Context, Poll};
+///
+/// // A task that had finished before it was wrapped: the output waits in the raw task.
+/// struct Done(Option<u32>);
+///
+/// impl RawTask<u32> for Done {
+///     fn poll_join(&mut self, _: &mut Context<'_>) -> Poll<Result<u32, JoinError>> {
+///         // Polled again after giving its output: as a real task would, say "cancelled".
+///         Poll::Ready(self.0.take().ok_or_else(JoinError::cancelled))
+///     }
+///     fn abort(&mut self) {} // finished: it keeps its output
+///     fn is_finished(&self) -> bool {
+///         true
+///     }
+/// }
+///
+/// let handle = JoinHandle::new(Done(Some(7)));
+/// assert!(handle.is_finished());
+/// assert_eq!(futures_lite::future::block_on(handle).unwrap(), 7);
+/// ```
 pub trait RawTask<T>: Unpin + 'static {
     /// Polls for the task's output. Panics of the task come back as [`JoinError::panic`],
-    /// cancellation as [`JoinError::cancelled`].
+    /// cancellation as [`JoinError::cancelled`]. An implementation: see [`RawTask`].
     fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
 
     /// Asks the task to stop at its next await. A task that already finished keeps its output.
+    /// An implementation: see [`RawTask`].
     fn abort(&mut self);
 
-    /// Whether the task has finished (completed, panicked or been cancelled).
+    /// Whether the task has finished (completed, panicked or been cancelled). An
+    /// implementation: see [`RawTask`].
     fn is_finished(&self) -> bool;
 }
 
@@ -100,11 +125,46 @@ impl<R: RawTask<T>, T: 'static> Erased<R, T> {
 /// the handle can be awaited again.
 ///
 /// ```
-/// # #[cfg(any())] // doc example lives in the facade; this crate has no runtime
-/// # {
-/// let handle = anyrt::spawn(async { 6 * 7 });
-/// assert_eq!(handle.await.unwrap(), 42);
-/// # }
+/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+/// #   // The facade in brief: anyrt-core with a small executor and timer.
+/// #   static EX: async_executor::Executor = async_executor::Executor::new();
+/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+/// #   #[derive(Clone, Debug)] pub struct Handle;
+/// #   impl Handle { pub fn current() -> Handle { Handle } }
+/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+/// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+/// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+/// #     use std::{future::Future, time::Duration};
+/// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+/// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+/// #       Box::pin(async move { let _ = rx.await; }) }
+/// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+/// #       Timeout::new(f, sleep(d)) }
+/// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+/// #       anyrt_core::interval_on(super::Handle, p) } } }
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let handle = anyrt::spawn(async { 6 * 7 });
+///     assert_eq!(handle.await.unwrap(), 42);
+///
+///     // Cancel-safe: giving up on an await leaves the task and the handle as they were.
+///     let (go, wait) = anyrt::channel::oneshot::channel::<()>();
+///     let mut handle = anyrt::spawn(async move { wait.await.is_ok() });
+///     let early = anyrt::time::timeout(Duration::from_millis(5), &mut handle).await;
+///     assert!(early.is_err());
+///     go.send(()).unwrap();
+///     assert!(handle.await.unwrap());
+/// });
 /// ```
 pub struct JoinHandle<T> {
     slot: Slot,
@@ -125,6 +185,28 @@ impl<T> Unpin for JoinHandle<T> {}
 impl<T: 'static> JoinHandle<T> {
     /// Wraps a backend's raw task. A raw task no larger than a pointer is stored inline;
     /// a larger one is boxed.
+    ///
+    /// ```
+    /// use anyrt_core::task::{JoinError, JoinHandle, RawTask};
+    /// use std::task::{Context, Poll};
+    ///
+    /// // A handle for a task that never ran (as for a spawn refused at shutdown).
+    /// struct Refused;
+    ///
+    /// impl RawTask<u8> for Refused {
+    ///     fn poll_join(&mut self, _: &mut Context<'_>) -> Poll<Result<u8, JoinError>> {
+    ///         Poll::Ready(Err(JoinError::cancelled()))
+    ///     }
+    ///     fn abort(&mut self) {}
+    ///     fn is_finished(&self) -> bool {
+    ///         true
+    ///     }
+    /// }
+    ///
+    /// let handle: JoinHandle<u8> = JoinHandle::new(Refused);
+    /// let err = futures_lite::future::block_on(handle).unwrap_err();
+    /// assert!(err.is_cancelled());
+    /// ```
     pub fn new<R>(raw: R) -> Self
     where
         R: RawTask<T> + Send + Sync,
@@ -138,6 +220,29 @@ impl<T: 'static> JoinHandle<T> {
     /// # Safety
     ///
     /// If `T: Send`, `R` must be `Send + Sync`: the handle will be sent across threads.
+    ///
+    /// ```
+    /// use anyrt_core::task::{JoinError, JoinHandle, RawTask};
+    /// use std::rc::Rc;
+    /// use std::task::{Context, Poll};
+    ///
+    /// // A local task's output: `Rc` is not `Send`, and neither is this raw task.
+    /// struct LocalDone(Option<Rc<str>>);
+    ///
+    /// impl RawTask<Rc<str>> for LocalDone {
+    ///     fn poll_join(&mut self, _: &mut Context<'_>) -> Poll<Result<Rc<str>, JoinError>> {
+    ///         Poll::Ready(self.0.take().ok_or_else(JoinError::cancelled))
+    ///     }
+    ///     fn abort(&mut self) {}
+    ///     fn is_finished(&self) -> bool {
+    ///         true
+    ///     }
+    /// }
+    ///
+    /// // SAFETY: `Rc<str>` is not `Send`, so the handle cannot leave this thread.
+    /// let handle = unsafe { JoinHandle::new_unchecked(LocalDone(Some("local".into()))) };
+    /// assert_eq!(&*futures_lite::future::block_on(handle).unwrap(), "local");
+    /// ```
     pub unsafe fn new_unchecked<R: RawTask<T>>(raw: R) -> Self {
         let mut slot: Slot = MaybeUninit::uninit();
         if Erased::<R, T>::INLINE {
@@ -157,6 +262,18 @@ impl<T: 'static> JoinHandle<T> {
     /// `blocking::unblock` or a hand-built executor. Its panics (with
     /// `propagate_panic(true)`) become [`JoinError::panic`]; a task that was dropped
     /// unfinished becomes [`JoinError::cancelled`]. No allocation.
+    ///
+    /// ```
+    /// use anyrt_core::task::JoinHandle;
+    ///
+    /// let ex = async_executor::Executor::new();
+    /// let handle = JoinHandle::from_async_task(ex.spawn(async { 1 + 1 }));
+    /// let panicked = JoinHandle::from_async_task(ex.spawn(async { panic!("boom") }));
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     assert_eq!(handle.await.unwrap(), 2);
+    ///     assert!(panicked.await.unwrap_err().is_panic());
+    /// }));
+    /// ```
     pub fn from_async_task(task: async_task::Task<T>) -> Self {
         // SAFETY: `async_task::Task<T>` is `Send` when `T: Send` and always `Sync`.
         unsafe { Self::new_unchecked(AsyncTask::new(task)) }
@@ -164,6 +281,18 @@ impl<T: 'static> JoinHandle<T> {
 
     /// Like [`from_async_task`](Self::from_async_task), for a blocking closure's task:
     /// [`abort`](Self::abort) leaves it running, since a started closure cannot be stopped.
+    ///
+    /// ```
+    /// use anyrt_core::task::JoinHandle;
+    ///
+    /// let ex = async_executor::Executor::new();
+    /// // A real backend hands the closure to a blocking pool (the `blocking` crate).
+    /// let task = ex.spawn(async { "the closure's result" });
+    /// let mut handle = JoinHandle::from_blocking_async_task(task);
+    /// handle.abort(); // no effect on a blocking closure
+    /// let out = futures_lite::future::block_on(ex.run(handle));
+    /// assert_eq!(out.unwrap(), "the closure's result");
+    /// ```
     pub fn from_blocking_async_task(task: async_task::Task<T>) -> Self {
         // SAFETY: as in `from_async_task`.
         unsafe { Self::new_unchecked(Blocking(AsyncTask::new(task))) }
@@ -171,6 +300,14 @@ impl<T: 'static> JoinHandle<T> {
 
     /// A handle to a task that never ran: awaiting it gives a cancelled [`JoinError`].
     /// Used for a spawn onto a runtime that has shut down.
+    ///
+    /// ```
+    /// use anyrt_core::task::JoinHandle;
+    ///
+    /// let handle = JoinHandle::<u8>::cancelled();
+    /// assert!(handle.is_finished());
+    /// assert!(futures_lite::future::block_on(handle).unwrap_err().is_cancelled());
+    /// ```
     pub fn cancelled() -> Self {
         Self::new(Cancelled)
     }
@@ -182,12 +319,50 @@ impl<T> JoinHandle<T> {
     ///
     /// A task that already completed keeps its output, and a blocking closure is never
     /// stopped (a started closure cannot be): awaiting gives its own result.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
+    /// anyrt::block_on(async {
+    ///     let mut stuck = anyrt::spawn(std::future::pending::<()>());
+    ///     stuck.abort();
+    ///     assert!(stuck.await.unwrap_err().is_cancelled());
+    ///
+    ///     let mut done = anyrt::spawn(async { 1 });
+    ///     while !done.is_finished() {
+    ///         anyrt::task::yield_now().await;
+    ///     }
+    ///     done.abort(); // too late: the output is kept
+    ///     assert_eq!(done.await.unwrap(), 1);
+    /// });
+    /// ```
     pub fn abort(&mut self) {
         // SAFETY: the vtable matches the slot's contents.
         unsafe { ((*self.vtable.as_ptr()).abort)(&mut self.slot) }
     }
 
-    /// Whether the task has finished: completed, panicked or been cancelled.
+    /// Whether the task has finished: completed, panicked or been cancelled. It never
+    /// waits: a finished task's handle gives its result at the first poll.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
+    /// anyrt::block_on(async {
+    ///     let handle = anyrt::spawn(async { "done" });
+    ///     while !handle.is_finished() {
+    ///         anyrt::task::yield_now().await; // let it run
+    ///     }
+    ///     assert_eq!(handle.await.unwrap(), "done");
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         // SAFETY: the vtable matches the slot's contents.
         unsafe { ((*self.vtable.as_ptr()).is_finished)(&self.slot) }
@@ -195,6 +370,25 @@ impl<T> JoinHandle<T> {
 
     /// A guard that aborts the task when dropped, for tasks that must not outlive a scope.
     /// The guard is itself a future giving the task's output.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
+    /// anyrt::block_on(async {
+    ///     let (tx, rx) = anyrt::channel::oneshot::channel::<()>();
+    ///     let guard = anyrt::spawn(async move {
+    ///         let _tx = tx; // dropped with the task
+    ///         std::future::pending::<()>().await
+    ///     })
+    ///     .abort_on_drop();
+    ///     drop(guard); // aborts the task...
+    ///     assert!(rx.await.is_err()); // ...which dropped its sender
+    /// });
+    /// ```
     pub fn abort_on_drop(self) -> AbortOnDrop<T> {
         AbortOnDrop(self)
     }
@@ -226,10 +420,40 @@ impl<T> fmt::Debug for JoinHandle<T> {
 
 /// A [`JoinHandle`] that aborts its task when dropped. Made by
 /// [`JoinHandle::abort_on_drop`]; awaiting it gives the task's output.
+///
+/// Awaiting `&mut guard` is cancel-safe, as for a `JoinHandle`; dropping the guard itself
+/// aborts the task. It derefs to the [`JoinHandle`] (`is_finished`, `abort`).
+///
+/// ```
+/// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
+/// #   static EX: async_executor::Executor = async_executor::Executor::new();
+/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
+/// anyrt::block_on(async {
+///     let guard = anyrt::spawn(async { 5 }).abort_on_drop();
+///     assert_eq!(guard.await.unwrap(), 5);
+/// });
+/// ```
 pub struct AbortOnDrop<T>(JoinHandle<T>);
 
 impl<T> AbortOnDrop<T> {
     /// Gives the handle back without aborting the task.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
+    /// anyrt::block_on(async {
+    ///     let guard = anyrt::spawn(async { 5 }).abort_on_drop();
+    ///     let handle = guard.into_inner(); // dropping it now would detach, not abort
+    ///     assert_eq!(handle.await.unwrap(), 5);
+    /// });
+    /// ```
     pub fn into_inner(self) -> JoinHandle<T> {
         let this = mem::ManuallyDrop::new(self);
         // SAFETY: `this` is never used or dropped again.

@@ -28,22 +28,15 @@ struct Entry {
     driver: Option<Pin<Box<dyn Future<Output = ()>>>>,
 }
 
-struct Locals {
-    /// How many scopes are being polled on this thread, nested; 0 outside any scope.
-    depth: Cell<u32>,
-    /// Whether `entries` is non-empty (read on every poll without borrowing the list).
-    any: Cell<bool>,
-    entries: RefCell<Vec<Entry>>,
-}
-
+// Three thread-locals rather than one struct: the two counters have no destructor, so
+// reading them on every poll is a plain load (a thread-local with a destructor checks its
+// registration on each access).
 thread_local! {
-    static LOCALS: Locals = const {
-        Locals {
-            depth: Cell::new(0),
-            any: Cell::new(false),
-            entries: RefCell::new(Vec::new()),
-        }
-    };
+    /// How many scopes are being polled on this thread, nested; 0 outside any scope.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Whether `ENTRIES` is non-empty.
+    static ANY: Cell<bool> = const { Cell::new(false) };
+    static ENTRIES: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
 pin_project_lite::pin_project! {
@@ -51,6 +44,19 @@ pin_project_lite::pin_project! {
     ///
     /// Backends wrap the future of every `block_on` in one. Local tasks still pending when
     /// the scope is dropped are dropped too; their handles give a cancelled `JoinError`.
+    ///
+    /// ```
+    /// use anyrt_core::task::local::{try_spawn_local, LocalScope};
+    /// use std::rc::Rc;
+    ///
+    /// // What a backend's `block_on` does with the caller's future.
+    /// let out = futures_lite::future::block_on(LocalScope::new(async {
+    ///     let shared = Rc::new(20); // not `Send`: fine for a local task
+    ///     let h = try_spawn_local(async move { *shared + 1 }).unwrap();
+    ///     h.await.unwrap() * 2
+    /// }));
+    /// assert_eq!(out, 42);
+    /// ```
     pub struct LocalScope<F> {
         #[pin]
         future: F,
@@ -61,7 +67,7 @@ pin_project_lite::pin_project! {
     impl<F> PinnedDrop for LocalScope<F> {
         fn drop(this: Pin<&mut Self>) {
             let depth = this.depth;
-            if depth != 0 && LOCALS.with(|l| l.any.get()) {
+            if depth != 0 && ANY.with(Cell::get) {
                 drop_executor(depth);
             }
         }
@@ -69,7 +75,18 @@ pin_project_lite::pin_project! {
 }
 
 impl<F> LocalScope<F> {
-    /// Wraps `future`.
+    /// Wraps `future`. Nothing is allocated until a `spawn_local` inside it.
+    ///
+    /// ```
+    /// use anyrt_core::task::local::{try_spawn_local, LocalScope};
+    /// use futures_lite::future::block_on;
+    ///
+    /// let pending = block_on(LocalScope::new(async {
+    ///     try_spawn_local(std::future::pending::<()>()).unwrap()
+    /// }));
+    /// // The scope ended, and its local task with it.
+    /// assert!(block_on(pending).unwrap_err().is_cancelled());
+    /// ```
     pub fn new(future: F) -> Self {
         LocalScope { future, depth: 0 }
     }
@@ -81,17 +98,17 @@ impl<F: Future> Future for LocalScope<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let depth = LOCALS.with(|l| {
-            let d = l.depth.get() + 1;
-            l.depth.set(d);
-            d
+        let depth = DEPTH.with(|d| {
+            let depth = d.get() + 1;
+            d.set(depth);
+            depth
         });
         *this.depth = depth;
         let _leave = Leave;
         if let Poll::Ready(v) = this.future.poll(cx) {
             return Poll::Ready(v);
         }
-        if LOCALS.with(|l| l.any.get()) {
+        if ANY.with(Cell::get) {
             drive(depth, cx);
         }
         Poll::Pending
@@ -103,7 +120,7 @@ struct Leave;
 impl Drop for Leave {
     #[inline]
     fn drop(&mut self) {
-        LOCALS.with(|l| l.depth.set(l.depth.get() - 1));
+        DEPTH.with(|d| d.set(d.get() - 1));
     }
 }
 
@@ -114,8 +131,8 @@ impl Drop for Leave {
 fn drive(depth: u32, cx: &mut Context<'_>) {
     // Take the driver out while it runs: local tasks may spawn more local tasks, which
     // borrows the list.
-    let driver = LOCALS.with(|l| {
-        l.entries
+    let driver = ENTRIES.with(|entries| {
+        entries
             .borrow_mut()
             .iter_mut()
             .find(|e| e.depth == depth)
@@ -123,8 +140,8 @@ fn drive(depth: u32, cx: &mut Context<'_>) {
     });
     let Some(mut driver) = driver else { return };
     let _ = driver.as_mut().poll(cx);
-    LOCALS.with(|l| {
-        if let Some(e) = l.entries.borrow_mut().iter_mut().find(|e| e.depth == depth) {
+    ENTRIES.with(|entries| {
+        if let Some(e) = entries.borrow_mut().iter_mut().find(|e| e.depth == depth) {
             e.driver = Some(driver);
         }
     });
@@ -132,11 +149,11 @@ fn drive(depth: u32, cx: &mut Context<'_>) {
 
 #[cold]
 fn drop_executor(depth: u32) {
-    let removed: Vec<Entry> = LOCALS.with(|l| {
-        let mut entries = l.entries.borrow_mut();
+    let removed: Vec<Entry> = ENTRIES.with(|entries| {
+        let mut entries = entries.borrow_mut();
         let (gone, kept) = entries.drain(..).partition(|e| e.depth >= depth);
         *entries = kept;
-        l.any.set(!entries.is_empty());
+        ANY.with(|any| any.set(!entries.is_empty()));
         gone
     });
     // Dropped outside the borrow: dropping an executor drops its tasks, whose destructors
@@ -156,6 +173,12 @@ impl<F: fmt::Debug> fmt::Debug for LocalScope<F> {
 }
 
 /// The error of `spawn_local` called where no local executor can run the task.
+///
+/// ```
+/// # mod anyrt { pub use anyrt_core::*; pub use task::local::try_spawn_local; }
+/// let err = anyrt::try_spawn_local(async {}).unwrap_err(); // a plain thread
+/// assert!(err.to_string().contains("anyrt::spawn for a Send future"));
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SpawnLocalError;
@@ -175,17 +198,27 @@ impl std::error::Error for SpawnLocalError {}
 /// Spawns a `!Send` future on the calling thread's local executor.
 ///
 /// Errors outside a [`LocalScope`] (a plain thread, or a task spawned with `spawn`).
+///
+/// ```
+/// use anyrt_core::task::local::{try_spawn_local, LocalScope};
+///
+/// assert!(try_spawn_local(async {}).is_err()); // no scope on a plain thread
+/// futures_lite::future::block_on(LocalScope::new(async {
+///     let h = try_spawn_local(async { 1 }).unwrap();
+///     assert_eq!(h.await.unwrap(), 1);
+/// }));
+/// ```
 pub fn try_spawn_local<F>(future: F) -> Result<JoinHandle<F::Output>, SpawnLocalError>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let executor = LOCALS.with(|l| {
-        let depth = l.depth.get();
-        if depth == 0 {
-            return Err(SpawnLocalError);
-        }
-        let mut entries = l.entries.borrow_mut();
+    let depth = DEPTH.with(Cell::get);
+    if depth == 0 {
+        return Err(SpawnLocalError);
+    }
+    let executor = ENTRIES.with(|entries| {
+        let mut entries = entries.borrow_mut();
         if let Some(e) = entries.iter().find(|e| e.depth == depth) {
             return Ok(e.executor.clone());
         }
@@ -198,7 +231,7 @@ where
                 runner.run(std::future::pending::<()>()).await;
             })),
         });
-        l.any.set(true);
+        ANY.with(|any| any.set(true));
         Ok(executor)
     })?;
     Ok(JoinHandle::from_async_task(executor.spawn(future)))

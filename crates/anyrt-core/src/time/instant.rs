@@ -10,7 +10,8 @@ use std::time::Duration;
 /// under a virtual clock.
 ///
 /// ```
-/// use anyrt_core::time::Instant;
+/// # use anyrt_core as anyrt;
+/// use anyrt::time::Instant;
 /// use std::time::Duration;
 ///
 /// let a = Instant::now();
@@ -24,47 +25,122 @@ pub struct Instant(std::time::Instant);
 
 impl Instant {
     /// The current time of the clock.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let start = anyrt::time::Instant::now();
+    /// assert!(anyrt::time::Instant::now() >= start);
+    /// ```
     #[inline]
     pub fn now() -> Instant {
         Instant(std::time::Instant::now())
     }
 
     /// The `std` instant.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let i = anyrt::time::Instant::now();
+    /// let std: std::time::Instant = i.into_std();
+    /// assert_eq!(anyrt::time::Instant::from_std(std), i);
+    /// ```
     pub fn into_std(self) -> std::time::Instant {
         self.0
     }
 
     /// From a `std` instant.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let std = std::time::Instant::now();
+    /// assert_eq!(anyrt::time::Instant::from_std(std).into_std(), std);
+    /// ```
     pub fn from_std(i: std::time::Instant) -> Instant {
         Instant(i)
     }
 
     /// Time elapsed since `earlier`, zero if `earlier` is later.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use std::time::Duration;
+    ///
+    /// let a = anyrt::time::Instant::now();
+    /// let b = a + Duration::from_secs(1);
+    /// assert_eq!(b.saturating_duration_since(a), Duration::from_secs(1));
+    /// assert_eq!(a.saturating_duration_since(b), Duration::ZERO);
+    /// ```
     pub fn saturating_duration_since(&self, earlier: Instant) -> Duration {
         self.0.saturating_duration_since(earlier.0)
     }
 
-    /// Time elapsed since `earlier`, zero if `earlier` is later.
+    /// Time elapsed since `earlier`, zero if `earlier` is later (it never panics, unlike
+    /// `std`'s before Rust 1.60).
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use std::time::Duration;
+    ///
+    /// let a = anyrt::time::Instant::now();
+    /// let b = a + Duration::from_millis(3);
+    /// assert_eq!(b.duration_since(a), Duration::from_millis(3));
+    /// assert_eq!(a.duration_since(b), Duration::ZERO);
+    /// ```
     pub fn duration_since(&self, earlier: Instant) -> Duration {
         self.saturating_duration_since(earlier)
     }
 
     /// Time elapsed since `self`.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use std::time::Duration;
+    ///
+    /// let start = anyrt::time::Instant::now();
+    /// std::thread::sleep(Duration::from_millis(2));
+    /// assert!(start.elapsed() >= Duration::from_millis(2));
+    /// ```
     pub fn elapsed(&self) -> Duration {
         Instant::now().saturating_duration_since(*self)
     }
 
     /// `self + d`, or `None` on overflow.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use std::time::Duration;
+    ///
+    /// let now = anyrt::time::Instant::now();
+    /// assert!(now.checked_add(Duration::from_secs(1)).is_some());
+    /// assert_eq!(now.checked_add(Duration::MAX), None);
+    /// ```
     pub fn checked_add(&self, d: Duration) -> Option<Instant> {
         self.0.checked_add(d).map(Instant)
     }
 
     /// `self - d`, or `None` on overflow.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use std::time::Duration;
+    ///
+    /// let now = anyrt::time::Instant::now();
+    /// assert_eq!(now.checked_sub(Duration::ZERO), Some(now));
+    /// assert_eq!(now.checked_sub(Duration::MAX), None);
+    /// ```
     pub fn checked_sub(&self, d: Duration) -> Option<Instant> {
         self.0.checked_sub(d).map(Instant)
     }
 
     /// About thirty years from `self`: the deadline used for sleeps that never end.
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// use std::time::Duration;
+    ///
+    /// let now = anyrt::time::Instant::now();
+    /// assert!(now.far_future() - now > Duration::from_secs(86_400 * 365 * 29));
+    /// ```
     pub fn far_future(&self) -> Instant {
         const THIRTY_YEARS: Duration = Duration::from_secs(86_400 * 365 * 30);
         self.checked_add(THIRTY_YEARS).unwrap_or(*self)

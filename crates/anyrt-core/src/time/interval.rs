@@ -7,6 +7,50 @@ use std::time::Duration;
 use super::{Instant, Timer};
 
 /// What an [`Interval`] does when ticks were missed (the consumer fell behind).
+///
+/// With a period of 10 ms and a consumer that comes back 35 ms after the tick at 0 ms, the
+/// ticks complete at these times (the value each gives is the time it was scheduled for):
+///
+/// | behaviour | ticks complete at |
+/// |---|---|
+/// | `Burst` | 35, 35, 35 (for 10, 20, 30), then 40, 50, ... |
+/// | `Delay` | 35, then 45, 55, ... |
+/// | `Skip` | 35, then 40, 50, ... |
+///
+/// ```
+/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+/// #   // The facade in brief: anyrt-core with a small executor and timer.
+/// #   static EX: async_executor::Executor = async_executor::Executor::new();
+/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+/// #   #[derive(Clone, Debug)] pub struct Handle;
+/// #   impl Handle { pub fn current() -> Handle { Handle } }
+/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+/// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+/// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+/// #     use std::{future::Future, time::Duration};
+/// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+/// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+/// #       Box::pin(async move { let _ = rx.await; }) }
+/// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+/// #       Timeout::new(f, sleep(d)) }
+/// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+/// #       anyrt_core::interval_on(super::Handle, p) } } }
+/// use anyrt::time::MissedTickBehavior;
+/// use std::time::Duration;
+///
+/// let mut iv = anyrt::time::interval(Duration::from_millis(10));
+/// assert_eq!(iv.missed_tick_behavior(), MissedTickBehavior::Burst); // the default
+/// iv.set_missed_tick_behavior(MissedTickBehavior::Skip);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum MissedTickBehavior {
@@ -23,6 +67,46 @@ pub enum MissedTickBehavior {
 /// Ticks every period; the first tick completes at once.
 ///
 /// Made by `anyrt::time::interval`. `tick()` is cancel-safe: dropping it does not lose a tick.
+/// It is also a `Stream` of the instants the ticks were scheduled for.
+///
+/// ```
+/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+/// #   // The facade in brief: anyrt-core with a small executor and timer.
+/// #   static EX: async_executor::Executor = async_executor::Executor::new();
+/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+/// #   #[derive(Clone, Debug)] pub struct Handle;
+/// #   impl Handle { pub fn current() -> Handle { Handle } }
+/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+/// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+/// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+/// #     use std::{future::Future, time::Duration};
+/// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+/// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+/// #       Box::pin(async move { let _ = rx.await; }) }
+/// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+/// #       Timeout::new(f, sleep(d)) }
+/// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+/// #       anyrt_core::interval_on(super::Handle, p) } } }
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let start = anyrt::time::Instant::now();
+///     let mut iv = anyrt::time::interval(Duration::from_millis(5));
+///     for _ in 0..3 {
+///         iv.tick().await; // at 0, 5 and 10 ms
+///     }
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// ```
 pub struct Interval<T: Timer> {
     timer: T,
     period: Duration,
@@ -32,11 +116,42 @@ pub struct Interval<T: Timer> {
 }
 
 impl<T: Timer> Interval<T> {
-    /// An interval of `period` on `timer`, first tick at `start`.
+    /// An interval of `period` on `timer`, first tick at `start`. For backends; code on
+    /// anyrt calls `anyrt::time::interval` or `interval_at`.
     ///
     /// # Panics
     ///
     /// If `period` is zero.
+    ///
+    /// ```
+    /// use anyrt_core::time::{Instant, Interval, Timer};
+    /// use std::cell::Cell;
+    /// use std::future::{ready, Ready};
+    /// use std::time::Duration;
+    ///
+    /// // A virtual clock: a sleep moves the clock to its deadline, at once.
+    /// struct Virtual(Cell<Instant>);
+    ///
+    /// impl Timer for &Virtual {
+    ///     type Sleep = Ready<()>;
+    ///     fn now(&self) -> Instant {
+    ///         self.0.get()
+    ///     }
+    ///     fn sleep_until(&self, deadline: Instant) -> Ready<()> {
+    ///         self.0.set(self.0.get().max(deadline));
+    ///         ready(())
+    ///     }
+    /// }
+    ///
+    /// let clock = Virtual(Cell::new(Instant::now()));
+    /// let start = clock.0.get();
+    /// let hour = Duration::from_secs(3600);
+    /// let mut iv = Interval::new_at(&clock, start, hour);
+    /// futures_lite::future::block_on(async {
+    ///     assert_eq!(iv.tick().await, start);
+    ///     assert_eq!(iv.tick().await, start + hour); // an hour later, in no time
+    /// });
+    /// ```
     #[track_caller]
     pub fn new_at(timer: T, start: Instant, period: Duration) -> Self {
         assert!(
@@ -53,27 +168,207 @@ impl<T: Timer> Interval<T> {
     }
 
     /// The period.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+    /// #     use std::{future::Future, time::Duration};
+    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) }
+    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+    /// #       Timeout::new(f, sleep(d)) }
+    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+    /// #       anyrt_core::interval_on(super::Handle, p) } } }
+    /// use std::time::Duration;
+    ///
+    /// let iv = anyrt::time::interval(Duration::from_millis(250));
+    /// assert_eq!(iv.period(), Duration::from_millis(250));
+    /// ```
     pub fn period(&self) -> Duration {
         self.period
     }
 
     /// The behaviour on missed ticks.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+    /// #     use std::{future::Future, time::Duration};
+    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) }
+    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+    /// #       Timeout::new(f, sleep(d)) }
+    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+    /// #       anyrt_core::interval_on(super::Handle, p) } } }
+    /// use anyrt::time::MissedTickBehavior;
+    /// use std::time::Duration;
+    ///
+    /// let iv = anyrt::time::interval(Duration::from_secs(1));
+    /// assert_eq!(iv.missed_tick_behavior(), MissedTickBehavior::Burst);
+    /// ```
     pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
         self.behavior
     }
 
     /// Sets the behaviour on missed ticks.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+    /// #     use std::{future::Future, time::Duration};
+    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) }
+    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+    /// #       Timeout::new(f, sleep(d)) }
+    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+    /// #       anyrt_core::interval_on(super::Handle, p) } } }
+    /// use anyrt::time::MissedTickBehavior;
+    /// use std::time::Duration;
+    ///
+    /// // A heartbeat that, after a stall, sends one beat and keeps its original rhythm.
+    /// let mut heartbeat = anyrt::time::interval(Duration::from_secs(1));
+    /// heartbeat.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    /// assert_eq!(heartbeat.missed_tick_behavior(), MissedTickBehavior::Skip);
+    /// ```
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
         self.behavior = behavior;
     }
 
     /// Restarts the schedule: the next tick is one period from now.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+    /// #     use std::{future::Future, time::Duration};
+    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) }
+    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+    /// #       Timeout::new(f, sleep(d)) }
+    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+    /// #       anyrt_core::interval_on(super::Handle, p) } } }
+    /// use std::time::Duration;
+    ///
+    /// anyrt::block_on(async {
+    ///     let period = Duration::from_millis(10);
+    ///     let mut iv = anyrt::time::interval(period);
+    ///     iv.tick().await; // immediate
+    ///     let before = anyrt::time::Instant::now();
+    ///     iv.reset(); // e.g. activity seen: postpone the next idle check
+    ///     iv.tick().await;
+    ///     assert!(before.elapsed() >= period);
+    /// });
+    /// ```
     pub fn reset(&mut self) {
         self.next = super::deadline_after(self.timer.now(), self.period);
         self.sleep = None;
     }
 
-    /// Polls for the next tick, giving the instant it was scheduled for.
+    /// Polls for the next tick, giving the instant it was scheduled for: for a hand-written
+    /// `Future` or `Stream`.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+    /// #     use std::{future::Future, time::Duration};
+    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) }
+    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+    /// #       Timeout::new(f, sleep(d)) }
+    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+    /// #       anyrt_core::interval_on(super::Handle, p) } } }
+    /// use std::task::{Context, Waker};
+    /// use std::time::Duration;
+    ///
+    /// let mut iv = anyrt::time::interval(Duration::from_secs(60));
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(iv.poll_tick(&mut cx).is_ready()); // the first tick is immediate
+    /// assert!(iv.poll_tick(&mut cx).is_pending()); // the next is a minute away
+    /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         let now = self.timer.now();
         if now < self.next {
@@ -108,7 +403,49 @@ impl<T: Timer> Interval<T> {
         Poll::Ready(scheduled)
     }
 
-    /// Waits for the next tick, giving the instant it was scheduled for. Cancel-safe.
+    /// Waits for the next tick, giving the instant it was scheduled for. Cancel-safe: a
+    /// `tick()` dropped before it completes (the losing branch of a select, a timeout) loses
+    /// no tick.
+    ///
+    /// ```
+    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+    /// #   // The facade in brief: anyrt-core with a small executor and timer.
+    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
+    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+    /// #   #[derive(Clone, Debug)] pub struct Handle;
+    /// #   impl Handle { pub fn current() -> Handle { Handle } }
+    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+    /// #     use std::{future::Future, time::Duration};
+    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+    /// #       Box::pin(async move { let _ = rx.await; }) }
+    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+    /// #       Timeout::new(f, sleep(d)) }
+    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+    /// #       anyrt_core::interval_on(super::Handle, p) } } }
+    /// use std::time::Duration;
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut iv = anyrt::time::interval(Duration::from_millis(50));
+    ///     let first = iv.tick().await;
+    ///     // Give up waiting for the next tick...
+    ///     let early = anyrt::time::timeout(Duration::from_millis(1), iv.tick()).await;
+    ///     assert!(early.is_err());
+    ///     // ...and it is still there, on schedule.
+    ///     assert_eq!(iv.tick().await - first, Duration::from_millis(50));
+    /// });
+    /// ```
     pub fn tick(&mut self) -> Tick<'_, T> {
         Tick { interval: self }
     }
@@ -133,7 +470,45 @@ impl<T: Timer> futures_core::Stream for Interval<T> {
     }
 }
 
-/// The future of [`Interval::tick`].
+/// The future of [`Interval::tick`]: gives the instant the tick was scheduled for.
+/// Cancel-safe.
+///
+/// ```
+/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+/// #   // The facade in brief: anyrt-core with a small executor and timer.
+/// #   static EX: async_executor::Executor = async_executor::Executor::new();
+/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+/// #   #[derive(Clone, Debug)] pub struct Handle;
+/// #   impl Handle { pub fn current() -> Handle { Handle } }
+/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+/// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+/// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+/// #     use std::{future::Future, time::Duration};
+/// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+/// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+/// #       Box::pin(async move { let _ = rx.await; }) }
+/// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+/// #       Timeout::new(f, sleep(d)) }
+/// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+/// #       anyrt_core::interval_on(super::Handle, p) } } }
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let mut iv = anyrt::time::interval(Duration::from_millis(1));
+///     let tick = iv.tick(); // borrows the interval until it completes
+///     let at = tick.await;
+///     assert!(at <= anyrt::time::Instant::now());
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Tick<'a, T: Timer> {
     interval: &'a mut Interval<T>,

@@ -3,6 +3,19 @@
 //!
 //! Nothing here reads the wall clock directly except [`Instant::now`], the one place a
 //! virtual clock (the planned `sim` backend) will hook into.
+//!
+//! Cancel safety: a [`Timeout`] is cancel-safe exactly when the future inside it is;
+//! [`Interval::tick`] is cancel-safe.
+//!
+//! ```
+//! use anyrt_core::time::{Elapsed, Timeout};
+//!
+//! // A timeout is a race between a future and a sleep; the future is polled first.
+//! let fast = Timeout::new(async { 1 }, std::future::ready(()));
+//! assert_eq!(futures_lite::future::block_on(fast), Ok(1));
+//! let slow = Timeout::new(std::future::pending::<u8>(), std::future::ready(()));
+//! assert_eq!(futures_lite::future::block_on(slow), Err(Elapsed::new()));
+//! ```
 
 mod instant;
 mod interval;
@@ -17,24 +30,105 @@ pub use instant::Instant;
 pub use interval::{Interval, MissedTickBehavior};
 
 /// A clock with sleeps: what [`Interval`] and [`Timeout`] are built on.
+///
+/// Every [`Executor`](crate::Executor) is one through [`ExecutorTimer`](crate::ExecutorTimer).
+/// A clock of one's own, for example a virtual one for tests:
+///
+/// ```
+/// use anyrt_core::time::{Instant, Interval, Timer};
+/// use std::cell::Cell;
+/// use std::future::{ready, Ready};
+/// use std::time::Duration;
+///
+/// // A sleep moves the clock to its deadline, at once.
+/// struct Virtual(Cell<Instant>);
+///
+/// impl Timer for &Virtual {
+///     type Sleep = Ready<()>;
+///     fn now(&self) -> Instant {
+///         self.0.get()
+///     }
+///     fn sleep_until(&self, deadline: Instant) -> Ready<()> {
+///         self.0.set(self.0.get().max(deadline));
+///         ready(())
+///     }
+/// }
+///
+/// let clock = Virtual(Cell::new(Instant::now()));
+/// let start = (&clock).now();
+/// let mut daily = Interval::new_at(&clock, start, Duration::from_secs(86_400));
+/// futures_lite::future::block_on(async {
+///     for _ in 0..365 {
+///         daily.tick().await; // a year of ticks, in no time
+///     }
+/// });
+/// assert_eq!((&clock).now() - start, Duration::from_secs(86_400 * 364));
+/// ```
 pub trait Timer {
     /// The future of one sleep.
     type Sleep: Future<Output = ()>;
 
-    /// The clock's current time.
+    /// The clock's current time. An implementation: see [`Timer`].
     fn now(&self) -> Instant;
 
-    /// A future that completes at `deadline` (at once if it is already past).
+    /// A future that completes at `deadline` (at once if it is already past). An
+    /// implementation: see [`Timer`].
     fn sleep_until(&self, deadline: Instant) -> Self::Sleep;
 }
 
 /// The error of a timeout: the deadline passed before the future completed.
+///
+/// It converts into `std::io::Error` (kind `TimedOut`), so `?` works in IO code.
+///
+/// ```
+/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
+/// #   // The facade in brief: anyrt-core with a small executor and timer.
+/// #   static EX: async_executor::Executor = async_executor::Executor::new();
+/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
+/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
+/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
+/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
+/// #   #[derive(Clone, Debug)] pub struct Handle;
+/// #   impl Handle { pub fn current() -> Handle { Handle } }
+/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
+/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
+/// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
+/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
+/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
+/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
+/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
+/// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
+/// #     use std::{future::Future, time::Duration};
+/// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
+/// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
+/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
+/// #       Box::pin(async move { let _ = rx.await; }) }
+/// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
+/// #       Timeout::new(f, sleep(d)) }
+/// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
+/// #       anyrt_core::interval_on(super::Handle, p) } } }
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let res = anyrt::time::timeout(Duration::from_millis(1), std::future::pending::<()>());
+///     let err: anyrt::time::Elapsed = res.await.unwrap_err();
+///     assert_eq!(err.to_string(), "deadline has elapsed");
+///     let io: std::io::Error = err.into();
+///     assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Elapsed;
 
 impl Elapsed {
     /// The error value (for backends and adapters).
+    ///
+    /// ```
+    /// # use anyrt_core as anyrt;
+    /// let e = anyrt::time::Elapsed::new();
+    /// assert_eq!(e, anyrt::time::Elapsed::default());
+    /// ```
     pub const fn new() -> Self {
         Elapsed
     }
@@ -66,6 +160,21 @@ pin_project_lite::pin_project! {
     /// ready gives its output even with a zero timeout.
     ///
     /// Cancel-safe exactly when the inner future is.
+    ///
+    /// This is what [`Executor::timeout`](crate::Executor::timeout) returns; the facade's
+    /// `anyrt::time::timeout` has its own `Timeout` with the same behaviour.
+    ///
+    /// ```
+    /// use anyrt_core::time::{Elapsed, Timeout};
+    /// use futures_lite::future::block_on;
+    ///
+    /// // Any future as the deadline: here one that is already due.
+    /// let late = Timeout::new(std::future::pending::<()>(), std::future::ready(()));
+    /// assert_eq!(block_on(late), Err(Elapsed::new()));
+    /// // A ready future wins even against a deadline already due.
+    /// let ready = Timeout::new(async { 7 }, std::future::ready(()));
+    /// assert_eq!(block_on(ready), Ok(7));
+    /// ```
     #[derive(Debug)]
     #[must_use = "futures do nothing unless awaited"]
     pub struct Timeout<F, S> {
@@ -78,21 +187,53 @@ pin_project_lite::pin_project! {
 
 impl<F, S> Timeout<F, S> {
     /// `future` bounded by `sleep`.
+    ///
+    /// ```
+    /// use anyrt_core::time::Timeout;
+    ///
+    /// let t = Timeout::new(async { "work" }, std::future::pending::<()>());
+    /// assert_eq!(futures_lite::future::block_on(t), Ok("work"));
+    /// ```
     pub fn new(future: F, sleep: S) -> Self {
         Timeout { future, sleep }
     }
 
     /// The inner future.
+    ///
+    /// ```
+    /// use anyrt_core::time::Timeout;
+    ///
+    /// let (tx, rx) = anyrt_core::channel::oneshot::channel::<u8>();
+    /// let t = Timeout::new(rx, std::future::pending::<()>());
+    /// assert!(!t.get_ref().is_terminated()); // the receiver, still waiting
+    /// # drop(tx);
+    /// ```
     pub fn get_ref(&self) -> &F {
         &self.future
     }
 
     /// The inner future, mutably.
+    ///
+    /// ```
+    /// use anyrt_core::time::Timeout;
+    ///
+    /// let mut t = Timeout::new(std::future::ready(3), std::future::pending::<()>());
+    /// *t.get_mut() = std::future::ready(4);
+    /// assert_eq!(futures_lite::future::block_on(t), Ok(4));
+    /// ```
     pub fn get_mut(&mut self) -> &mut F {
         &mut self.future
     }
 
     /// The inner future, giving up the deadline.
+    ///
+    /// ```
+    /// use anyrt_core::time::Timeout;
+    ///
+    /// let t = Timeout::new(async { 5 }, std::future::ready(()));
+    /// let unbounded = t.into_inner(); // the deadline no longer applies
+    /// assert_eq!(futures_lite::future::block_on(unbounded), 5);
+    /// ```
     pub fn into_inner(self) -> F {
         self.future
     }
@@ -115,6 +256,15 @@ impl<F: Future, S: Future<Output = ()>> Future for Timeout<F, S> {
 
 /// `Instant::now() + d`, saturating far in the future instead of overflowing, so that
 /// `sleep(Duration::MAX)` pends instead of panicking.
+///
+/// ```
+/// use anyrt_core::time::{deadline_after, Instant};
+/// use std::time::Duration;
+///
+/// let now = Instant::now();
+/// assert_eq!(deadline_after(now, Duration::from_secs(1)), now + Duration::from_secs(1));
+/// assert_eq!(deadline_after(now, Duration::MAX), now.far_future());
+/// ```
 pub fn deadline_after(now: Instant, d: Duration) -> Instant {
     now.checked_add(d).unwrap_or_else(|| now.far_future())
 }
