@@ -43,11 +43,26 @@ const ENABLED: &[Backend] = &[
 impl Backend {
     /// The backends compiled into this build, in the order of the default rule (tokio, smol,
     /// async-std).
+    ///
+    /// ```
+    /// // Run the same check on every backend this build has.
+    /// for &backend in anyrt::Backend::enabled() {
+    ///     let rt = anyrt::Runtime::new(backend).unwrap();
+    ///     assert_eq!(rt.block_on(async { anyrt::Backend::current() }), Some(backend));
+    /// }
+    /// ```
     pub fn enabled() -> &'static [Backend] {
         ENABLED
     }
 
-    /// Whether this backend is compiled in.
+    /// Whether this backend is compiled in (its Cargo feature is on).
+    ///
+    /// ```
+    /// use anyrt::Backend;
+    ///
+    /// assert_eq!(Backend::Smol.is_enabled(), cfg!(feature = "smol"));
+    /// assert!(Backend::enabled().iter().all(|b| b.is_enabled()));
+    /// ```
     pub fn is_enabled(self) -> bool {
         ENABLED.contains(&self)
     }
@@ -56,6 +71,14 @@ impl Backend {
     /// task, a blocking closure), an async-std task, or a tokio runtime context. `None` on a
     /// plain thread, and inside runtimes anyrt cannot see (a foreign smol or `futures`
     /// executor).
+    ///
+    /// ```
+    /// use anyrt::Backend;
+    ///
+    /// assert_eq!(Backend::current(), None); // a plain thread
+    /// let inside = anyrt::block_on(async { Backend::current() });
+    /// assert_eq!(inside, Some(Backend::selected()));
+    /// ```
     pub fn current() -> Option<Backend> {
         current_core().map(Backend::from)
     }
@@ -68,11 +91,32 @@ impl Backend {
     ///
     /// If no backend is compiled in, or `ANYRT_BACKEND` names a backend that is unknown or
     /// not compiled in; the message says what to change.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// // On a plain thread: the process default.
+    /// println!("anyrt::spawn here runs on {}", Backend::selected());
+    /// // Inside a runtime: that runtime, whatever the default.
+    /// for &b in Backend::enabled() {
+    ///     let rt = Runtime::new(b).unwrap();
+    ///     assert_eq!(rt.block_on(async { Backend::selected() }), b);
+    /// }
+    /// ```
     pub fn selected() -> Backend {
         Backend::from(select())
     }
 
     /// The name: `"tokio"`, `"smol"` or `"async-std"` (also the Cargo feature's name).
+    /// `Display` prints it and `FromStr` parses it.
+    ///
+    /// ```
+    /// use anyrt::Backend;
+    ///
+    /// assert_eq!(Backend::AsyncStd.name(), "async-std");
+    /// assert_eq!(Backend::Tokio.to_string(), "tokio");
+    /// assert_eq!("smol".parse::<Backend>().unwrap(), Backend::Smol);
+    /// ```
     pub fn name(self) -> &'static str {
         anyrt_core::Backend::from(self).name()
     }
@@ -115,6 +159,17 @@ impl From<Backend> for anyrt_core::Backend {
 }
 
 /// The error of [`set_default_backend`](crate::set_default_backend).
+///
+/// ```
+/// use anyrt::{Backend, SelectionError};
+///
+/// let first = Backend::enabled()[0];
+/// anyrt::set_default_backend(first).unwrap();
+/// match anyrt::set_default_backend(first) {
+///     Err(SelectionError::AlreadySet { current }) => assert_eq!(current, first),
+///     other => panic!("expected AlreadySet, got {other:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SelectionError {

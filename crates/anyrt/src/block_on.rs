@@ -9,6 +9,14 @@ use crate::Backend;
 
 /// The error of [`try_block_on`]: the caller is async code, where blocking the thread would
 /// stall its runtime or deadlock.
+///
+/// ```
+/// anyrt::block_on(async {
+///     let err = anyrt::try_block_on(async {}).unwrap_err();
+///     assert_eq!(err.backend, anyrt::Backend::current());
+///     assert!(err.to_string().contains("spawn_blocking")); // the way out
+/// });
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct BlockOnError {
@@ -57,6 +65,12 @@ pub(crate) fn check_can_block() -> Result<(), BlockOnError> {
 /// ```
 /// let v = anyrt::block_on(async { 1 + 1 });
 /// assert_eq!(v, 2);
+///
+/// // From async code, hand the blocking part to `spawn_blocking`: `block_on` works there.
+/// let v = anyrt::block_on(async {
+///     anyrt::spawn_blocking(|| anyrt::block_on(async { 3 })).await.unwrap()
+/// });
+/// assert_eq!(v, 3);
 /// ```
 ///
 /// # Panics
@@ -77,8 +91,9 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// Like [`block_on`], returning [`BlockOnError`] inside async code instead of panicking.
 ///
 /// ```
+/// assert_eq!(anyrt::try_block_on(async { 1 }).unwrap(), 1); // sync code: runs it
 /// anyrt::block_on(async {
-///     assert!(anyrt::try_block_on(async {}).is_err());
+///     assert!(anyrt::try_block_on(async {}).is_err()); // async code: refused
 /// });
 /// ```
 #[inline]

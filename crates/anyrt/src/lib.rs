@@ -26,6 +26,22 @@
 //! assert_eq!(out, 42);
 //! ```
 //!
+//! # Which crate to depend on
+//!
+//! | you write | depend on |
+//! |---|---|
+//! | a library | `anyrt = "0.1"`, with no backend feature: the application picks |
+//! | an application | `anyrt = { version = "0.1", features = ["tokio"] }`: its backends |
+//! | a backend (your own executor) | `anyrt-core`: implement [`Executor`] for it |
+//!
+//! `anyrt-tokio`, `anyrt-smol` and `anyrt-async-std` are implementation crates behind the
+//! features above; applications never name them. `anyrt-core` is re-exported here item by
+//! item, so libraries and applications need only `anyrt`.
+//!
+//! A library's own tests need a backend: enable the backends in its `[dev-dependencies]`
+//! (`anyrt = { version = "0.1", features = ["tokio", "smol"] }`), and `#[anyrt::test]` runs
+//! each test on every one of them.
+//!
 //! # Which backend runs a call
 //!
 //! No call needs a thread context: [`spawn`], [`time::sleep`], [`block_on`] work on a plain
@@ -58,6 +74,76 @@
 //! | `sleep(ZERO)`, a past deadline | ready at the first poll |
 //! | `interval(ZERO)` | panics with a clear message |
 //! | `Runtime` dropped | never blocks or panics; pending tasks are cancelled; blocking closures detached |
+//!
+//! # Cancel safety
+//!
+//! A future is cancel-safe if dropping it before it completes (the losing branch of a
+//! `select!`, a timeout) loses nothing: awaiting a new one later gives what the dropped one
+//! would have.
+//!
+//! | future | cancel-safe | dropped before it completes |
+//! |---|---|---|
+//! | awaiting a [`JoinHandle`] or `&mut` [`AbortOnDrop`] | yes | the task runs on; await again |
+//! | [`JoinSet::join_next`] | yes | a task that finished stays in the set |
+//! | [`JoinSet::shutdown`] | yes | the tasks are aborted; those not joined stay in the set |
+//! | [`time::sleep`], [`time::sleep_until`], [`Executor::sleep`] | yes | nothing happens |
+//! | [`timeout`], [`timeout_at`], [`Executor::timeout`] | if its future is | drops its future |
+//! | [`Interval::tick`] | yes | no tick is lost |
+//! | [`task::yield_now`] | yes | nothing happens |
+//! | channel `recv` | yes | no message is lost |
+//! | channel `send` | yes | the message is not delivered: it is dropped with the future |
+//! | `lock`, `read`, `write`, `acquire`, `notified` ([`sync`]) | yes | nothing is held |
+//! | [`sync::Barrier::wait`] | **no** | it still counts as arrived |
+//!
+//! Each method's own documentation says the same. Dropping an [`AbortOnDrop`] or a
+//! [`JoinSet`] itself aborts the tasks; dropping a `JoinHandle` detaches.
+//!
+//! [`JoinHandle`]: task::JoinHandle
+//! [`AbortOnDrop`]: task::AbortOnDrop
+//! [`JoinSet`]: task::JoinSet
+//! [`JoinSet::join_next`]: task::JoinSet::join_next
+//! [`JoinSet::shutdown`]: task::JoinSet::shutdown
+//! [`Interval::tick`]: time::Interval::tick
+//! [`timeout`]: time::timeout
+//! [`timeout_at`]: time::timeout_at
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! anyrt::block_on(async {
+//!     let (go, wait) = anyrt::channel::oneshot::channel::<()>();
+//!     let mut task = anyrt::spawn(async move { wait.await.is_ok() });
+//!     // Give up waiting for the task: it runs on, and the handle still works.
+//!     let early = anyrt::time::timeout(Duration::from_millis(5), &mut task).await;
+//!     assert!(early.is_err());
+//!     go.send(()).unwrap();
+//!     assert!(task.await.unwrap());
+//! });
+//! ```
+//!
+//! # Locks in async code
+//!
+//! A `std::sync::Mutex` is the right lock in async code when the critical section is short
+//! and never awaits while the lock is held; [`sync::Mutex`] is for a guard held across an
+//! `.await`. The [`sync`] module says when to use which.
+//!
+//! # Testing and `main` (feature `macros`)
+//!
+//! [`#[anyrt::test]`](test) runs an async test on every enabled backend (`my_test::tokio`,
+//! `my_test::smol`, `my_test::async_std`), each on a fresh [`Runtime`];
+//! [`#[anyrt::main]`](main) runs an `async fn main` with [`block_on`]:
+//!
+//! ```
+//! #[anyrt::test]
+//! async fn answers() {
+//!     assert_eq!(anyrt::spawn(async { 6 * 7 }).await.unwrap(), 42);
+//! }
+//!
+//! #[anyrt::main]
+//! async fn main() {
+//!     anyrt::time::sleep(std::time::Duration::from_millis(1)).await;
+//! }
+//! ```
 //!
 //! # Futures from tokio-only crates
 //!

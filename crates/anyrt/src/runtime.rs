@@ -11,7 +11,22 @@ use crate::backend::{current_core, select};
 use crate::time::Sleep;
 use crate::Backend;
 
-/// The error of building a [`Runtime`].
+/// The error of building a [`Runtime`]. It implements `std::error::Error` (with the IO
+/// error as its `source`), so `?` takes it into `anyhow` or `Box<dyn Error>`.
+///
+/// ```
+/// use anyrt::{Backend, Runtime, RuntimeError};
+///
+/// fn start(backend: Backend) -> Result<Runtime, RuntimeError> {
+///     Runtime::builder(backend).worker_threads(1).build()
+/// }
+///
+/// match start(Backend::enabled()[0]) {
+///     Ok(rt) => assert_eq!(rt.block_on(async { 1 }), 1),
+///     Err(RuntimeError::NotEnabled(b)) => panic!("enable the `{b}` feature"),
+///     Err(e) => panic!("{e}"),
+/// }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum RuntimeError {
@@ -85,6 +100,17 @@ pub struct Runtime {
 }
 
 /// Configures a [`Runtime`]; made by [`Runtime::builder`].
+///
+/// ```
+/// use anyrt::{Backend, Runtime};
+///
+/// let rt = Runtime::builder(Backend::enabled()[0])
+///     .worker_threads(2)
+///     .thread_name("my-app-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
     backend: Backend,
@@ -99,6 +125,14 @@ impl Builder {
     /// # Panics
     ///
     /// If `n` is zero.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// // One worker thread: a runtime for a background job, say.
+    /// let rt = Runtime::builder(Backend::enabled()[0]).worker_threads(1).build().unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn(async { 7 })).unwrap(), 7);
+    /// ```
     #[track_caller]
     pub fn worker_threads(mut self, n: usize) -> Self {
         assert!(n > 0, "Runtime::builder: worker_threads must be at least 1");
@@ -106,13 +140,34 @@ impl Builder {
         self
     }
 
-    /// The name of the worker threads.
+    /// The name of the worker threads, on every backend.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// for &backend in Backend::enabled() {
+    ///     let rt = Runtime::builder(backend).thread_name("worker").build().unwrap();
+    ///     let name = rt.spawn(async { std::thread::current().name().map(String::from) });
+    ///     assert_eq!(rt.block_on(name).unwrap().as_deref(), Some("worker"), "{backend}");
+    /// }
+    /// ```
     pub fn thread_name(mut self, name: impl Into<String>) -> Self {
         self.thread_name = Some(name.into());
         self
     }
 
-    /// Starts the runtime. Fails for a backend that is not compiled in.
+    /// Starts the runtime. Fails for a backend that is not compiled in, or if its threads
+    /// cannot be started.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     let rt = Runtime::builder(Backend::enabled()[0]).build()?;
+    ///     assert_eq!(rt.block_on(async { "ok" }), "ok");
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn build(self) -> Result<Runtime, RuntimeError> {
         let backend = self.backend;
         let io = |source| RuntimeError::Io { backend, source };
@@ -158,12 +213,26 @@ impl Builder {
 }
 
 impl Runtime {
-    /// A runtime of `backend` with the default configuration.
+    /// A runtime of `backend` with the default configuration (a worker per CPU).
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// let rt = Runtime::new(Backend::enabled()[0]).unwrap();
+    /// assert_eq!(rt.block_on(async { 40 + 2 }), 42);
+    /// ```
     pub fn new(backend: Backend) -> Result<Runtime, RuntimeError> {
         Runtime::builder(backend).build()
     }
 
     /// A builder for a runtime of `backend`.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// let rt = Runtime::builder(Backend::enabled()[0]).worker_threads(1).build().unwrap();
+    /// assert_eq!(rt.backend(), Backend::enabled()[0]);
+    /// ```
     pub fn builder(backend: Backend) -> Builder {
         Builder {
             backend,
@@ -173,6 +242,15 @@ impl Runtime {
     }
 
     /// The backend of this runtime.
+    ///
+    /// ```
+    /// # #[cfg(feature = "smol")] {
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// let rt = Runtime::new(Backend::Smol).unwrap();
+    /// assert_eq!(rt.backend(), Backend::Smol);
+    /// # }
+    /// ```
     pub fn backend(&self) -> Backend {
         match &self.inner {
             #[cfg(feature = "tokio")]
@@ -192,6 +270,19 @@ impl Runtime {
     /// # Panics
     ///
     /// Inside async code, as [`block_on`](crate::block_on).
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    /// use std::rc::Rc;
+    ///
+    /// let rt = Runtime::new(Backend::enabled()[0]).unwrap();
+    /// let v = rt.block_on(async {
+    ///     let task = anyrt::spawn(async { 20 }); // on this runtime
+    ///     let local = anyrt::spawn_local(async { Rc::new(1) }); // !Send is fine here
+    ///     task.await.unwrap() * 2 + *local.await.unwrap()
+    /// });
+    /// assert_eq!(v, 41);
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         if let Err(e) = crate::block_on::check_can_block() {
@@ -200,7 +291,16 @@ impl Runtime {
         each_backend!(&self.inner, RuntimeInner, rt, _b => rt.block_on(future))
     }
 
-    /// Spawns a task on this runtime.
+    /// Spawns a task on this runtime, from any thread. The task is detached if the handle
+    /// is dropped, and dropped (cancelled) if the runtime is.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// let rt = Runtime::new(Backend::enabled()[0]).unwrap();
+    /// let handle = rt.spawn(async { "spawned from a plain thread" });
+    /// assert_eq!(rt.block_on(handle).unwrap(), "spawned from a plain thread");
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -210,6 +310,14 @@ impl Runtime {
     }
 
     /// Runs a blocking closure on this runtime's blocking pool.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// let rt = Runtime::new(Backend::enabled()[0]).unwrap();
+    /// let handle = rt.spawn_blocking(|| std::env::current_dir().is_ok());
+    /// assert!(rt.block_on(handle).unwrap());
+    /// ```
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -219,6 +327,15 @@ impl Runtime {
     }
 
     /// A handle to this runtime. It does not keep the runtime alive.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// let rt = Runtime::new(Backend::enabled()[0]).unwrap();
+    /// let handle = rt.handle();
+    /// let task = std::thread::spawn(move || handle.spawn(async { 1 })).join().unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), 1);
+    /// ```
     pub fn handle(&self) -> Handle {
         let inner =
             each_backend!(&self.inner, RuntimeInner, rt, _b => HandleInner::from(rt.handle()));
@@ -226,7 +343,20 @@ impl Runtime {
     }
 
     /// Shuts the runtime down, waiting at most `timeout` for its threads to stop. Pending
-    /// tasks are dropped.
+    /// tasks are dropped. Dropping the runtime does the same without waiting.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    /// use std::time::Duration;
+    ///
+    /// let rt = Runtime::new(Backend::enabled()[0]).unwrap();
+    /// let handle = rt.handle();
+    /// let stuck = rt.spawn(std::future::pending::<()>());
+    /// rt.shutdown_timeout(Duration::from_secs(1));
+    /// assert!(anyrt::block_on(stuck).unwrap_err().is_cancelled());
+    /// // A spawn through a handle after shutdown gives a cancelled task.
+    /// assert!(anyrt::block_on(handle.spawn(async {})).unwrap_err().is_cancelled());
+    /// ```
     pub fn shutdown_timeout(self, timeout: Duration) {
         each_backend!(self.inner, RuntimeInner, rt, _b => rt.shutdown_timeout(timeout))
     }
@@ -294,11 +424,29 @@ pub struct Handle {
 impl Handle {
     /// The runtime the calling thread is inside; on a plain thread, the selected backend's
     /// process-wide runtime (started on first use). Never panics for lack of a runtime.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Handle, Runtime};
+    ///
+    /// let rt = Runtime::new(Backend::enabled()[0]).unwrap();
+    /// let inside = rt.block_on(async { Handle::current() });
+    /// assert_eq!(inside.backend(), rt.backend());
+    ///
+    /// let outside = Handle::current(); // a plain thread: the selected backend's global runtime
+    /// assert_eq!(outside.backend(), Backend::selected());
+    /// ```
     pub fn current() -> Handle {
         Handle::try_current().unwrap_or_else(|| Handle::global(Backend::from(select())))
     }
 
     /// The runtime the calling thread is inside, or `None` on a plain thread.
+    ///
+    /// ```
+    /// use anyrt::Handle;
+    ///
+    /// assert!(Handle::try_current().is_none());
+    /// assert!(anyrt::block_on(async { Handle::try_current() }).is_some());
+    /// ```
     pub fn try_current() -> Option<Handle> {
         let backend = current_core()?;
         dispatch!(backend, rt => rt::Handle::current().map(|h| Handle { inner: HandleInner::from(h) }))
@@ -309,12 +457,29 @@ impl Handle {
     /// # Panics
     ///
     /// If `backend` is not compiled in.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Handle};
+    ///
+    /// // Spawn onto a given backend's runtime from anywhere, and await it from anywhere.
+    /// for &b in Backend::enabled() {
+    ///     let task = Handle::global(b).spawn(async { Backend::current() });
+    ///     assert_eq!(anyrt::block_on(task).unwrap(), Some(b));
+    /// }
+    /// ```
     #[track_caller]
     pub fn global(backend: Backend) -> Handle {
         dispatch!(anyrt_core::Backend::from(backend), rt => Handle { inner: HandleInner::from(rt::Handle::global()) })
     }
 
     /// The backend of the runtime.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Handle};
+    ///
+    /// let b = Backend::enabled()[0];
+    /// assert_eq!(Handle::global(b).backend(), b);
+    /// ```
     pub fn backend(&self) -> Backend {
         match &self.inner {
             #[cfg(feature = "tokio")]
@@ -328,7 +493,14 @@ impl Handle {
         }
     }
 
-    /// Spawns a task on the runtime.
+    /// Spawns a task on the runtime, from any thread.
+    ///
+    /// ```
+    /// // Take the handle inside the runtime, spawn onto it from a plain thread.
+    /// let handle = anyrt::block_on(async { anyrt::Handle::current() });
+    /// let task = std::thread::spawn(move || handle.spawn(async { 2 + 2 })).join().unwrap();
+    /// assert_eq!(anyrt::block_on(task).unwrap(), 4);
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -338,6 +510,12 @@ impl Handle {
     }
 
     /// Runs a blocking closure on the runtime's blocking pool.
+    ///
+    /// ```
+    /// let handle = anyrt::Handle::current();
+    /// let task = handle.spawn_blocking(|| std::fs::metadata(".").is_ok());
+    /// assert!(anyrt::block_on(task).unwrap());
+    /// ```
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -351,6 +529,13 @@ impl Handle {
     /// # Panics
     ///
     /// Inside async code, as [`block_on`](crate::block_on).
+    ///
+    /// ```
+    /// use anyrt::{Backend, Handle};
+    ///
+    /// let b = Backend::enabled()[0];
+    /// assert_eq!(Handle::global(b).block_on(async { Backend::current() }), Some(b));
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         if let Err(e) = crate::block_on::check_can_block() {

@@ -12,6 +12,23 @@
 //! it points at the value held across the await: drop it before the await, swap `Rc` for
 //! `Arc` and `RefCell` for a lock, or run the future with `spawn_local`, which has no `Send`
 //! bound.
+//!
+//! **Cancel safety.** Awaiting a [`JoinHandle`] is cancel-safe: dropping the await leaves
+//! the task running and the handle usable. [`JoinSet::join_next`] and [`yield_now`] are
+//! cancel-safe too.
+//!
+//! ```
+//! use std::rc::Rc;
+//!
+//! anyrt::block_on(async {
+//!     let sent = anyrt::spawn(async { 1 }); // Send: any worker thread
+//!     let rc = Rc::new(2);
+//!     let local = anyrt::spawn_local(async move { *rc }); // !Send: this thread
+//!     let blocking = anyrt::spawn_blocking(|| 3); // the blocking pool
+//!     let sum = sent.await.unwrap() + local.await.unwrap() + blocking.await.unwrap();
+//!     assert_eq!(sum, 6);
+//! });
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -112,7 +129,7 @@ where
 }
 
 /// Yields to the executor once, letting other tasks run. On tokio it is tokio's own
-/// `yield_now` (which takes part in tokio's co-op budget).
+/// `yield_now` (which takes part in tokio's co-op budget). Cancel-safe.
 ///
 /// ```
 /// anyrt::block_on(anyrt::task::yield_now());
@@ -126,6 +143,8 @@ pub async fn yield_now() {
 }
 
 /// A set of tasks, joined in the order they finish. Dropping the set aborts its tasks.
+///
+/// It is also a `Stream` of the tasks' results (`StreamExt::next` is `join_next`).
 ///
 /// ```
 /// use anyrt::task::JoinSet;
@@ -147,30 +166,82 @@ pub struct JoinSet<T> {
 }
 
 impl<T> JoinSet<T> {
-    /// An empty set.
+    /// An empty set (also `JoinSet::default()`).
+    ///
+    /// ```
+    /// let set: anyrt::task::JoinSet<u32> = anyrt::task::JoinSet::new();
+    /// assert!(set.is_empty());
+    /// ```
     pub fn new() -> Self {
         JoinSet {
             tasks: FuturesUnordered::new(),
         }
     }
 
-    /// The number of tasks not yet joined.
+    /// The number of tasks not yet joined (finished or not).
+    ///
+    /// ```
+    /// use anyrt::task::JoinSet;
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(async { 1 });
+    ///     set.spawn(async { 2 });
+    ///     assert_eq!(set.len(), 2);
+    ///     set.join_next().await;
+    ///     assert_eq!(set.len(), 1);
+    /// });
+    /// ```
     pub fn len(&self) -> usize {
         self.tasks.len()
     }
 
     /// Whether no task is left to join.
+    ///
+    /// ```
+    /// use anyrt::task::JoinSet;
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(async {});
+    ///     assert!(!set.is_empty());
+    ///     set.join_next().await.unwrap().unwrap();
+    ///     assert!(set.is_empty());
+    /// });
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.tasks.is_empty()
     }
 
-    /// Adds an already spawned task.
+    /// Adds an already spawned task: one spawned on a given runtime, say. It is aborted
+    /// with the set.
+    ///
+    /// ```
+    /// use anyrt::task::JoinSet;
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.insert(anyrt::Handle::current().spawn(async { 7 }));
+    ///     assert_eq!(set.join_next().await.unwrap().unwrap(), 7);
+    /// });
+    /// ```
     pub fn insert(&mut self, handle: JoinHandle<T>) {
         self.tasks.push(handle);
     }
 
     /// Aborts every task in the set; they stay in the set until joined (giving cancelled
     /// errors, or their output if they had finished).
+    ///
+    /// ```
+    /// use anyrt::task::JoinSet;
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(std::future::pending::<()>());
+    ///     set.abort_all();
+    ///     assert!(set.join_next().await.unwrap().unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn abort_all(&mut self) {
         for h in self.tasks.iter_mut() {
             h.abort();
@@ -179,11 +250,41 @@ impl<T> JoinSet<T> {
 
     /// Waits for the next task to finish: `None` when the set is empty. Cancel-safe: a task
     /// that finishes while this future is dropped stays in the set.
+    ///
+    /// ```
+    /// use anyrt::task::JoinSet;
+    /// use std::time::Duration;
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     let (go, wait) = anyrt::channel::oneshot::channel::<()>();
+    ///     set.spawn(async move { wait.await.is_ok() });
+    ///     // Give up waiting...
+    ///     let early = anyrt::time::timeout(Duration::from_millis(5), set.join_next()).await;
+    ///     assert!(early.is_err());
+    ///     go.send(()).unwrap();
+    ///     // ...and nothing was lost: the task is still in the set.
+    ///     assert!(set.join_next().await.unwrap().unwrap());
+    ///     assert!(set.join_next().await.is_none());
+    /// });
+    /// ```
     pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
         std::future::poll_fn(|cx| self.poll_join_next(cx)).await
     }
 
-    /// Polls for the next finished task.
+    /// Polls for the next finished task: `Ready(None)` when the set is empty. For a
+    /// hand-written `Future` or `Stream`.
+    ///
+    /// ```
+    /// use anyrt::task::JoinSet;
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let mut set = JoinSet::new();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(matches!(set.poll_join_next(&mut cx), Poll::Ready(None)));
+    /// set.spawn(std::future::pending::<()>());
+    /// assert!(set.poll_join_next(&mut cx).is_pending());
+    /// ```
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
         if self.tasks.is_empty() {
             return Poll::Ready(None);
@@ -191,7 +292,21 @@ impl<T> JoinSet<T> {
         self.tasks.poll_next_unpin(cx)
     }
 
-    /// Aborts every task and waits until all have finished.
+    /// Aborts every task and waits until all have finished. Cancel-safe: the tasks are
+    /// aborted at the first poll, and those not yet joined stay in the set.
+    ///
+    /// ```
+    /// use anyrt::task::JoinSet;
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     for _ in 0..3 {
+    ///         set.spawn(std::future::pending::<()>());
+    ///     }
+    ///     set.shutdown().await;
+    ///     assert!(set.is_empty());
+    /// });
+    /// ```
     pub async fn shutdown(&mut self) {
         self.abort_all();
         while self.join_next().await.is_some() {}
@@ -200,6 +315,22 @@ impl<T> JoinSet<T> {
 
 impl<T: Send + 'static> JoinSet<T> {
     /// Spawns a task (as [`spawn`]) into the set.
+    ///
+    /// ```
+    /// use anyrt::task::JoinSet;
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     for url in ["a", "b", "c"] {
+    ///         set.spawn(async move { url.len() }); // a fetch, say
+    ///     }
+    ///     let mut total = 0;
+    ///     while let Some(res) = set.join_next().await {
+    ///         total += res.unwrap();
+    ///     }
+    ///     assert_eq!(total, 3);
+    /// });
+    /// ```
     pub fn spawn<F>(&mut self, future: F)
     where
         F: Future<Output = T> + Send + 'static,
@@ -207,7 +338,18 @@ impl<T: Send + 'static> JoinSet<T> {
         self.insert(spawn(future));
     }
 
-    /// Runs a blocking closure (as [`spawn_blocking`]) in the set.
+    /// Runs a blocking closure (as [`spawn_blocking`]) in the set. Aborting the set does
+    /// not stop a closure.
+    ///
+    /// ```
+    /// use anyrt::task::JoinSet;
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn_blocking(|| std::env::current_dir().is_ok());
+    ///     assert!(set.join_next().await.unwrap().unwrap());
+    /// });
+    /// ```
     pub fn spawn_blocking<F>(&mut self, f: F)
     where
         F: FnOnce() -> T + Send + 'static,
@@ -218,6 +360,29 @@ impl<T: Send + 'static> JoinSet<T> {
 
 impl<T: 'static> JoinSet<T> {
     /// Spawns a local task (as [`spawn_local`]) into the set.
+    ///
+    /// # Panics
+    ///
+    /// Where [`spawn_local`] does.
+    ///
+    /// ```
+    /// use anyrt::task::JoinSet;
+    /// use std::rc::Rc;
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     let shared = Rc::new(10);
+    ///     for i in 0..3 {
+    ///         let shared = shared.clone();
+    ///         set.spawn_local(async move { *shared + i });
+    ///     }
+    ///     let mut sum = 0;
+    ///     while let Some(res) = set.join_next().await {
+    ///         sum += res.unwrap();
+    ///     }
+    ///     assert_eq!(sum, 33);
+    /// });
+    /// ```
     #[track_caller]
     pub fn spawn_local<F>(&mut self, future: F)
     where

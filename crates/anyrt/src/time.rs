@@ -6,6 +6,25 @@
 //!
 //! Cancel safety: [`Sleep`] and [`Interval::tick`] are cancel-safe; a [`Timeout`] is
 //! cancel-safe exactly when the future inside it is.
+//!
+//! Take time from [`Instant::now`] rather than `std::time::Instant::now()`: it reads the
+//! backend's clock, so code written against it keeps working under a virtual clock.
+//!
+//! ```
+//! use anyrt::time::{interval, sleep, timeout, Instant};
+//! use std::time::Duration;
+//!
+//! anyrt::block_on(async {
+//!     let start = Instant::now();
+//!     sleep(Duration::from_millis(2)).await;
+//!     let stuck = timeout(Duration::from_millis(1), std::future::pending::<()>()).await;
+//!     assert!(stuck.is_err());
+//!     let mut every_ms = interval(Duration::from_millis(1));
+//!     every_ms.tick().await; // immediate
+//!     every_ms.tick().await;
+//!     assert!(start.elapsed() >= Duration::from_millis(3));
+//! });
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -19,7 +38,27 @@ pub use anyrt_core::time::{Elapsed, Instant, MissedTickBehavior};
 use crate::backend::select;
 
 pin_project_lite::pin_project! {
-    /// The future of [`sleep`] and [`sleep_until`].
+    /// The future of [`sleep`] and [`sleep_until`]. Cancel-safe: dropping it cancels the
+    /// timer and has no other effect.
+    ///
+    /// It may be `!Unpin`: pin it (`Box::pin`, `std::pin::pin!`) to keep it in a struct or
+    /// across loop iterations and poll it by reference.
+    ///
+    /// ```
+    /// use anyrt::time::{sleep, Sleep};
+    /// use std::pin::Pin;
+    /// use std::time::Duration;
+    ///
+    /// // A sleep kept in a struct, boxed so that the struct can move.
+    /// struct Retry {
+    ///     backoff: Pin<Box<Sleep>>,
+    /// }
+    ///
+    /// anyrt::block_on(async {
+    ///     let mut retry = Retry { backoff: Box::pin(sleep(Duration::from_millis(2))) };
+    ///     retry.backoff.as_mut().await;
+    /// });
+    /// ```
     #[must_use = "futures do nothing unless awaited"]
     pub struct Sleep {
         #[pin]
@@ -133,6 +172,18 @@ pub fn sleep(duration: Duration) -> Sleep {
 }
 
 /// Waits until `deadline`. A deadline already past is ready at the first poll. Cancel-safe.
+///
+/// ```
+/// use anyrt::time::{sleep_until, Instant};
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let deadline = Instant::now() + Duration::from_millis(5);
+///     sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+///     sleep_until(deadline).await; // already past: ready at once
+/// });
+/// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::on(select(), deadline)
 }
@@ -141,7 +192,17 @@ pin_project_lite::pin_project! {
     /// The future of [`timeout`] and [`timeout_at`]: `Ok(output)`, or `Err(Elapsed)` if the
     /// deadline came first. The inner future is polled first, and the timer is only armed
     /// when it is pending: a timeout around a future that is ready at once never touches
-    /// the timer.
+    /// the timer. Cancel-safe exactly when the inner future is.
+    ///
+    /// ```
+    /// use anyrt::time::{timeout, Timeout};
+    /// use std::time::Duration;
+    ///
+    /// anyrt::block_on(async {
+    ///     let t: Timeout<_> = timeout(Duration::from_secs(1), async { "in time" });
+    ///     assert_eq!(t.await, Ok("in time"));
+    /// });
+    /// ```
     #[must_use = "futures do nothing unless awaited"]
     pub struct Timeout<F> {
         #[pin]
@@ -166,16 +227,43 @@ impl<F> Timeout<F> {
     }
 
     /// The inner future.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (_tx, rx) = anyrt::channel::oneshot::channel::<u8>();
+    /// let t = anyrt::time::timeout(Duration::from_secs(1), rx);
+    /// assert!(!t.get_ref().is_terminated()); // still waiting for its value
+    /// ```
     pub fn get_ref(&self) -> &F {
         &self.future
     }
 
     /// The inner future, mutably.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = anyrt::channel::oneshot::channel::<u8>();
+    /// let mut t = anyrt::time::timeout(Duration::from_secs(1), rx);
+    /// tx.send(5).unwrap();
+    /// assert_eq!(t.get_mut().try_recv(), Ok(5)); // took it without awaiting
+    /// ```
     pub fn get_mut(&mut self) -> &mut F {
         &mut self.future
     }
 
     /// The inner future, giving up the deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// anyrt::block_on(async {
+    ///     let t = anyrt::time::timeout(Duration::from_millis(1), async { 5 });
+    ///     let unbounded = t.into_inner(); // no deadline any more
+    ///     assert_eq!(unbounded.await, 5);
+    /// });
+    /// ```
     pub fn into_inner(self) -> F {
         self.future
     }
@@ -233,12 +321,37 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     )
 }
 
-/// Runs `future` until `deadline`; see [`timeout`].
+/// Runs `future` until `deadline`; see [`timeout`]. Cancel-safe exactly when `future` is.
+///
+/// One deadline for several steps:
+///
+/// ```
+/// use anyrt::time::{timeout_at, Instant};
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let deadline = Instant::now() + Duration::from_secs(5);
+///     let a = timeout_at(deadline, async { 1 }).await;
+///     let b = timeout_at(deadline, async { 2 }).await;
+///     assert_eq!((a, b), (Ok(1), Ok(2)));
+///     let past = Instant::now();
+///     assert!(timeout_at(past, std::future::pending::<()>()).await.is_err());
+/// });
+/// ```
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout::new(select(), deadline, future)
 }
 
-/// The clock of an [`Interval`]: the backend selected when it was made.
+/// The clock of an [`Interval`]: the backend selected when it was made. Code names it only
+/// through the [`Interval`] alias.
+///
+/// ```
+/// use anyrt::time::Interval; // = anyrt_core::time::Interval<BackendTimer>
+/// use std::time::Duration;
+///
+/// let iv: Interval = anyrt::time::interval(Duration::from_secs(1));
+/// assert_eq!(iv.period(), Duration::from_secs(1));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct BackendTimer(anyrt_core::Backend);
 
@@ -257,7 +370,24 @@ impl anyrt_core::time::Timer for BackendTimer {
     }
 }
 
-/// Ticks at a fixed period; see [`interval`].
+/// Ticks at a fixed period; see [`interval`]. `tick()` is cancel-safe. It is a `Stream`
+/// of the instants the ticks were scheduled for.
+///
+/// ```
+/// use anyrt::prelude::*; // StreamExt
+/// use anyrt::time::Interval;
+/// use std::time::Duration;
+///
+/// struct Heartbeat {
+///     every: Interval,
+/// }
+///
+/// anyrt::block_on(async {
+///     let hb = Heartbeat { every: anyrt::time::interval(Duration::from_millis(1)) };
+///     let beats: Vec<_> = hb.every.take(3).collect().await;
+///     assert_eq!(beats.len(), 3);
+/// });
+/// ```
 pub type Interval = anyrt_core::time::Interval<BackendTimer>;
 
 /// An interval whose first tick completes at once, then every `period`. Missed ticks are
@@ -288,6 +418,18 @@ pub fn interval(period: Duration) -> Interval {
 /// # Panics
 ///
 /// If `period` is zero.
+///
+/// ```
+/// use anyrt::time::{interval_at, Instant};
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let start = Instant::now() + Duration::from_millis(5);
+///     let mut iv = interval_at(start, Duration::from_millis(5));
+///     assert_eq!(iv.tick().await, start); // not at once: at `start`
+///     assert!(Instant::now() >= start);
+/// });
+/// ```
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(

@@ -162,16 +162,41 @@ pub struct AsyncExecutorsAdapter<E> {
 
 impl<E> AsyncExecutorsAdapter<E> {
     /// Wraps `exec`.
+    ///
+    /// ```
+    /// use anyrt::compat::AsyncExecutorsAdapter;
+    /// use anyrt::Executor;
+    ///
+    /// // Any async_executors executor; anyrt's own `Handle` is one, for brevity.
+    /// let exec = AsyncExecutorsAdapter::new(anyrt::Handle::current());
+    /// let task = exec.spawn(async { 6 * 7 });
+    /// assert_eq!(anyrt::block_on(task).unwrap(), 42);
+    /// ```
     pub fn new(exec: E) -> Self {
         AsyncExecutorsAdapter { exec }
     }
 
     /// The wrapped executor.
+    ///
+    /// ```
+    /// use anyrt::compat::AsyncExecutorsAdapter;
+    ///
+    /// let exec = AsyncExecutorsAdapter::new(anyrt::Handle::current());
+    /// assert_eq!(exec.get_ref().backend(), anyrt::Backend::selected());
+    /// ```
     pub fn get_ref(&self) -> &E {
         &self.exec
     }
 
     /// Gives the wrapped executor back.
+    ///
+    /// ```
+    /// use anyrt::compat::AsyncExecutorsAdapter;
+    ///
+    /// let exec = AsyncExecutorsAdapter::new(anyrt::Handle::current());
+    /// let handle: anyrt::Handle = exec.into_inner();
+    /// assert_eq!(anyrt::block_on(handle.spawn(async { 1 })).unwrap(), 1);
+    /// ```
     pub fn into_inner(self) -> E {
         self.exec
     }
