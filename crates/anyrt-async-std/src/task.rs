@@ -10,15 +10,13 @@ use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::JoinHandle;
 use anyrt_core::Backend;
 
-use crate::runtime;
+use crate::runtime::AsyncStd;
 
 #[doc(no_inline)]
 pub use anyrt_core::task::YieldNow;
 
 /// The context of async code on this backend.
 pub(crate) const ASYNC: ThreadContext = ThreadContext::async_on(Backend::AsyncStd);
-/// The context of a blocking closure on this backend.
-pub(crate) const BLOCKING: ThreadContext = ThreadContext::blocking_on(Backend::AsyncStd);
 
 /// Spawns a task onto the async-std runtime the calling thread is inside: an anyrt
 /// [`Runtime`](crate::Runtime) of this crate (a worker, its `block_on`, its blocking
@@ -43,7 +41,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    runtime::spawn_here(future)
+    anyrt_executor::spawn_current::<AsyncStd, F>(future)
 }
 
 /// Runs `f` on the blocking thread pool shared with async-std (the `blocking` crate's).
@@ -62,7 +60,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    runtime::spawn_blocking_here(f)
+    anyrt_executor::spawn_blocking_current::<AsyncStd, F, R>(f)
 }
 
 /// Yields once to the executor, letting other tasks run.
@@ -108,20 +106,6 @@ where
 {
     init_global();
     JoinHandle::from_async_task(async_global_executor::spawn(Tracked { future }))
-}
-
-/// Runs `f` on the blocking pool with the blocking context of this backend.
-pub(crate) fn spawn_blocking_global<F, R>(f: F) -> JoinHandle<R>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    // async-std's own `spawn_blocking` is `blocking::unblock` too (through
-    // `async_global_executor::spawn_blocking`), wrapped in one more task.
-    JoinHandle::from_blocking_async_task(blocking::unblock(move || {
-        let _ctx = context::enter(BLOCKING);
-        f()
-    }))
 }
 
 /// Makes sure async-std's global runtime is configured by async-std itself (thread count

@@ -47,9 +47,9 @@
 //!
 //! This crate has no Cargo features.
 
-// `unsafe` only where allowed item by item, with its SAFETY argument: the thread-local of
-// the current runtime (`runtime::with_current`), a plain pointer so that the spawn and poll
-// hot paths read it with one load.
+// `unsafe` only where allowed item by item, with its SAFETY argument: the impl of
+// `anyrt_executor::Flavor`, whose thread-local of the current runtime must be this crate's
+// alone.
 #![deny(unsafe_code)]
 
 mod block_on;

@@ -1,15 +1,12 @@
 //! Spawning: [`spawn`], [`spawn_blocking`], [`yield_now`], and the native-context probes.
 
 use std::future::Future;
-use std::sync::Weak;
 
-use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::JoinHandle;
-use anyrt_core::Backend;
 
 pub use anyrt_core::task::YieldNow;
 
-use crate::runtime::{self, enter_weak, Shared};
+use crate::runtime::Smol;
 
 /// Spawns a task onto the anyrt-smol runtime the calling thread is inside (a [`Runtime`]'s
 /// worker or `block_on`, or a blocking closure it runs), else onto the process-wide runtime,
@@ -32,7 +29,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    runtime::spawn_current(future)
+    anyrt_executor::spawn_current::<Smol, F>(future)
 }
 
 /// Runs `f` on the `blocking` crate's thread pool (the one smol uses).
@@ -51,20 +48,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    runtime::spawn_blocking_current(f)
-}
-
-/// Runs `f` on the blocking pool with `runtime` as its thread's current runtime.
-pub(crate) fn spawn_blocking_in<F, R>(runtime: Option<Weak<Shared>>, f: F) -> JoinHandle<R>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    JoinHandle::from_blocking_async_task(blocking::unblock(move || {
-        let _context = context::enter(ThreadContext::blocking_on(Backend::Smol));
-        let _current = runtime.as_ref().map(enter_weak);
-        f()
-    }))
+    anyrt_executor::spawn_blocking_current::<Smol, F, R>(f)
 }
 
 /// Yields once to the executor, letting other tasks run.

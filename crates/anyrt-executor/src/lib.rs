@@ -1,0 +1,707 @@
+//! The owned multi-threaded [`async_executor::Executor`] runtime on async-io's reactor
+//! shared by the smol and async-std backends of [anyrt](https://docs.rs/anyrt).
+//!
+//! **Who uses this crate:** `anyrt-smol` and `anyrt-async-std`, and nothing else. Each of
+//! them keeps its own thin `Runtime`, `Builder` and `Handle` (its public API) around the
+//! machinery here, parameterised by a [`Flavor`]: the [`anyrt_core::Backend`] its threads
+//! run as, the default name of its worker threads, its thread-local of the current runtime,
+//! where a spawn outside any owned runtime goes and how a blocking closure is started.
+//!
+//! What is shared:
+//!
+//! * [`Runtime`]: an executor run by N worker threads blocked in
+//!   `async_io::block_on(executor.run(..))`, a closed flag with a shutdown signal, and
+//!   [`Runtime::shutdown_timeout`], which waits for the workers with a deadline. Dropping it
+//!   never blocks; the executor, dropped with the last worker, cancels the tasks still
+//!   pending.
+//! * [`Shared`]: what the workers, the runtime and (weakly) the [`Handle`]s share. Every task
+//!   is wrapped so that it is not polled once its runtime has shut down (a worker told to
+//!   stop leaves the executor only when the executor yields to it).
+//! * The current runtime of a thread: one word in a `const` thread-local of the backend
+//!   ([`Current`]), set through guards, read by [`spawn_current`] and
+//!   [`spawn_blocking_current`].
+//!
+//! Everything on the spawn and poll paths is generic over the flavor and inlined: no
+//! allocation beyond the executor's own task, no indirection beyond the thread-local read.
+
+// `unsafe` only where allowed item by item, with its SAFETY argument: the thread-local of
+// the current runtime (`with_current`), a plain pointer so that the spawn and poll hot paths
+// read it with one load.
+#![deny(unsafe_code)]
+
+use std::borrow::Borrow;
+use std::cell::Cell;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll};
+use std::thread::{self, LocalKey};
+use std::time::{Duration, Instant};
+
+use anyrt_core::context::{self, ThreadContext};
+use anyrt_core::task::local::LocalScope;
+use anyrt_core::task::JoinHandle;
+use anyrt_core::Backend;
+use async_executor::Executor;
+use event_listener::Event;
+
+/// What a backend crate plugs into the shared runtime.
+///
+/// # Safety
+///
+/// [`current_key`](Flavor::current_key) must return a thread-local that no other `Flavor`
+/// returns and that nothing but this crate writes: the pointers stored in it are read back
+/// as pointers to this flavor's [`Shared`].
+#[allow(unsafe_code)]
+pub unsafe trait Flavor: Sized + Send + Sync + 'static {
+    /// The backend the runtime's threads run as (their [`ThreadContext`]).
+    const BACKEND: Backend;
+
+    /// The default name of a runtime's worker threads.
+    const THREAD_NAME: &'static str;
+
+    /// How [`Shared`] holds its executor: `Executor<'static>` itself, or an
+    /// `Arc<Executor<'static>>` when the executor may come from the application.
+    type Executor: Borrow<Executor<'static>> + From<Executor<'static>> + Send + Sync + 'static;
+
+    /// The backend's thread-local of the current runtime, declared as
+    /// `static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) }`.
+    fn current_key() -> &'static LocalKey<Cell<Current>>;
+
+    /// Spawns where a thread that is inside no runtime of this flavor spawns: the backend's
+    /// process-wide runtime.
+    fn spawn_global<F>(future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Starts `f` on the backend's blocking thread pool, as it is (the context and the
+    /// current runtime are entered inside `f` already).
+    fn unblock<F, R>(f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static;
+}
+
+/// What a runtime's workers, the runtime and (weakly) its handles and the thread-local
+/// share: the executor and the shutdown signal. The executor is dropped with the last
+/// `Arc<Shared>`, which cancels the tasks still pending (their handles give
+/// `is_cancelled()`).
+pub struct Shared<B: Flavor> {
+    executor: B::Executor,
+    closed: AtomicBool,
+    shutdown: Event,
+    /// This `Shared` itself, weakly: what `Handle::current()` and `spawn_blocking` take from
+    /// the thread-local, which holds a plain reference.
+    this: Weak<Shared<B>>,
+}
+
+impl<B: Flavor> Shared<B> {
+    /// A runtime state around `executor`, not run by any worker of this crate: for an
+    /// executor the application runs itself.
+    pub fn new(executor: B::Executor) -> Arc<Shared<B>> {
+        Arc::new_cyclic(|this| Shared {
+            executor,
+            closed: AtomicBool::new(false),
+            shutdown: Event::new(),
+            this: this.clone(),
+        })
+    }
+
+    /// The executor.
+    #[inline]
+    pub fn executor(&self) -> &Executor<'static> {
+        self.executor.borrow()
+    }
+
+    /// Spawns a task on the executor; a cancelled handle if the runtime has shut down.
+    #[inline]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        if self.is_closed() {
+            return JoinHandle::cancelled();
+        }
+        // async-executor spawns with `propagate_panic`: a panic is caught at join.
+        JoinHandle::from_async_task(self.executor().spawn(Stoppable {
+            future,
+            _flavor: PhantomData::<fn() -> B>,
+        }))
+    }
+
+    /// Runs `f` on the blocking pool with this runtime as its thread's current one (weakly:
+    /// a closure may run for ever and must not keep the runtime alive); a cancelled handle,
+    /// and `f` not run, if the runtime has shut down.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        if self.is_closed() {
+            return JoinHandle::cancelled();
+        }
+        let runtime = self.this.clone();
+        B::unblock(move || {
+            let _context = context::enter(ThreadContext::blocking_on(B::BACKEND));
+            let _current = enter_weak(&runtime);
+            f()
+        })
+    }
+
+    /// Whether the runtime has been told to shut down.
+    #[inline]
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Tells the workers to stop; never waits.
+    fn close(&self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            self.shutdown.notify(usize::MAX);
+        }
+    }
+
+    /// Completes once [`close`](Self::close) was called: what the workers run the executor
+    /// until.
+    async fn closed(&self) {
+        loop {
+            if self.is_closed() {
+                return;
+            }
+            let listener = self.shutdown.listen();
+            // Checked again after registering, so a `close` in between is not missed.
+            if self.is_closed() {
+                return;
+            }
+            listener.await;
+        }
+    }
+}
+
+impl<B: Flavor> fmt::Debug for Shared<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("backend", &B::BACKEND)
+            .field("closed", &self.is_closed())
+            .field("executor", self.executor())
+            .finish()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A task's future, which stops being polled once its runtime has shut down.
+    ///
+    /// A worker told to stop leaves the executor only when the executor yields to it, which can
+    /// be after up to 200 more task polls; tasks queued at the shutdown must not run in that
+    /// window. The check reads the thread-local the worker already holds (a task is only polled
+    /// by its runtime's workers), so the wrapper adds no size and no allocation. A task stopped
+    /// this way pends until the executor is dropped, which cancels it.
+    struct Stoppable<F, B> {
+        #[pin]
+        future: F,
+        _flavor: PhantomData<fn() -> B>,
+    }
+}
+
+impl<F: Future, B: Flavor> Future for Stoppable<F, B> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        if stopping::<B>() {
+            return Poll::Pending;
+        }
+        self.project().future.poll(cx)
+    }
+}
+
+/// Whether the calling thread is a worker of a runtime that has been told to shut down: one
+/// read of a plain thread-local and, on a runtime's worker, one load.
+#[inline]
+fn stopping<B: Flavor>() -> bool {
+    with_current::<B, _>(|c| matches!(c, CurrentRef::Strong(s) if s.is_closed()))
+}
+
+/// The runtime a thread is inside, as stored in the backend's thread-local
+/// ([`Flavor::current_key`]): one tagged pointer, so that the thread-local needs no
+/// destructor (a `const` thread-local of a type without drop glue is one TLS slot: no lazy
+/// registration, never destroyed, so reading it is one load and never fails). What it points
+/// to is owned by whoever holds the guard that stored it, and outlives it.
+#[derive(Clone, Copy, Debug)]
+pub struct Current(*const ());
+
+impl Current {
+    /// No runtime of this crate: the backend's process-wide one. The initial value.
+    pub const GLOBAL: Current = Current(ptr::null());
+
+    /// A runtime worker or `Runtime::block_on`: the runtime outlives the thread's use of it,
+    /// so the spawn hot path needs no upgrade. A `*const Shared` (low bit clear).
+    #[inline(always)]
+    fn strong<B: Flavor>(shared: &Shared<B>) -> Current {
+        const { assert!(align_of::<Shared<B>>() > WEAK_TAG) };
+        Current(ptr::from_ref(shared).cast())
+    }
+
+    /// A blocking closure or `Handle::block_on`: must not keep the runtime alive. A
+    /// `*const Weak<Shared>` with [`WEAK_TAG`] set.
+    #[inline(always)]
+    fn weak<B: Flavor>(weak: &Weak<Shared<B>>) -> Current {
+        const { assert!(align_of::<Weak<Shared<B>>>() > WEAK_TAG) };
+        Current(ptr::from_ref(weak).cast::<()>().map_addr(|a| a | WEAK_TAG))
+    }
+}
+
+/// The tag of [`Current::weak`]: a bit that is clear in the address of every `Shared` and
+/// every `Weak<Shared>` (checked where they are stored).
+const WEAK_TAG: usize = 1;
+
+/// [`Current`] with references, valid for one [`with_current`] call.
+enum CurrentRef<'a, B: Flavor> {
+    Global,
+    Strong(&'a Shared<B>),
+    Weak(&'a Weak<Shared<B>>),
+}
+
+/// Runs `f` with the calling thread's current runtime.
+#[inline(always)]
+#[allow(unsafe_code)]
+fn with_current<B: Flavor, R>(f: impl FnOnce(CurrentRef<'_, B>) -> R) -> R {
+    let Current(ptr) = B::current_key().with(Cell::get);
+    let current = if ptr.addr() & WEAK_TAG != 0 {
+        // SAFETY: a pointer is in the flavor's thread-local only while the `CurrentGuard`
+        // that put it there is alive (the guard puts the previous value back when dropped;
+        // guards live on the stack of the thread they were made on, since they are not
+        // `Send`, are never leaked by this crate, and are dropped in reverse order of
+        // creation, as stack values are). The guard borrows the `Shared` (or `Weak`) for its
+        // whole life (`CurrentGuard<'a>`), so the referent cannot be moved or dropped while
+        // the pointer is stored. `f` runs below the frame that owns the guard, so it cannot
+        // end that borrow either: the reference is valid for all of `f`. Only shared
+        // references are ever made from these pointers. The thread-local is this flavor's
+        // alone (the contract of `Flavor`), so the pointee is of type `B`'s. Tagged, it is a
+        // `Weak<Shared<B>>` (`Current::weak`), and clearing the tag gives its address back
+        // (with its provenance).
+        CurrentRef::Weak(unsafe { &*ptr.map_addr(|a| a & !WEAK_TAG).cast::<Weak<Shared<B>>>() })
+    } else if ptr.is_null() {
+        CurrentRef::Global
+    } else {
+        // SAFETY: as above; untagged and not null, it is a `Shared<B>` (`Current::strong`).
+        CurrentRef::Strong(unsafe { &*ptr.cast::<Shared<B>>() })
+    };
+    f(current)
+}
+
+/// Sets the flavor's current runtime until dropped, then restores the previous value. It
+/// borrows what the stored pointer points to for its whole life.
+///
+/// Never given out: a guard dropped out of order (kept past the guard it was made under)
+/// would put back a pointer whose referent is gone.
+struct CurrentGuard<'a, B: Flavor> {
+    prev: Current,
+    // Not `Send`, through the raw pointer of `Current`: dropped on the thread it was made on.
+    _referent: PhantomData<&'a Shared<B>>,
+}
+
+#[inline(always)]
+fn enter<B: Flavor>(current: Current) -> Current {
+    B::current_key().with(|c| c.replace(current))
+}
+
+/// Makes `shared` the calling thread's runtime, strongly: for a worker and
+/// `Runtime::block_on`, which keep it alive meanwhile.
+#[inline]
+fn enter_strong<B: Flavor>(shared: &Shared<B>) -> CurrentGuard<'_, B> {
+    CurrentGuard {
+        prev: enter::<B>(Current::strong(shared)),
+        _referent: PhantomData,
+    }
+}
+
+/// Makes `shared` the calling thread's runtime without keeping it alive: for a blocking
+/// closure and `Handle::block_on`.
+#[inline]
+fn enter_weak<B: Flavor>(shared: &Weak<Shared<B>>) -> CurrentGuard<'_, B> {
+    CurrentGuard {
+        prev: enter::<B>(Current::weak(shared)),
+        _referent: PhantomData,
+    }
+}
+
+/// Runs `f` with the backend's process-wide runtime as the calling thread's one (for a
+/// `block_on` on the process-wide runtime inside an owned one), then restores the previous
+/// one, also if `f` unwinds.
+#[inline]
+pub fn in_global<B: Flavor, R>(f: impl FnOnce() -> R) -> R {
+    let _current = CurrentGuard::<'static, B> {
+        prev: enter::<B>(Current::GLOBAL),
+        _referent: PhantomData,
+    };
+    f()
+}
+
+impl<B: Flavor> Drop for CurrentGuard<'_, B> {
+    #[inline]
+    fn drop(&mut self) {
+        B::current_key().with(|c| c.set(self.prev));
+    }
+}
+
+/// Spawns onto the calling thread's runtime, else through [`Flavor::spawn_global`]. A
+/// runtime that was dropped or shut down gives a cancelled handle.
+#[inline]
+pub fn spawn_current<B, F>(future: F) -> JoinHandle<F::Output>
+where
+    B: Flavor,
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    // No borrow is held meanwhile: the destructors that the spawn may run (of a runtime
+    // whose last reference an upgrade gave, with its executor and tasks) may spawn too.
+    with_current::<B, _>(move |c| match c {
+        CurrentRef::Strong(shared) => shared.spawn(future),
+        CurrentRef::Global => B::spawn_global(future),
+        CurrentRef::Weak(weak) => spawn_weak(weak, future),
+    })
+}
+
+/// Runs a blocking closure tied to the calling thread's runtime, if any, so that spawns and
+/// `Handle::current()` inside it see that runtime; else with no runtime of this crate.
+pub fn spawn_blocking_current<B, F, R>(f: F) -> JoinHandle<R>
+where
+    B: Flavor,
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    with_current::<B, _>(move |c| match c {
+        CurrentRef::Strong(shared) => shared.spawn_blocking(f),
+        CurrentRef::Weak(weak) => spawn_blocking_weak(weak, f),
+        CurrentRef::Global => spawn_blocking_global::<B, F, R>(f),
+    })
+}
+
+/// Runs `f` on the blocking pool with the blocking context of the flavor's backend and no
+/// runtime of this crate as its current one.
+pub fn spawn_blocking_global<B, F, R>(f: F) -> JoinHandle<R>
+where
+    B: Flavor,
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    B::unblock(move || {
+        let _context = context::enter(ThreadContext::blocking_on(B::BACKEND));
+        f()
+    })
+}
+
+/// A spawn through a weak reference: a runtime that was dropped or shut down gives a
+/// cancelled handle (its executor is gone or about to be, so the task would never run).
+#[inline(never)]
+fn spawn_weak<B, F>(shared: &Weak<Shared<B>>, future: F) -> JoinHandle<F::Output>
+where
+    B: Flavor,
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match shared.upgrade() {
+        Some(s) => s.spawn(future),
+        None => JoinHandle::cancelled(),
+    }
+}
+
+fn spawn_blocking_weak<B, F, R>(shared: &Weak<Shared<B>>, f: F) -> JoinHandle<R>
+where
+    B: Flavor,
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match shared.upgrade() {
+        Some(s) => s.spawn_blocking(f),
+        None => JoinHandle::cancelled(),
+    }
+}
+
+/// The runtime the calling thread is inside, weakly: a runtime's worker, its `block_on` or a
+/// blocking closure it runs. `None` when it is inside none (the backend then decides whether
+/// the thread belongs to its process-wide runtime).
+pub fn current<B: Flavor>() -> Option<Handle<B>> {
+    with_current::<B, _>(|c| match c {
+        CurrentRef::Strong(shared) => Some(shared.this.clone()),
+        CurrentRef::Weak(weak) => Some(weak.clone()),
+        CurrentRef::Global => None,
+    })
+    .map(|shared| Handle { shared })
+}
+
+/// The default number of worker threads: [`std::thread::available_parallelism`], else 1.
+pub fn default_worker_threads() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Counts the workers still running, for [`Runtime::shutdown_timeout`].
+#[derive(Default)]
+struct Alive {
+    count: Mutex<usize>,
+    exited: Condvar,
+}
+
+impl Alive {
+    fn lock(&self) -> MutexGuard<'_, usize> {
+        self.count.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Decrements [`Alive`] when a worker ends, also if it unwinds.
+struct AliveGuard(Arc<Alive>);
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        *self.0.lock() -= 1;
+        // Every time: `shutdown_timeout` on a worker waits for the others only.
+        self.0.exited.notify_all();
+    }
+}
+
+fn run_worker<B: Flavor>(shared: Arc<Shared<B>>, alive: AliveGuard) {
+    context::set_for_thread(ThreadContext::async_on(B::BACKEND));
+    // Dropped last, also when unwinding: counts the worker out once it has given up its
+    // share of the runtime.
+    let _alive = alive;
+    // The locals below are dropped in reverse order, also when unwinding. The worker's
+    // reference may be the runtime's last: dropping it drops the executor with the tasks
+    // still pending, whose destructors may spawn. They find a dead runtime (and get
+    // cancelled handles), not the process-wide one, since the weak guard is still in place.
+    let weak = shared.this.clone();
+    let _weak = enter_weak(&weak);
+    // Moved after `_weak` so that it is dropped before.
+    let shared = shared;
+    let _strong = enter_strong(&shared);
+    loop {
+        // Task panics are caught by the executor (and resumed at join); this only guards the
+        // worker against a panic elsewhere (a waker, a destructor), so that the runtime keeps
+        // all its threads.
+        let run = panic::catch_unwind(AssertUnwindSafe(|| {
+            async_io::block_on(shared.executor().run(shared.closed()));
+        }));
+        if run.is_ok() || shared.is_closed() {
+            break;
+        }
+    }
+}
+
+/// An owned runtime: an executor run by worker threads on async-io's reactor.
+///
+/// Dropping it shuts it down without blocking, also inside async code or on one of its own
+/// workers: the workers are told to stop and detached; the tasks still pending are dropped
+/// once they have (their handles give `is_cancelled()`); blocking closures already running
+/// go on, detached.
+pub struct Runtime<B: Flavor> {
+    shared: Arc<Shared<B>>,
+    workers: Vec<thread::JoinHandle<()>>,
+    alive: Arc<Alive>,
+}
+
+impl<B: Flavor> Runtime<B> {
+    /// Starts `worker_threads` workers named `thread_name` on a new executor.
+    ///
+    /// # Errors
+    ///
+    /// If a worker thread cannot be started (the ones already started stop again).
+    pub fn start(worker_threads: usize, thread_name: &str) -> io::Result<Runtime<B>> {
+        let mut rt = Runtime {
+            shared: Shared::new(B::Executor::from(Executor::new())),
+            workers: Vec::with_capacity(worker_threads),
+            alive: Arc::new(Alive::default()),
+        };
+        for _ in 0..worker_threads {
+            let shared = rt.shared.clone();
+            // Counted before the thread starts, so that `shutdown_timeout` waits for it too.
+            *rt.alive.lock() += 1;
+            let guard = AliveGuard(rt.alive.clone());
+            let worker = thread::Builder::new()
+                .name(thread_name.to_owned())
+                .spawn(move || run_worker(shared, guard))?;
+            // On `?` above the closure (and its guard) was dropped; `rt` is dropped too,
+            // which signals the workers already started to stop.
+            rt.workers.push(worker);
+        }
+        Ok(rt)
+    }
+
+    /// What the runtime's workers and handles share.
+    pub fn shared(&self) -> &Arc<Shared<B>> {
+        &self.shared
+    }
+
+    /// The number of worker threads.
+    pub fn worker_threads(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Runs `future` to completion on the calling thread, inside this runtime: `spawn` in it
+    /// goes to this runtime, and `spawn_local` works in it (local tasks still pending when it
+    /// returns are dropped). The calling thread does not run the runtime's tasks.
+    #[inline]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _context = context::enter(ThreadContext::async_on(B::BACKEND));
+        let _current = enter_strong(&*self.shared);
+        async_io::block_on(LocalScope::new(future))
+    }
+
+    /// Spawns a task on this runtime.
+    #[inline]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawn(future)
+    }
+
+    /// Runs `f` on the blocking thread pool; spawns inside it go to this runtime.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.spawn_blocking(f)
+    }
+
+    /// A handle to this runtime. It does not keep the runtime alive.
+    pub fn handle(&self) -> Handle<B> {
+        Handle::new(&self.shared)
+    }
+
+    /// Shuts the runtime down and waits at most `timeout` for its worker threads to stop (a
+    /// worker busy in a task that does not yield stops only when the task does). Once they
+    /// have all stopped, the tasks still pending are dropped before this returns.
+    ///
+    /// Called on one of this runtime's own workers, it waits for the other workers only.
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shared.close();
+        let me = thread::current().id();
+        let on_worker = self.workers.iter().any(|w| w.thread().id() == me);
+        let target = usize::from(on_worker);
+        let deadline = Instant::now().checked_add(timeout);
+        let mut count = self.alive.lock();
+        while *count > target {
+            count = match deadline {
+                None => self
+                    .alive
+                    .exited
+                    .wait(count)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    self.alive
+                        .exited
+                        .wait_timeout(count, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+        drop(count);
+        for worker in std::mem::take(&mut self.workers) {
+            // A worker that counted itself out has nothing left to do but exit; one that is
+            // still running is detached.
+            if worker.is_finished() {
+                let _ = worker.join();
+            }
+        }
+        // Dropping `self` releases the runtime's reference: if the workers are gone, the
+        // executor and its pending tasks are dropped here.
+    }
+}
+
+impl<B: Flavor> Drop for Runtime<B> {
+    fn drop(&mut self) {
+        // Never blocks: the workers stop on their own and the last of them to let go of the
+        // executor drops it (and the tasks still pending). The thread handles are detached.
+        self.shared.close();
+    }
+}
+
+impl<B: Flavor> fmt::Debug for Runtime<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("backend", &B::BACKEND)
+            .field("worker_threads", &self.workers.len())
+            .field("executor", self.shared.executor())
+            .finish()
+    }
+}
+
+/// A weak handle to a runtime: spawns onto it from any thread without keeping it alive.
+/// After the runtime is dropped or shut down, a spawn through it gives a cancelled handle.
+pub struct Handle<B: Flavor> {
+    shared: Weak<Shared<B>>,
+}
+
+impl<B: Flavor> Clone for Handle<B> {
+    fn clone(&self) -> Self {
+        Handle {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<B: Flavor> Handle<B> {
+    /// A handle to `shared`.
+    pub fn new(shared: &Arc<Shared<B>>) -> Handle<B> {
+        Handle {
+            shared: Arc::downgrade(shared),
+        }
+    }
+
+    /// Spawns a task on the runtime; a cancelled handle if the runtime has shut down.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_weak(&self.shared, future)
+    }
+
+    /// Runs `f` on the blocking thread pool; spawns inside it go to this runtime. A
+    /// cancelled handle (and `f` not run) if the runtime has shut down.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        spawn_blocking_weak(&self.shared, f)
+    }
+
+    /// Runs `future` to completion on the calling thread, inside this runtime (without
+    /// keeping it alive: after the runtime has shut down the future still runs, and spawns
+    /// inside it give cancelled handles).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _context = context::enter(ThreadContext::async_on(B::BACKEND));
+        let _current = enter_weak(&self.shared);
+        async_io::block_on(LocalScope::new(future))
+    }
+
+    /// Whether the runtime is still there and not shut down.
+    pub fn is_alive(&self) -> bool {
+        self.shared.upgrade().is_some_and(|s| !s.is_closed())
+    }
+}
+
+impl<B: Flavor> fmt::Debug for Handle<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("backend", &B::BACKEND)
+            .field("alive", &self.is_alive())
+            .finish()
+    }
+}
