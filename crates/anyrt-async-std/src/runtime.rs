@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyrt_core::context;
 use anyrt_core::task::JoinHandle;
-use anyrt_core::{Backend, Executor};
+use anyrt_core::Backend;
 use anyrt_executor::{Current, Flavor};
 use async_executor::Executor as AsyncExecutor;
 
@@ -320,50 +320,18 @@ impl fmt::Debug for Handle {
     }
 }
 
-impl Executor for Handle {
+anyrt_core::impl_executor!(Handle {
     type Sleep = Sleep;
-
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Handle::spawn(self, future)
-    }
-
-    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        Handle::spawn_blocking(self, f)
-    }
 
     fn sleep(&self, duration: Duration) -> Sleep {
         crate::sleep(duration)
     }
-}
+});
 
-impl Executor for Runtime {
+anyrt_core::impl_executor!(Runtime {
     type Sleep = Sleep;
-
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Runtime::spawn(self, future)
-    }
-
-    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        Runtime::spawn_blocking(self, f)
-    }
 
     fn sleep(&self, duration: Duration) -> Sleep {
         crate::sleep(duration)
     }
-}
+});

@@ -709,3 +709,67 @@ pub fn interval_on<E: Executor>(exec: E, period: Duration) -> time::Interval<Exe
     let start = exec.now();
     time::Interval::new_at(ExecutorTimer(exec), start, period)
 }
+
+/// Implements [`Executor`] for a type whose inherent `spawn` and `spawn_blocking` methods
+/// have the trait's signatures; the block gives `type Sleep` and the other methods
+/// (`sleep`, and any default to override).
+///
+/// ```
+/// use anyrt_core::task::JoinHandle;
+/// use std::future::Future;
+/// use std::time::Duration;
+///
+/// struct Cancelled;
+///
+/// impl Cancelled {
+///     fn spawn<F>(&self, _: F) -> JoinHandle<F::Output>
+///     where
+///         F: Future + Send + 'static,
+///         F::Output: Send + 'static,
+///     {
+///         JoinHandle::cancelled()
+///     }
+///     fn spawn_blocking<F, R>(&self, _: F) -> JoinHandle<R>
+///     where
+///         F: FnOnce() -> R + Send + 'static,
+///         R: Send + 'static,
+///     {
+///         JoinHandle::cancelled()
+///     }
+/// }
+///
+/// anyrt_core::impl_executor!(Cancelled {
+///     type Sleep = std::future::Ready<()>;
+///     fn sleep(&self, _: Duration) -> Self::Sleep {
+///         std::future::ready(())
+///     }
+/// });
+/// ```
+#[macro_export]
+macro_rules! impl_executor {
+    ($ty:ty { type Sleep = $sleep:ty; $($rest:tt)* }) => {
+        impl $crate::Executor for $ty {
+            type Sleep = $sleep;
+
+            #[inline]
+            fn spawn<F>(&self, future: F) -> $crate::task::JoinHandle<F::Output>
+            where
+                F: ::core::future::Future + ::core::marker::Send + 'static,
+                F::Output: ::core::marker::Send + 'static,
+            {
+                <$ty>::spawn(self, future)
+            }
+
+            #[inline]
+            fn spawn_blocking<F, R>(&self, f: F) -> $crate::task::JoinHandle<R>
+            where
+                F: ::core::ops::FnOnce() -> R + ::core::marker::Send + 'static,
+                R: ::core::marker::Send + 'static,
+            {
+                <$ty>::spawn_blocking(self, f)
+            }
+
+            $($rest)*
+        }
+    };
+}

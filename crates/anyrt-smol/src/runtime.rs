@@ -417,24 +417,8 @@ impl fmt::Debug for Handle {
     }
 }
 
-impl anyrt_core::Executor for Handle {
+anyrt_core::impl_executor!(Handle {
     type Sleep = Sleep;
-
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Handle::spawn(self, future)
-    }
-
-    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        Handle::spawn_blocking(self, f)
-    }
 
     fn sleep(&self, duration: Duration) -> Sleep {
         crate::time::sleep(duration)
@@ -443,26 +427,10 @@ impl anyrt_core::Executor for Handle {
     fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
         crate::time::sleep_until(deadline)
     }
-}
+});
 
-impl anyrt_core::Executor for Runtime {
+anyrt_core::impl_executor!(Runtime {
     type Sleep = Sleep;
-
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Runtime::spawn(self, future)
-    }
-
-    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        Runtime::spawn_blocking(self, f)
-    }
 
     fn sleep(&self, duration: Duration) -> Sleep {
         crate::time::sleep(duration)
@@ -471,4 +439,4 @@ impl anyrt_core::Executor for Runtime {
     fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
         crate::time::sleep_until(deadline)
     }
-}
+});

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyrt_core::context::{self, ContextKind, ThreadContext};
 use anyrt_core::task::JoinHandle;
 use anyrt_core::time::Instant;
-use anyrt_core::{Backend, Executor};
+use anyrt_core::Backend;
 
 use crate::block_on::block_on_with;
 use crate::task::{blocking_closure, from_tokio, from_tokio_blocking, in_native_task};
@@ -544,24 +544,8 @@ impl From<tokio::runtime::Handle> for Handle {
     }
 }
 
-impl Executor for Handle {
+anyrt_core::impl_executor!(Handle {
     type Sleep = Sleep;
-
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Handle::spawn(self, future)
-    }
-
-    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        Handle::spawn_blocking(self, f)
-    }
 
     fn sleep(&self, duration: Duration) -> Sleep {
         self.sleep_here(duration)
@@ -570,26 +554,10 @@ impl Executor for Handle {
     fn sleep_until(&self, deadline: Instant) -> Sleep {
         self.sleep_until_here(deadline)
     }
-}
+});
 
-impl Executor for Runtime {
+anyrt_core::impl_executor!(Runtime {
     type Sleep = Sleep;
-
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.handle.spawn(future)
-    }
-
-    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        self.handle.spawn_blocking(f)
-    }
 
     fn sleep(&self, duration: Duration) -> Sleep {
         self.handle.sleep_here(duration)
@@ -598,4 +566,4 @@ impl Executor for Runtime {
     fn sleep_until(&self, deadline: Instant) -> Sleep {
         self.handle.sleep_until_here(deadline)
     }
-}
+});

@@ -558,24 +558,8 @@ fn sleep_on(backend: Backend, duration: Duration) -> Sleep {
     Sleep::on_backend(backend.into(), duration)
 }
 
-impl anyrt_core::Executor for Handle {
+anyrt_core::impl_executor!(Handle {
     type Sleep = Sleep;
-
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Handle::spawn(self, future)
-    }
-
-    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        Handle::spawn_blocking(self, f)
-    }
 
     fn sleep(&self, duration: Duration) -> Sleep {
         sleep_on(self.backend(), duration)
@@ -584,28 +568,12 @@ impl anyrt_core::Executor for Handle {
     fn now(&self) -> Instant {
         Instant::now()
     }
-}
+});
 
-impl anyrt_core::Executor for Runtime {
+anyrt_core::impl_executor!(Runtime {
     type Sleep = Sleep;
-
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Runtime::spawn(self, future)
-    }
-
-    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        Runtime::spawn_blocking(self, f)
-    }
 
     fn sleep(&self, duration: Duration) -> Sleep {
         sleep_on(self.backend(), duration)
     }
-}
+});
