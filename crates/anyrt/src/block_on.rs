@@ -78,7 +78,11 @@ pub(crate) fn check_can_block() -> Result<(), BlockOnError> {
 /// Inside async code (an anyrt task or `block_on`, an async-std task, a tokio task), with a
 /// message naming [`spawn_blocking`](crate::spawn_blocking), on every backend: blocking
 /// there would stall the runtime or deadlock. [`try_block_on`] returns the error instead.
-/// Inside a foreign smol or `futures` executor anyrt cannot tell, and blocks.
+/// On tokio the test is "inside a tokio runtime context", which also covers the body of a
+/// tokio `block_on` (`#[tokio::main]`, where tokio itself would panic), the closures of
+/// tokio's own `spawn_blocking` and a `Runtime::enter` guard: use anyrt's
+/// [`spawn_blocking`](crate::spawn_blocking) for blocking code. Inside a foreign smol or
+/// `futures` executor anyrt cannot tell, and blocks.
 #[track_caller]
 #[inline]
 pub fn block_on<F: Future>(future: F) -> F::Output {
