@@ -18,7 +18,6 @@ async fn panics() {
 #[cfg(test)]
 mod tests {
     #[anyrt::test]
-    #[ignore]
     async fn in_a_test_module() {}
 }
 
