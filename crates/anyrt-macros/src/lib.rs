@@ -12,11 +12,12 @@
 //!
 //! Writes an async test once and runs it on every backend enabled in `anyrt`:
 //!
-//! ```ignore
+//! ```
 //! #[anyrt::test]
 //! async fn sleeps() {
 //!     anyrt::time::sleep(std::time::Duration::from_millis(1)).await;
 //! }
+//! # fn main() {}
 //! ```
 //!
 //! becomes a module `sleeps` with one `#[test]` per enabled backend: `sleeps::tokio`,
@@ -30,7 +31,7 @@
 //! Makes an `async fn main` sync: it blocks on the body with `anyrt::block_on` (the default
 //! backend selection), or on a fresh runtime of the backend given:
 //!
-//! ```ignore
+//! ```
 //! #[anyrt::main]
 //! async fn main() -> std::io::Result<()> {
 //!     anyrt::time::sleep(std::time::Duration::from_millis(1)).await;
@@ -55,7 +56,7 @@ use proc_macro::TokenStream;
 
 /// Runs an async test on every backend enabled in `anyrt`, each on a fresh runtime.
 ///
-/// ```ignore
+/// ```
 /// #[anyrt::test]
 /// async fn answers() {
 ///     let handle = anyrt::spawn(async { 6 * 7 });
@@ -67,6 +68,7 @@ use proc_macro::TokenStream;
 ///     anyrt::spawn_blocking(|| std::fs::metadata("Cargo.toml")).await.unwrap()?;
 ///     Ok(())
 /// }
+/// # fn main() {}
 /// ```
 ///
 /// # Arguments
@@ -121,7 +123,7 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Runs an `async fn` to completion from sync code, typically `main`.
 ///
-/// ```ignore
+/// ```
 /// #[anyrt::main]
 /// async fn main() {
 ///     let answer = anyrt::spawn(async { 6 * 7 }).await.unwrap();
