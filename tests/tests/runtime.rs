@@ -555,3 +555,29 @@ fn runtime_new_smol_without_the_feature_errors() {
 fn runtime_new_async_std_without_the_feature_errors() {
     assert_not_compiled_in(Backend::AsyncStd, "async-std");
 }
+
+per_backend! {
+    /// A sleep and a timeout made on a runtime still complete at their deadline after that
+    /// runtime is dropped (tokio's own sleep panics when its runtime is gone; anyrt's moves to
+    /// the process-wide timer), polled from a plain thread with no runtime.
+    fn sleep_and_timeout_outlive_their_runtime(b: Backend) {
+        let rt = Runtime::new(b).unwrap();
+        let (sleep, timeout) = rt.block_on(async {
+            let mut sleep = Box::pin(anyrt::time::sleep(Duration::from_millis(50)));
+            let mut timeout = Box::pin(anyrt::time::timeout(
+                Duration::from_millis(50),
+                std::future::pending::<()>(),
+            ));
+            // Register both with this runtime's timer before it goes away.
+            assert!(poll_once(sleep.as_mut()).is_pending());
+            assert!(poll_once(timeout.as_mut()).is_pending());
+            (sleep, timeout)
+        });
+        let start = Instant::now();
+        drop(rt);
+        wait_plain("a sleep made on a dropped runtime", sleep);
+        assert!(wait_plain("a timeout made on a dropped runtime", timeout).is_err());
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(40), "finished early: {took:?}");
+    }
+}
