@@ -67,6 +67,12 @@ pub fn set_hook(hook: Hook) {
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    // Inside a smol or async-std context anyrt set there is no budget to take, and anyrt's
+    // own thread-local (a plain `Cell` read) says so more cheaply than asking tokio (about 40
+    // instructions). On tokio, on a plain thread, or in a foreign runtime, the hook decides.
+    if crate::context::current().is_some_and(|ctx| ctx.backend != crate::Backend::Tokio) {
+        return Poll::Ready(());
+    }
     let hook = HOOK.load(Ordering::Acquire);
     if hook.is_null() {
         return Poll::Ready(());
@@ -74,4 +80,28 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     // SAFETY: the only non-null value ever stored is a `Hook` cast to a pointer.
     let hook: Hook = unsafe { std::mem::transmute::<*mut (), Hook>(hook) };
     hook(cx)
+}
+
+/// [`poll_proceed`] once per operation: `taken` records that the operation already paid its
+/// unit. An operation pays before it can complete at its first poll (where a loop over an
+/// always-ready resource would otherwise never yield); a later poll follows a `Pending`, so
+/// the task has yielded already.
+///
+/// ```
+/// use std::task::{Context, Poll, Waker};
+///
+/// let mut taken = false;
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert_eq!(anyrt_core::coop::poll_proceed_once(&mut taken, &mut cx), Poll::Ready(()));
+/// assert!(taken);
+/// ```
+#[inline]
+pub fn poll_proceed_once(taken: &mut bool, cx: &mut Context<'_>) -> Poll<()> {
+    if !*taken {
+        if poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        *taken = true;
+    }
+    Poll::Ready(())
 }

@@ -88,20 +88,6 @@ use std::thread::{self, Thread};
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use mpmc::{bounded, unbounded, Closed, Receiver, RecvFuture, SendFuture, Sender};
 
-/// Takes one unit of the tokio co-op budget: see [`crate::coop`].
-///
-/// Inside a smol or async-std context anyrt set, there is no budget to take, and anyrt's
-/// own thread-local (a plain `Cell` read) says so more cheaply than asking tokio (about 40
-/// instructions per call, twice per message). On tokio, on a plain thread, or in a foreign
-/// runtime anyrt cannot see, the hook decides.
-#[inline]
-pub(crate) fn poll_budget(cx: &mut Context<'_>) -> Poll<()> {
-    match crate::context::current() {
-        Some(ctx) if ctx.backend != crate::Backend::Tokio => Poll::Ready(()),
-        _ => crate::coop::poll_proceed(cx),
-    }
-}
-
 /// Panics if the calling thread is in an async context anyrt can see, where blocking would
 /// stall the runtime or deadlock.
 #[track_caller]

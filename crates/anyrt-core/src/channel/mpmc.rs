@@ -4,13 +4,14 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use futures_core::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
+use super::assert_can_block;
 use super::error::{RecvError, SendError, TryRecvError, TrySendError};
-use super::{assert_can_block, poll_budget};
+use crate::coop;
 
 /// Creates a channel that holds at most `cap` messages: `send().await` waits while it is
 /// full, which pushes back on fast producers.
@@ -552,9 +553,7 @@ impl<T> Stream for Receiver<T> {
     type Item = T;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if poll_budget(cx).is_pending() {
-            return Poll::Pending;
-        }
+        ready!(coop::poll_proceed(cx));
         self.inner.as_mut().poll_next(cx)
     }
 }
@@ -592,15 +591,7 @@ impl<T> Future for SendFuture<'_, T> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        // One unit of the co-op budget per operation, taken before it can complete at the
-        // first poll: that is where a loop over an always-ready channel would otherwise
-        // never yield. A later poll follows a `Pending`, so the task has yielded already.
-        if !*this.budgeted {
-            if poll_budget(cx).is_pending() {
-                return Poll::Pending;
-            }
-            *this.budgeted = true;
-        }
+        ready!(coop::poll_proceed_once(this.budgeted, cx));
         match this.inner.poll(cx) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
             Poll::Ready(Err(e)) => Poll::Ready(Err(SendError(e.into_inner()))),
@@ -643,13 +634,7 @@ impl<T> Future for RecvFuture<'_, T> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        // See `SendFuture::poll`.
-        if !*this.budgeted {
-            if poll_budget(cx).is_pending() {
-                return Poll::Pending;
-            }
-            *this.budgeted = true;
-        }
+        ready!(coop::poll_proceed_once(this.budgeted, cx));
         match this.inner.poll(cx) {
             Poll::Ready(Ok(v)) => Poll::Ready(Ok(v)),
             Poll::Ready(Err(_)) => Poll::Ready(Err(RecvError)),

@@ -76,7 +76,7 @@ pub use semaphore::{Semaphore, SemaphorePermit, SemaphorePermitArc};
 
 /// Takes one unit of the tokio co-op budget (a no-op elsewhere).
 async fn coop_step() {
-    std::future::poll_fn(crate::channel::poll_budget).await
+    std::future::poll_fn(crate::coop::poll_proceed).await
 }
 
 #[cfg(test)]
