@@ -322,8 +322,5 @@ pub(crate) fn foreign_context() -> Option<anyrt_core::Backend> {
 /// The whole selection rule. One thread-local read inside an anyrt context.
 #[inline]
 pub(crate) fn select() -> anyrt_core::Backend {
-    if let Some(ctx) = context::current() {
-        return ctx.backend;
-    }
-    foreign_context().unwrap_or_else(default_backend)
+    current_core().unwrap_or_else(default_backend)
 }
