@@ -1,4 +1,4 @@
-//! [`block_on`]: running a future to completion on the calling thread.
+//! `block_on`: running a future to completion on the calling thread.
 
 use std::future::Future;
 
@@ -17,11 +17,7 @@ use crate::task::ASYNC;
 ///
 /// This function does not check whether blocking is allowed here; `anyrt::block_on` does,
 /// before calling it.
-///
-/// ```
-/// assert_eq!(anyrt_async_std::block_on(async { 1 + 1 }), 2);
-/// ```
-pub fn block_on<F: Future>(future: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let _ctx = context::enter(ASYNC);
     // `async_std::task::block_on` rather than bare `async_io::block_on`: the future gets
     // async-std's task-locals (code moved from `#[async_std::main]` keeps working), and

@@ -14,18 +14,19 @@
 //! # Who should use this crate
 //!
 //! Nobody directly: applications turn on the `async-std` feature of `anyrt`, and the facade
-//! calls this crate when async-std is the selected backend (inside an async-std task, by
-//! `set_default_backend`, `ANYRT_BACKEND=async-std`, or as the only backend compiled in).
-//! Its API is the one every anyrt backend crate has (see `anyrt-core`); it has no Cargo
-//! features.
+//! calls this crate, through [`anyrt_core::Provider`], when async-std is the selected backend
+//! (inside an async-std task, by `set_default_backend`, `ANYRT_BACKEND=async-std`, or as the
+//! only backend compiled in). It has no Cargo features.
 //!
 //! ```
+//! use anyrt_async_std::AsyncStd;
+//! use anyrt_core::Provider;
 //! use std::time::Duration;
 //!
-//! let sum = anyrt_async_std::block_on(async {
-//!     let a = anyrt_async_std::spawn(async { 20 });
-//!     let b = anyrt_async_std::spawn_blocking(|| 22);
-//!     anyrt_async_std::sleep(Duration::from_millis(1)).await;
+//! let sum = AsyncStd::block_on(async {
+//!     let a = AsyncStd::spawn(async { 20 });
+//!     let b = AsyncStd::spawn_blocking(|| 22);
+//!     AsyncStd::sleep(Duration::from_millis(1)).await;
 //!     a.await.unwrap() + b.await.unwrap()
 //! });
 //! assert_eq!(sum, 42);
@@ -33,21 +34,21 @@
 //!
 //! # Where things run
 //!
-//! * [`spawn`] outside an anyrt [`Runtime`] goes to **async-std's global runtime**: the
+//! * A spawn outside an anyrt [`Runtime`] goes to **async-std's global runtime**: the
 //!   same executor and threads as `async_std::task::spawn` (async-global-executor's), started
 //!   on first use and configured by async-std (`ASYNC_STD_THREAD_COUNT`,
 //!   `ASYNC_STD_THREAD_NAME`; one thread per CPU by default). It cannot be shut down.
 //! * [`Runtime`] is an owned runtime: an executor of its own run by its worker threads on
 //!   async-std's reactor (async-io) and blocking pool. Dropping it drops the tasks still
 //!   pending, which async-std's global runtime could not do.
-//! * [`spawn_blocking`] runs closures on the blocking pool async-std uses (`blocking`).
-//! * [`sleep`] is an `async_io::Timer`, the timer of `async_std::task::sleep`: it needs no
+//! * `spawn_blocking` runs closures on the blocking pool async-std uses (`blocking`).
+//! * [`Sleep`] is an `async_io::Timer`, the timer of `async_std::task::sleep`: it needs no
 //!   runtime and works on any thread.
-//! * [`block_on`] is `async_std::task::block_on`.
+//! * `block_on` is `async_std::task::block_on`.
 //!
 //! # async-std task-locals
 //!
-//! Tasks spawned through anyrt ([`spawn`], [`Runtime::spawn`], [`Handle::spawn`]) are not
+//! Tasks spawned through anyrt (`anyrt::spawn`, [`Runtime::spawn`], [`Handle::spawn`]) are not
 //! async-std tasks in async-std's own sense: async-std attaches its task-locals with a
 //! wrapper that its public API adds only together with its 24-byte `JoinHandle`, which anyrt
 //! would have to box (one allocation per spawn more than async-std's own spawn). So, inside
@@ -57,10 +58,10 @@
 //! * `async_std::task_local!` values cannot be read (`LocalKey::with` panics,
 //!   `try_with` errs).
 //!
-//! They do work in the future given to [`block_on`] (which is async-std's) and in tasks
+//! They do work in the future given to `anyrt::block_on` (which is async-std's) and in tasks
 //! spawned with `async_std::task::spawn` directly, which is the way out for code that needs
-//! them: anyrt's functions work inside such tasks, where the facade detects async-std with
-//! [`in_native_task`]. Task-locals that work on every backend are planned in anyrt itself.
+//! them: anyrt's functions work inside such tasks, where the selection rule detects
+//! async-std. Task-locals that work on every backend are planned in anyrt itself.
 //!
 //! # Panics and cancellation
 //!
@@ -77,9 +78,88 @@
 mod block_on;
 mod runtime;
 mod task;
-mod time;
 
-pub use block_on::block_on;
-pub use runtime::{Builder, Handle, Runtime};
-pub use task::{in_native_context, in_native_task, spawn, spawn_blocking, yield_now, YieldNow};
-pub use time::{sleep, sleep_until, timeout, timeout_at, Sleep, Timeout};
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use anyrt_core::task::JoinHandle;
+use anyrt_core::time::Instant;
+use anyrt_core::{Backend, Provider, RuntimeConfig};
+
+pub use anyrt_executor::Sleep;
+pub use runtime::{Handle, Runtime};
+
+/// The async-std backend, as the [`Provider`] the facade dispatches to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncStd;
+
+impl Provider for AsyncStd {
+    const BACKEND: Backend = Backend::AsyncStd;
+    type Runtime = Runtime;
+    type Handle = Handle;
+    type Sleep = Sleep;
+
+    fn build(config: &RuntimeConfig) -> io::Result<Runtime> {
+        Runtime::with_config(config)
+    }
+
+    fn runtime_handle(runtime: &Runtime) -> Handle {
+        runtime.handle()
+    }
+
+    #[inline]
+    fn runtime_block_on<F: Future>(runtime: &Runtime, future: F) -> F::Output {
+        runtime.block_on(future)
+    }
+
+    fn shutdown_timeout(runtime: Runtime, timeout: Duration) {
+        runtime.shutdown_timeout(timeout);
+    }
+
+    #[inline]
+    fn handle_block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
+        handle.block_on(future)
+    }
+
+    fn current() -> Option<Handle> {
+        Handle::current()
+    }
+
+    fn global() -> Handle {
+        Handle::global()
+    }
+
+    #[inline]
+    fn spawn<F>(future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::spawn(future)
+    }
+
+    #[inline]
+    fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        task::spawn_blocking(f)
+    }
+
+    #[inline]
+    fn block_on<F: Future>(future: F) -> F::Output {
+        block_on::block_on(future)
+    }
+
+    #[inline]
+    fn sleep(duration: Duration) -> Sleep {
+        Sleep::after(duration)
+    }
+
+    #[inline]
+    fn sleep_until(deadline: Instant) -> Sleep {
+        Sleep::at(deadline)
+    }
+}

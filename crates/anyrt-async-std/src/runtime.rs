@@ -1,4 +1,4 @@
-//! The owned [`Runtime`], its [`Builder`], and [`Handle`].
+//! The owned [`Runtime`] and [`Handle`].
 //!
 //! async-std's global runtime cannot be shut down, so an owned runtime is an
 //! `async_executor::Executor` of its own, run by worker threads on async-std's reactor
@@ -16,16 +16,14 @@ use std::time::Duration;
 
 use anyrt_core::context;
 use anyrt_core::task::JoinHandle;
-use anyrt_core::Backend;
-use anyrt_executor::{Current, Flavor};
+use anyrt_core::{Backend, RuntimeConfig};
+use anyrt_executor::{Current, Flavor, Sleep};
 use async_executor::Executor as AsyncExecutor;
 
 use crate::task;
-use crate::time::Sleep;
 
-/// This backend as an `anyrt-executor` flavor.
-#[derive(Debug)]
-pub(crate) struct AsyncStd;
+// This backend is an `anyrt-executor` flavor too.
+pub(crate) use crate::AsyncStd;
 
 thread_local! {
     /// The anyrt [`Runtime`] the thread is inside, if any: set on its workers, in its
@@ -67,68 +65,6 @@ unsafe impl Flavor for AsyncStd {
     }
 }
 
-/// Configures and builds a [`Runtime`].
-///
-/// ```
-/// let rt = anyrt_async_std::Runtime::builder()
-///     .worker_threads(2)
-///     .thread_name("my-worker")
-///     .build()
-///     .unwrap();
-/// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Builder {
-    worker_threads: Option<usize>,
-    thread_name: Option<String>,
-}
-
-impl Builder {
-    /// A builder with the defaults: one worker thread per CPU
-    /// ([`std::thread::available_parallelism`]), named `anyrt-async-std-worker`.
-    pub fn new() -> Builder {
-        Builder::default()
-    }
-
-    /// The number of worker threads (at least 1: `build` fails on 0).
-    pub fn worker_threads(mut self, n: usize) -> Builder {
-        self.worker_threads = Some(n);
-        self
-    }
-
-    /// The name of the worker threads.
-    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
-        self.thread_name = Some(name.into());
-        self
-    }
-
-    /// Starts the worker threads.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for zero worker threads; the OS error if a thread cannot be spawned.
-    pub fn build(self) -> io::Result<Runtime> {
-        let workers = match self.worker_threads {
-            Some(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "anyrt-async-std: a runtime needs at least one worker thread; \
-                     pass worker_threads(n) with n >= 1, or leave it unset for one per CPU",
-                ))
-            }
-            Some(n) => n,
-            None => anyrt_executor::default_worker_threads(),
-        };
-        let thread_name = self
-            .thread_name
-            .unwrap_or_else(|| AsyncStd::THREAD_NAME.to_owned());
-        Ok(Runtime {
-            inner: anyrt_executor::Runtime::start(workers, &thread_name)?,
-            thread_name,
-        })
-    }
-}
-
 /// An owned async-std runtime: worker threads running an executor of their own on
 /// async-std's reactor and blocking pool.
 ///
@@ -142,7 +78,9 @@ impl Builder {
 /// Its tasks run without async-std's task-locals, like every anyrt task on this backend.
 ///
 /// ```
-/// let rt = anyrt_async_std::Runtime::new().unwrap();
+/// use anyrt_core::RuntimeConfig;
+///
+/// let rt = anyrt_async_std::Runtime::with_config(&RuntimeConfig::new()).unwrap();
 /// let handle = rt.spawn(async { 1 + 1 });
 /// assert_eq!(rt.block_on(handle).unwrap(), 2);
 /// ```
@@ -152,18 +90,19 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A runtime with the default configuration: one worker per CPU.
+    /// Starts a runtime: one worker thread per CPU unless the configuration says otherwise,
+    /// named `anyrt-async-std-worker` unless it names them. What
+    /// [`Provider::build`](anyrt_core::Provider::build) does for this backend.
     ///
     /// # Errors
     ///
-    /// If a worker thread cannot be spawned.
-    pub fn new() -> io::Result<Runtime> {
-        Builder::new().build()
-    }
-
-    /// A [`Builder`] to configure a runtime.
-    pub fn builder() -> Builder {
-        Builder::new()
+    /// `worker_threads(0)`, or a worker thread that cannot be started.
+    pub fn with_config(config: &RuntimeConfig) -> io::Result<Runtime> {
+        let thread_name = config.name().unwrap_or(AsyncStd::THREAD_NAME).to_owned();
+        Ok(Runtime {
+            inner: anyrt_executor::Runtime::start(config.workers()?, &thread_name)?,
+            thread_name,
+        })
     }
 
     /// Runs `future` to completion on the calling thread. Spawns inside it go to this
@@ -230,7 +169,9 @@ impl fmt::Debug for Runtime {
 /// spawn through it after the runtime was dropped gives a handle that is cancelled.
 ///
 /// ```
-/// let rt = anyrt_async_std::Runtime::new().unwrap();
+/// use anyrt_core::RuntimeConfig;
+///
+/// let rt = anyrt_async_std::Runtime::with_config(&RuntimeConfig::new()).unwrap();
 /// let handle = rt.handle();
 /// let task = std::thread::spawn(move || handle.spawn(async { 7 })).join().unwrap();
 /// assert_eq!(rt.block_on(task).unwrap(), 7);
@@ -258,7 +199,7 @@ impl Handle {
             });
         }
         let here = context::current().is_some_and(|c| c.backend == Backend::AsyncStd)
-            || task::in_native_context();
+            || async_std::task::try_current().is_some();
         here.then(Handle::global)
     }
 
@@ -295,12 +236,12 @@ impl Handle {
     }
 
     /// Runs `future` to completion on the calling thread, inside the handle's runtime (see
-    /// [`Runtime::block_on`] and [`block_on`](crate::block_on)). After the runtime shut
+    /// [`Runtime::block_on`]; on the global runtime, `async_std::task::block_on`). After the runtime shut
     /// down, spawns inside it give cancelled handles.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         match &self.kind {
             HandleKind::Global => {
-                anyrt_executor::in_global::<AsyncStd, _>(|| crate::block_on(future))
+                anyrt_executor::in_global::<AsyncStd, _>(|| crate::block_on::block_on(future))
             }
             HandleKind::Runtime(runtime) => runtime.block_on(future),
         }
@@ -324,7 +265,11 @@ anyrt_core::impl_executor!(Handle {
     type Sleep = Sleep;
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        crate::sleep(duration)
+        Sleep::after(duration)
+    }
+
+    fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
+        Sleep::at(deadline)
     }
 });
 
@@ -332,6 +277,10 @@ anyrt_core::impl_executor!(Runtime {
     type Sleep = Sleep;
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        crate::sleep(duration)
+        Sleep::after(duration)
+    }
+
+    fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
+        Sleep::at(deadline)
     }
 });

@@ -1,5 +1,4 @@
-//! Spawning: [`spawn`], [`spawn_blocking`], [`yield_now`], and the detection of native
-//! async-std tasks.
+//! Spawning onto the async-std runtime the calling thread is inside.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,9 +10,6 @@ use anyrt_core::task::JoinHandle;
 use anyrt_core::Backend;
 
 use crate::runtime::AsyncStd;
-
-#[doc(no_inline)]
-pub use anyrt_core::task::YieldNow;
 
 /// The context of async code on this backend.
 pub(crate) const ASYNC: ThreadContext = ThreadContext::async_on(Backend::AsyncStd);
@@ -30,13 +26,8 @@ pub(crate) const ASYNC: ThreadContext = ThreadContext::async_on(Backend::AsyncSt
 /// `async_std::task::spawn`'s, but without async-std's task-locals: inside them
 /// `async_std::task::current()` panics and `task_local!` values are unavailable (see the
 /// [crate docs](crate#async-std-task-locals)).
-///
-/// ```
-/// let handle = anyrt_async_std::spawn(async { 6 * 7 });
-/// assert_eq!(anyrt_async_std::block_on(handle).unwrap(), 42);
-/// ```
 #[inline]
-pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+pub(crate) fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -49,47 +40,13 @@ where
 /// Inside `f` the anyrt context is a blocking one, so `anyrt::block_on` works there; inside
 /// an anyrt [`Runtime`](crate::Runtime), spawns from `f` go to that runtime. `abort()` on
 /// the handle never stops a closure: it runs to its end and awaiting gives its result.
-///
-/// ```
-/// let handle = anyrt_async_std::spawn_blocking(|| 1 + 1);
-/// assert_eq!(anyrt_async_std::block_on(handle).unwrap(), 2);
-/// ```
 #[inline]
-pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+pub(crate) fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
     anyrt_executor::spawn_blocking_current::<AsyncStd, F, R>(f)
-}
-
-/// Yields once to the executor, letting other tasks run.
-///
-/// ```
-/// anyrt_async_std::block_on(anyrt_async_std::yield_now());
-/// ```
-#[inline]
-pub fn yield_now() -> YieldNow {
-    anyrt_core::task::yield_now()
-}
-
-/// Whether the calling thread runs inside async-std's own task context: a task spawned with
-/// `async_std::task::spawn`, or the future of `async_std::task::block_on` (including this
-/// crate's [`block_on`](crate::block_on), which runs on it).
-///
-/// Tasks spawned through anyrt carry anyrt's thread context instead (see
-/// [`anyrt_core::context`]); the facade reads that first.
-#[inline]
-pub fn in_native_context() -> bool {
-    async_std::task::try_current().is_some()
-}
-
-/// Whether blocking here is forbidden because the thread runs a native async-std task (or
-/// the future of `async_std::task::block_on`): the same test as [`in_native_context`], since
-/// async-std has no runtime context apart from its tasks.
-#[inline]
-pub fn in_native_task() -> bool {
-    async_std::task::try_current().is_some()
 }
 
 /// Spawns onto async-std's global executor: the `async_global_executor` one that

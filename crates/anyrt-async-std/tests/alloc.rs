@@ -6,6 +6,8 @@
 
 mod common;
 
+use anyrt_async_std::AsyncStd;
+use anyrt_core::{Provider, RuntimeConfig};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -75,7 +77,7 @@ fn count_spawns<H: std::future::Future>(mut spawn: impl FnMut(u64) -> H) -> usiz
 fn spawn_and_spawn_blocking_allocate_no_more_than_async_std() {
     within(60, || {
         let native = |i: u64| async_std::task::spawn(async move { i + 1 });
-        let anyrt = |i: u64| anyrt_async_std::spawn(async move { i + 1 });
+        let anyrt = |i: u64| AsyncStd::spawn(async move { i + 1 });
         // Warm up both paths (lazy runtime start, the executor's slab, thread-locals).
         count_spawns(native);
         count_spawns(anyrt);
@@ -97,7 +99,7 @@ fn spawn_and_spawn_blocking_allocate_no_more_than_async_std() {
         // async-std's spawn_blocking is `blocking::unblock` wrapped in a task: two
         // allocations; anyrt's is the `unblock` alone.
         let native = |i: u64| async_std::task::spawn_blocking(move || i + 1);
-        let anyrt = |i: u64| anyrt_async_std::spawn_blocking(move || i + 1);
+        let anyrt = |i: u64| AsyncStd::spawn_blocking(move || i + 1);
         count_spawns(native);
         count_spawns(anyrt);
         let native_allocs = count_spawns(native);
@@ -115,10 +117,7 @@ fn spawn_and_spawn_blocking_allocate_no_more_than_async_std() {
 #[test]
 fn runtime_spawn_allocates_once() {
     within(60, || {
-        let rt = anyrt_async_std::Runtime::builder()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = AsyncStd::build(&RuntimeConfig::new().worker_threads(2)).unwrap();
         count_spawns(|i| rt.spawn(async move { i }));
         let n = count_spawns(|i| rt.spawn(async move { i }));
         eprintln!("allocations for {ROUNDS} Runtime::spawn: {n}");

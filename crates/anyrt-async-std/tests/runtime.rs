@@ -2,12 +2,13 @@
 
 mod common;
 
+use anyrt_core::{Provider, RuntimeConfig};
 use std::future::pending;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyrt_async_std::{spawn, spawn_blocking, Builder, Handle, Runtime};
+use anyrt_async_std::{AsyncStd, Handle, Runtime};
 use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::local::try_spawn_local;
 use anyrt_core::{Backend, Executor};
@@ -18,7 +19,7 @@ fn thread_name() -> Option<String> {
 }
 
 fn small() -> Runtime {
-    Runtime::builder().worker_threads(2).build().unwrap()
+    AsyncStd::build(&RuntimeConfig::new().worker_threads(2)).unwrap()
 }
 
 #[test]
@@ -29,10 +30,11 @@ fn tasks_run_on_the_runtime_workers() {
         assert_eq!(name.as_deref(), Some("anyrt-async-std-worker"));
         // A free `spawn` inside `block_on` and inside a task goes to this runtime too.
         let (a, b) = rt.block_on(async {
-            let a = spawn(async { thread_name() }).await.unwrap();
-            let b = spawn(async { spawn(async { thread_name() }).await.unwrap() })
-                .await
-                .unwrap();
+            let a = AsyncStd::spawn(async { thread_name() }).await.unwrap();
+            let b =
+                AsyncStd::spawn(async { AsyncStd::spawn(async { thread_name() }).await.unwrap() })
+                    .await
+                    .unwrap();
             (a, b)
         });
         assert_eq!(a.as_deref(), Some("anyrt-async-std-worker"));
@@ -51,19 +53,19 @@ fn tasks_run_on_the_runtime_workers() {
 #[test]
 fn builder_options() {
     within(10, || {
-        let rt = Builder::new()
-            .worker_threads(3)
-            .thread_name("custom-name")
-            .build()
-            .unwrap();
+        let rt = AsyncStd::build(
+            &RuntimeConfig::new()
+                .worker_threads(3)
+                .thread_name("custom-name"),
+        )
+        .unwrap();
         let name = plain_block_on(rt.spawn(async { thread_name() })).unwrap();
         assert_eq!(name.as_deref(), Some("custom-name"));
         let dbg = format!("{rt:?}");
         assert!(dbg.contains("worker_threads: 3"), "{dbg}");
-        assert!(format!("{:?}", Builder::new()).starts_with("Builder"));
-        let err = Runtime::builder().worker_threads(0).build().unwrap_err();
+        let err = AsyncStd::build(&RuntimeConfig::new().worker_threads(0)).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-        Runtime::new().unwrap();
+        AsyncStd::build(&RuntimeConfig::new()).unwrap();
     });
 }
 
@@ -74,8 +76,8 @@ fn spawn_blocking_inside_the_runtime_spawns_back_onto_it() {
         // `spawn_blocking` called inside `block_on`: the closure belongs to the runtime.
         let (ctx, name, has_handle) = rt
             .block_on(async {
-                spawn_blocking(|| {
-                    let name = plain_block_on(spawn(async { thread_name() })).unwrap();
+                AsyncStd::spawn_blocking(|| {
+                    let name = plain_block_on(AsyncStd::spawn(async { thread_name() })).unwrap();
                     (context::current(), name, Handle::current().is_some())
                 })
                 .await
@@ -87,7 +89,7 @@ fn spawn_blocking_inside_the_runtime_spawns_back_onto_it() {
         // anyrt's block_on works in a blocking closure, and its spawns go to the runtime.
         let name = rt
             .block_on(rt.spawn_blocking(|| {
-                anyrt_async_std::block_on(async { spawn(async { thread_name() }).await })
+                AsyncStd::block_on(async { AsyncStd::spawn(async { thread_name() }).await })
             }))
             .unwrap()
             .unwrap();
@@ -107,7 +109,8 @@ fn handle_spawns_from_a_plain_thread() {
         assert_eq!(name.as_deref(), Some("anyrt-async-std-worker"));
         let handle = rt.handle();
         assert_eq!(handle.block_on(handle.spawn_blocking(|| 5)).unwrap(), 5);
-        let name = handle.block_on(async { spawn(async { thread_name() }).await.unwrap() });
+        let name =
+            handle.block_on(async { AsyncStd::spawn(async { thread_name() }).await.unwrap() });
         assert_eq!(name.as_deref(), Some("anyrt-async-std-worker"));
         assert!(format!("{handle:?}").contains("owned"));
     });
@@ -132,7 +135,7 @@ fn panics_are_join_errors_and_the_runtime_keeps_running() {
             );
         }
         let sum: u32 = rt.block_on(async {
-            let hs: Vec<_> = (0..32).map(|i| spawn(async move { i })).collect();
+            let hs: Vec<_> = (0..32).map(|i| AsyncStd::spawn(async move { i })).collect();
             let mut sum = 0;
             for h in hs {
                 sum += h.await.unwrap();
@@ -161,7 +164,7 @@ fn abort_and_detach_on_the_runtime() {
 
         let (tx, rx) = mpsc::channel();
         drop(rt.spawn(async move {
-            anyrt_async_std::sleep(Duration::from_millis(5)).await;
+            AsyncStd::sleep(Duration::from_millis(5)).await;
             tx.send(1).unwrap();
         }));
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(1));
@@ -186,7 +189,7 @@ fn drop_cancels_pending_tasks_without_blocking() {
             started_tx.send(()).unwrap();
             pending::<u8>().await
         });
-        let sleeping_task = rt.spawn(anyrt_async_std::sleep(Duration::from_secs(3600)));
+        let sleeping_task = rt.spawn(AsyncStd::sleep(Duration::from_secs(3600)));
         started_rx.recv_timeout(Duration::from_secs(5)).unwrap();
         // A worker busy in a blocking loop does not make the drop wait either.
         let busy = rt.spawn(async { thread::sleep(Duration::from_millis(300)) });
@@ -211,7 +214,7 @@ fn drop_inside_async_code_does_not_block() {
     within(10, || {
         let rt = small();
         let pending_task = rt.spawn(pending::<()>());
-        let took = anyrt_async_std::block_on(async move {
+        let took = AsyncStd::block_on(async move {
             let start = Instant::now();
             drop(rt);
             start.elapsed()
@@ -221,7 +224,7 @@ fn drop_inside_async_code_does_not_block() {
 
         // Inside a task of async-std's global runtime.
         let rt = small();
-        let took = plain_block_on(spawn(async move {
+        let took = plain_block_on(AsyncStd::spawn(async move {
             let start = Instant::now();
             drop(rt);
             start.elapsed()
@@ -255,7 +258,7 @@ fn drop_on_its_own_worker() {
                     drop(rt);
                     return "dropped";
                 }
-                anyrt_async_std::sleep(Duration::from_millis(1)).await;
+                AsyncStd::sleep(Duration::from_millis(1)).await;
             }
         });
         *slot.lock().unwrap() = Some(rt);
@@ -287,7 +290,7 @@ fn spawn_through_a_handle_after_shutdown_is_cancelled() {
             .is_cancelled());
         // block_on through the dead handle still runs its own future; spawns inside are
         // cancelled.
-        let r = handle.block_on(async { spawn(async { 1 }).await });
+        let r = handle.block_on(async { AsyncStd::spawn(async { 1 }).await });
         assert!(r.unwrap_err().is_cancelled());
         assert!(format!("{handle:?}").contains("shut down"));
     });
@@ -321,7 +324,7 @@ fn blocking_closures_are_detached_at_shutdown() {
             started_tx.send(()).unwrap();
             go_rx.recv().unwrap();
             // The runtime is gone: a spawn from here is cancelled, not sent elsewhere.
-            plain_block_on(spawn(async { 1 }))
+            plain_block_on(AsyncStd::spawn(async { 1 }))
                 .unwrap_err()
                 .is_cancelled()
         });
@@ -386,7 +389,7 @@ fn shutdown_timeout_on_its_own_worker_does_not_wait_for_itself() {
                     rt.shutdown_timeout(Duration::from_secs(5));
                     return start.elapsed();
                 }
-                anyrt_async_std::sleep(Duration::from_millis(1)).await;
+                AsyncStd::sleep(Duration::from_millis(1)).await;
             }
         });
         *slot.lock().unwrap() = Some(rt);
@@ -465,7 +468,7 @@ fn many_tasks_under_shutdown() {
                 .map(|i| {
                     rt.spawn(async move {
                         for _ in 0..i % 5 {
-                            anyrt_async_std::yield_now().await;
+                            anyrt_core::task::yield_now().await;
                         }
                         i
                     })
@@ -487,7 +490,7 @@ fn queued_tasks_do_not_run_after_shutdown() {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     within(10, || {
-        let rt = Runtime::builder().worker_threads(1).build().unwrap();
+        let rt = AsyncStd::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
         let (started_tx, started_rx) = mpsc::channel();
         // Keep the only worker busy so that the next tasks stay queued.
         drop(rt.spawn(async move {

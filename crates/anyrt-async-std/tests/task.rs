@@ -2,15 +2,15 @@
 
 mod common;
 
+use anyrt_core::{Backend, Provider};
 use std::future::pending;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use anyrt_async_std::{block_on, in_native_context, in_native_task, spawn, spawn_blocking};
+use anyrt_async_std::AsyncStd;
 use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::JoinHandle;
-use anyrt_core::Backend;
 use common::{plain_block_on, within, DropSignal};
 
 const ASYNC: ThreadContext = ThreadContext::async_on(Backend::AsyncStd);
@@ -25,7 +25,10 @@ fn join_handle_is_two_pointers() {
 #[test]
 fn spawn_and_join() {
     within(10, || {
-        assert_eq!(block_on(spawn(async { 6 * 7 })).unwrap(), 42);
+        assert_eq!(
+            AsyncStd::block_on(AsyncStd::spawn(async { 6 * 7 })).unwrap(),
+            42
+        );
     });
 }
 
@@ -33,8 +36,8 @@ fn spawn_and_join() {
 fn dropped_handle_detaches() {
     within(10, || {
         let (tx, rx) = mpsc::channel();
-        drop(spawn(async move {
-            anyrt_async_std::sleep(Duration::from_millis(10)).await;
+        drop(AsyncStd::spawn(async move {
+            AsyncStd::sleep(Duration::from_millis(10)).await;
             tx.send(7).unwrap();
         }));
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(7));
@@ -46,7 +49,7 @@ fn abort_before_completion_cancels_at_next_await() {
     within(10, || {
         let (started_tx, started_rx) = mpsc::channel();
         let (dropped_tx, dropped_rx) = mpsc::channel();
-        let mut handle = spawn(async move {
+        let mut handle = AsyncStd::spawn(async move {
             let _signal = DropSignal(dropped_tx);
             started_tx.send(()).unwrap();
             pending::<u32>().await
@@ -65,7 +68,7 @@ fn abort_before_completion_cancels_at_next_await() {
 #[test]
 fn abort_after_completion_keeps_the_output() {
     within(10, || {
-        let mut handle = spawn(async { 5 });
+        let mut handle = AsyncStd::spawn(async { 5 });
         while !handle.is_finished() {
             thread::sleep(Duration::from_millis(1));
         }
@@ -77,7 +80,7 @@ fn abort_after_completion_keeps_the_output() {
 #[test]
 fn panic_is_a_join_error_and_the_runtime_keeps_running() {
     within(10, || {
-        let err = block_on(spawn(async {
+        let err = AsyncStd::block_on(AsyncStd::spawn(async {
             if true {
                 panic!("boom");
             }
@@ -88,8 +91,8 @@ fn panic_is_a_join_error_and_the_runtime_keeps_running() {
         assert_eq!(err.to_string(), "task panicked: boom");
         assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
         // The runtime still runs tasks, many of them.
-        let handles: Vec<_> = (0..64).map(|i| spawn(async move { i })).collect();
-        let sum: u32 = block_on(async {
+        let handles: Vec<_> = (0..64).map(|i| AsyncStd::spawn(async move { i })).collect();
+        let sum: u32 = AsyncStd::block_on(async {
             let mut sum = 0;
             for h in handles {
                 sum += h.await.unwrap();
@@ -119,8 +122,8 @@ fn native_async_std_join_handle_would_rethrow_the_panic() {
 fn spawn_from_a_plain_thread() {
     within(10, || {
         assert!(context::current().is_none());
-        let handle = spawn(async {
-            anyrt_async_std::sleep(Duration::from_millis(1)).await;
+        let handle = AsyncStd::spawn(async {
+            AsyncStd::sleep(Duration::from_millis(1)).await;
             7
         });
         assert_eq!(plain_block_on(handle).unwrap(), 7);
@@ -130,8 +133,10 @@ fn spawn_from_a_plain_thread() {
 #[test]
 fn global_tasks_share_async_std_threads() {
     within(10, || {
-        let ours =
-            plain_block_on(spawn(async { thread::current().name().map(str::to_owned) })).unwrap();
+        let ours = plain_block_on(AsyncStd::spawn(async {
+            thread::current().name().map(str::to_owned)
+        }))
+        .unwrap();
         let native = plain_block_on(async_std::task::spawn(async {
             thread::current().name().map(str::to_owned)
         }));
@@ -148,11 +153,14 @@ fn global_tasks_share_async_std_threads() {
 fn thread_contexts() {
     within(10, || {
         assert_eq!(context::current(), None);
-        let in_task = plain_block_on(spawn(async { context::current() })).unwrap();
+        let in_task = plain_block_on(AsyncStd::spawn(async { context::current() })).unwrap();
         assert_eq!(in_task, Some(ASYNC));
-        let in_blocking = plain_block_on(spawn_blocking(context::current)).unwrap();
+        let in_blocking = plain_block_on(AsyncStd::spawn_blocking(context::current)).unwrap();
         assert_eq!(in_blocking, Some(BLOCKING));
-        assert_eq!(block_on(async { context::current() }), Some(ASYNC));
+        assert_eq!(
+            AsyncStd::block_on(async { context::current() }),
+            Some(ASYNC)
+        );
         // Restored afterwards.
         assert_eq!(context::current(), None);
         // The context is per poll: the global threads are async-std's, not anyrt's.
@@ -164,10 +172,13 @@ fn thread_contexts() {
 #[test]
 fn spawn_blocking_runs_and_abort_does_not_stop_it() {
     within(10, || {
-        assert_eq!(plain_block_on(spawn_blocking(|| 1 + 1)).unwrap(), 2);
+        assert_eq!(
+            plain_block_on(AsyncStd::spawn_blocking(|| 1 + 1)).unwrap(),
+            2
+        );
         let (go_tx, go_rx) = mpsc::channel::<()>();
         let (started_tx, started_rx) = mpsc::channel();
-        let mut handle = spawn_blocking(move || {
+        let mut handle = AsyncStd::spawn_blocking(move || {
             started_tx.send(()).unwrap();
             go_rx.recv().unwrap();
             "done"
@@ -182,7 +193,7 @@ fn spawn_blocking_runs_and_abort_does_not_stop_it() {
 #[test]
 fn spawn_blocking_panic_is_a_join_error() {
     within(10, || {
-        let err = plain_block_on(spawn_blocking(|| {
+        let err = plain_block_on(AsyncStd::spawn_blocking(|| {
             if true {
                 panic!("blocking boom");
             }
@@ -196,9 +207,9 @@ fn spawn_blocking_panic_is_a_join_error() {
 #[test]
 fn block_on_works_inside_spawn_blocking() {
     within(10, || {
-        let v = block_on(spawn_blocking(|| {
+        let v = AsyncStd::block_on(AsyncStd::spawn_blocking(|| {
             assert!(anyrt_core::check_can_block().is_ok());
-            block_on(async { spawn(async { 3 }).await.unwrap() })
+            AsyncStd::block_on(async { AsyncStd::spawn(async { 3 }).await.unwrap() })
         }));
         assert_eq!(v.unwrap(), 3);
     });
@@ -207,36 +218,46 @@ fn block_on_works_inside_spawn_blocking() {
 #[test]
 fn block_on_forbids_blocking_inside() {
     within(10, || {
-        block_on(async {
+        AsyncStd::block_on(async {
             assert!(anyrt_core::check_can_block().is_err());
         });
-        plain_block_on(spawn(async {
+        plain_block_on(AsyncStd::spawn(async {
             assert!(anyrt_core::check_can_block().is_err());
         }))
         .unwrap();
     });
 }
 
+/// Whether async-std's own task context is there (its task-locals work).
+fn in_native_task() -> bool {
+    async_std::task::try_current().is_some()
+}
+
+/// What the selection rule sees: async-std's task context, past anyrt's own.
+fn selected_here() -> Option<Backend> {
+    Backend::current()
+}
+
 #[test]
 fn native_detection() {
     within(10, || {
         assert!(!in_native_task());
-        assert!(!in_native_context());
+        assert_eq!(selected_here(), None);
         assert!(async_std::task::block_on(async {
-            in_native_task() && in_native_context()
+            in_native_task() && selected_here() == Some(Backend::AsyncStd)
         }));
         let in_spawned = plain_block_on(async_std::task::spawn(async {
-            in_native_task() && in_native_context()
+            in_native_task() && selected_here() == Some(Backend::AsyncStd)
         }));
         assert!(in_spawned);
         // anyrt's block_on runs on async-std's, so async-std's task-locals work in it...
-        assert!(block_on(async {
+        assert!(AsyncStd::block_on(async {
             async_std::task::current();
             in_native_task()
         }));
         // ...but anyrt's tasks carry anyrt's context instead (documented).
-        assert!(!plain_block_on(spawn(async { in_native_task() })).unwrap());
-        assert!(!plain_block_on(spawn_blocking(in_native_task)).unwrap());
+        assert!(!plain_block_on(AsyncStd::spawn(async { in_native_task() })).unwrap());
+        assert!(!plain_block_on(AsyncStd::spawn_blocking(in_native_task)).unwrap());
     });
 }
 
@@ -244,9 +265,9 @@ fn native_detection() {
 fn anyrt_code_works_inside_native_async_std_tasks() {
     within(10, || {
         let v = async_std::task::block_on(async_std::task::spawn(async {
-            let h = spawn(async { 20 });
-            let b = spawn_blocking(|| 22);
-            anyrt_async_std::sleep(Duration::from_millis(1)).await;
+            let h = AsyncStd::spawn(async { 20 });
+            let b = AsyncStd::spawn_blocking(|| 22);
+            AsyncStd::sleep(Duration::from_millis(1)).await;
             h.await.unwrap() + b.await.unwrap()
         }));
         assert_eq!(v, 42);
@@ -256,8 +277,8 @@ fn anyrt_code_works_inside_native_async_std_tasks() {
 #[test]
 fn yield_now_lets_others_run() {
     within(10, || {
-        block_on(async {
-            let mut y = std::pin::pin!(anyrt_async_std::yield_now());
+        AsyncStd::block_on(async {
+            let mut y = std::pin::pin!(anyrt_core::task::yield_now());
             assert!(futures_lite::future::poll_once(y.as_mut()).await.is_none());
             assert!(futures_lite::future::poll_once(y.as_mut()).await.is_some());
         });
@@ -270,7 +291,7 @@ fn spawn_local_in_block_on_and_pending_ones_are_cancelled() {
     use std::rc::Rc;
 
     within(10, || {
-        let v = block_on(async {
+        let v = AsyncStd::block_on(async {
             let shared = Rc::new(5);
             let s = shared.clone();
             try_spawn_local(async move { *s + 1 })
@@ -281,11 +302,14 @@ fn spawn_local_in_block_on_and_pending_ones_are_cancelled() {
         assert_eq!(v, 6);
         // The handle leaves its block_on on purpose.
         #[allow(clippy::async_yields_async)]
-        let pending_local = block_on(async { try_spawn_local(pending::<()>()).unwrap() });
+        let pending_local = AsyncStd::block_on(async { try_spawn_local(pending::<()>()).unwrap() });
         assert!(plain_block_on(pending_local).unwrap_err().is_cancelled());
         // Not inside an anyrt::spawn task, nor on a plain thread.
         assert!(try_spawn_local(async {}).is_err());
-        let in_task = block_on(spawn(async { try_spawn_local(async {}).is_err() })).unwrap();
+        let in_task = AsyncStd::block_on(AsyncStd::spawn(async {
+            try_spawn_local(async {}).is_err()
+        }))
+        .unwrap();
         assert!(in_task);
     });
 }
@@ -294,9 +318,12 @@ fn spawn_local_in_block_on_and_pending_ones_are_cancelled() {
 fn handle_current_outside_a_runtime() {
     within(10, || {
         assert!(anyrt_async_std::Handle::current().is_none());
-        let h = block_on(async { anyrt_async_std::Handle::current() }).unwrap();
+        let h = AsyncStd::block_on(async { anyrt_async_std::Handle::current() }).unwrap();
         assert_eq!(plain_block_on(h.spawn(async { 1 })).unwrap(), 1);
-        let h = plain_block_on(spawn(async { anyrt_async_std::Handle::current() })).unwrap();
+        let h = plain_block_on(AsyncStd::spawn(async {
+            anyrt_async_std::Handle::current()
+        }))
+        .unwrap();
         assert!(h.is_some());
         let h = async_std::task::block_on(async { anyrt_async_std::Handle::current() });
         assert!(h.is_some());

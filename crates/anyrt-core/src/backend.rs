@@ -1,76 +1,93 @@
-//! The [`Backend`] enum: the names of the runtimes anyrt can run on.
+//! [`Backend`]: the names of the runtimes anyrt can run on, written once.
 
 use std::fmt;
 use std::str::FromStr;
 
-/// An async runtime that anyrt can run on.
-///
-/// Which backends exist in a build depends on the Cargo features of the `anyrt` facade
-/// (`tokio`, `smol`, `async-std`); this enum names all of them so that code can talk about
-/// a backend whether or not it is compiled in.
-///
-/// ```
-/// use anyrt_core::Backend;
-///
-/// let b: Backend = "smol".parse().unwrap();
-/// assert_eq!(b, Backend::Smol);
-/// assert_eq!(b.to_string(), "smol");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Backend {
-    /// [tokio](https://tokio.rs): the `tokio` feature.
-    Tokio,
-    /// [smol](https://github.com/smol-rs/smol) (async-executor, async-io, blocking): the `smol` feature.
-    Smol,
-    /// [async-std](https://github.com/async-rs/async-std), discontinued upstream since 2025
-    /// (RUSTSEC-2025-0052); supported as a legacy backend: the `async-std` feature.
-    AsyncStd,
+// The one list of backends in this crate: the enum, `ALL`, the names and the Cargo features
+// of the compiled-in list all come from it.
+macro_rules! backends {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $ident:literal;)*) => {
+        /// An async runtime that anyrt can run on.
+        ///
+        /// Which backends exist in a build depends on the Cargo features of `anyrt`
+        /// (`tokio`, `smol`, `async-std`); this enum names all of them so that code can
+        /// talk about a backend whether or not it is compiled in ([`Backend::enabled`] lists
+        /// those that are).
+        ///
+        /// ```
+        /// use anyrt::Backend;
+        ///
+        /// // What this build can run on.
+        /// assert!(!Backend::enabled().is_empty());
+        /// // A plain thread is inside no runtime...
+        /// assert_eq!(Backend::current(), None);
+        /// // ...but a spawn here would go to the selected backend.
+        /// assert!(Backend::enabled().contains(&Backend::selected()));
+        /// assert_eq!("async-std".parse::<Backend>().unwrap(), Backend::AsyncStd);
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Backend {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Backend {
+            /// Every backend anyrt knows, compiled in or not, in the order of the default
+            /// selection rule. A slice: a new backend is not a breaking change.
+            ///
+            /// ```
+            /// use anyrt::Backend;
+            ///
+            /// let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+            /// assert_eq!(&names[..3], ["tokio", "smol", "async-std"]);
+            /// ```
+            pub const ALL: &'static [Backend] = &[$(Backend::$variant),*];
+
+            /// The compiled-in backends, in the same order.
+            pub(crate) const ENABLED: &'static [Backend] = &[
+                $(#[cfg(feature = $name)] Backend::$variant,)*
+            ];
+
+            /// The name used by `Display`, `FromStr`, `ANYRT_BACKEND` and the Cargo feature.
+            ///
+            /// ```
+            /// use anyrt::Backend;
+            ///
+            /// assert_eq!(Backend::AsyncStd.name(), "async-std");
+            /// assert_eq!(Backend::Tokio.to_string(), "tokio");
+            /// ```
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Backend::$variant => $name,)*
+                }
+            }
+
+            /// The name as a Rust identifier, as in test names (`my_test::async_std`).
+            ///
+            /// ```
+            /// use anyrt::Backend;
+            ///
+            /// assert_eq!(Backend::AsyncStd.ident(), "async_std");
+            /// assert_eq!(Backend::Tokio.ident(), "tokio");
+            /// ```
+            pub const fn ident(self) -> &'static str {
+                match self {
+                    $(Backend::$variant => $ident,)*
+                }
+            }
+        }
+    };
 }
 
-impl Backend {
-    /// Every backend anyrt knows, in the order of the default selection rule (compiled in
-    /// or not; the facade's `Backend::enabled()` gives those that are).
-    ///
-    /// ```
-    /// use anyrt_core::Backend;
-    ///
-    /// let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
-    /// assert_eq!(names, ["tokio", "smol", "async-std"]);
-    /// ```
-    pub const ALL: [Backend; 3] = [Backend::Tokio, Backend::Smol, Backend::AsyncStd];
-
-    /// The name used by `Display`, `FromStr`, `ANYRT_BACKEND` and the Cargo feature.
-    ///
-    /// ```
-    /// use anyrt_core::Backend;
-    ///
-    /// assert_eq!(Backend::AsyncStd.name(), "async-std");
-    /// assert_eq!(Backend::AsyncStd.to_string(), "async-std");
-    /// ```
-    pub const fn name(self) -> &'static str {
-        match self {
-            Backend::Tokio => "tokio",
-            Backend::Smol => "smol",
-            Backend::AsyncStd => "async-std",
-        }
-    }
-
-    /// The name as a Rust identifier, as used in test names (`my_test::async_std`).
-    ///
-    /// ```
-    /// use anyrt_core::Backend;
-    ///
-    /// assert_eq!(Backend::AsyncStd.ident(), "async_std");
-    /// assert_eq!(Backend::Tokio.ident(), "tokio");
-    /// ```
-    pub const fn ident(self) -> &'static str {
-        match self {
-            Backend::Tokio => "tokio",
-            Backend::Smol => "smol",
-            Backend::AsyncStd => "async_std",
-        }
-    }
+backends! {
+    /// [tokio](https://tokio.rs): the `tokio` feature.
+    Tokio = "tokio", "tokio";
+    /// [smol](https://github.com/smol-rs/smol) (async-executor, async-io, blocking): the
+    /// `smol` feature.
+    Smol = "smol", "smol";
+    /// [async-std](https://github.com/async-rs/async-std), discontinued upstream since 2025
+    /// (RUSTSEC-2025-0052); supported as a legacy backend: the `async-std` feature.
+    AsyncStd = "async-std", "async_std";
 }
 
 impl fmt::Display for Backend {
@@ -82,7 +99,7 @@ impl fmt::Display for Backend {
 /// The error returned when a string names no backend.
 ///
 /// ```
-/// use anyrt_core::Backend;
+/// use anyrt::Backend;
 ///
 /// let err = "glommio".parse::<Backend>().unwrap_err();
 /// assert_eq!(err.input, "glommio");
@@ -99,9 +116,14 @@ impl fmt::Display for ParseBackendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown anyrt backend {:?}: expected one of \"tokio\", \"smol\", \"async-std\"",
+            "unknown anyrt backend {:?}: expected one of ",
             self.input
-        )
+        )?;
+        for (i, b) in Backend::ALL.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{:?}", b.name())?;
+        }
+        Ok(())
     }
 }
 
@@ -110,14 +132,16 @@ impl std::error::Error for ParseBackendError {}
 impl FromStr for Backend {
     type Err = ParseBackendError;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "tokio" => Ok(Backend::Tokio),
-            "smol" => Ok(Backend::Smol),
-            "async-std" | "async_std" | "asyncstd" => Ok(Backend::AsyncStd),
-            _ => Err(ParseBackendError {
-                input: s.to_owned(),
-            }),
-        }
+    /// The name or its identifier form, in any case and without separators (`"async-std"`,
+    /// `"async_std"`, `"AsyncStd"`).
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let s = input.trim().to_ascii_lowercase();
+        Backend::ALL
+            .iter()
+            .copied()
+            .find(|b| s == b.name() || s == b.ident() || s == b.name().replace('-', ""))
+            .ok_or_else(|| ParseBackendError {
+                input: input.to_owned(),
+            })
     }
 }

@@ -17,6 +17,7 @@
 
 use std::cell::Cell;
 
+use crate::time::Instant;
 use crate::Backend;
 
 /// What kind of code the calling thread is running.
@@ -38,22 +39,35 @@ pub enum ContextKind {
     Blocking,
 }
 
-/// The anyrt runtime context of a thread.
+/// The anyrt runtime context of a thread: which backend, what kind of code, and the clock
+/// that task time is read from there.
 ///
 /// ```
 /// use anyrt_core::context::{ContextKind, ThreadContext};
 /// use anyrt_core::Backend;
 ///
-/// let ctx = ThreadContext { backend: Backend::Tokio, kind: ContextKind::Async };
-/// assert_eq!(ctx, ThreadContext::async_on(Backend::Tokio));
+/// let ctx = ThreadContext::async_on(Backend::Tokio);
+/// assert_eq!((ctx.backend, ctx.kind), (Backend::Tokio, ContextKind::Async));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ThreadContext {
     /// The backend whose runtime the thread is inside.
     pub backend: Backend,
     /// Whether the thread is running async code or a blocking closure.
     pub kind: ContextKind,
+    // `None`: the system's monotonic clock (every real backend's).
+    clock: Option<fn() -> Instant>,
 }
+
+impl PartialEq for ThreadContext {
+    /// Backend and kind; the clock is not compared (function pointers have no reliable
+    /// identity).
+    fn eq(&self, other: &Self) -> bool {
+        self.backend == other.backend && self.kind == other.kind
+    }
+}
+
+impl Eq for ThreadContext {}
 
 impl ThreadContext {
     /// An async context of `backend`: a runtime worker, a task, a `block_on`.
@@ -68,6 +82,7 @@ impl ThreadContext {
         ThreadContext {
             backend,
             kind: ContextKind::Async,
+            clock: None,
         }
     }
 
@@ -83,7 +98,43 @@ impl ThreadContext {
         ThreadContext {
             backend,
             kind: ContextKind::Blocking,
+            clock: None,
         }
+    }
+
+    /// The same context with `clock` as the clock of task time: what
+    /// [`Instant::now`](crate::time::Instant::now) reads while it is entered. For a backend
+    /// whose time is not the system's (a virtual clock); without it, the system's monotonic
+    /// clock.
+    ///
+    /// ```
+    /// use anyrt_core::context::{self, ThreadContext};
+    /// use anyrt_core::time::Instant;
+    /// use anyrt_core::Backend;
+    /// use std::time::Duration;
+    ///
+    /// fn frozen() -> Instant {
+    ///     // A clock that never moves, for the example: a virtual clock's `now`.
+    ///     static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    ///     *ORIGIN.get_or_init(Instant::system_now)
+    /// }
+    ///
+    /// let ctx = ThreadContext::async_on(Backend::Smol).with_clock(frozen);
+    /// let _guard = context::enter(ctx);
+    /// let a = Instant::now();
+    /// std::thread::sleep(Duration::from_millis(2));
+    /// assert_eq!(Instant::now(), a); // task time is the context's clock
+    /// ```
+    pub const fn with_clock(self, clock: fn() -> Instant) -> Self {
+        ThreadContext {
+            clock: Some(clock),
+            ..self
+        }
+    }
+
+    /// The clock of this context, if it is not the system's.
+    pub const fn clock(&self) -> Option<fn() -> Instant> {
+        self.clock
     }
 }
 

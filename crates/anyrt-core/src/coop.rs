@@ -1,52 +1,21 @@
-//! Co-operative scheduling budget, as a hook a backend fills in.
+//! Co-operative scheduling budget.
 //!
 //! tokio gives each task a budget of operations per poll; its own channels return `Pending`
-//! when the budget is spent, so a busy loop yields to other tasks. anyrt's channels call
-//! [`poll_proceed`] for the same effect. The tokio backend installs its budget here; with no
-//! hook installed (or outside a tokio task) it is always `Ready`.
+//! when the budget is spent, so a busy loop yields to other tasks. anyrt's channels and
+//! locks call [`poll_proceed`] for the same effect. With the `tokio` feature (which the
+//! tokio backend turns on) it is tokio's own budget, in any tokio runtime, anyrt's or not,
+//! from the first call; inside an anyrt context of another backend, and without the feature,
+//! it is always `Ready`.
 //!
 //! ```
 //! use std::task::{Context, Waker};
 //!
-//! // No hook installed: always ready.
+//! // Outside any runtime there is no budget to spend: always ready.
 //! let mut cx = Context::from_waker(Waker::noop());
 //! assert!(anyrt_core::coop::poll_proceed(&mut cx).is_ready());
 //! ```
 
-use std::sync::atomic::{AtomicPtr, Ordering};
 use std::task::{Context, Poll};
-
-type Hook = fn(&mut Context<'_>) -> Poll<()>;
-
-static HOOK: AtomicPtr<()> = AtomicPtr::new(std::ptr::null_mut());
-
-/// Installs the budget hook (done by the tokio backend; the last one installed wins).
-///
-/// ```
-/// use std::sync::atomic::{AtomicUsize, Ordering};
-/// use std::task::{Context, Poll, Waker};
-///
-/// static SPENT: AtomicUsize = AtomicUsize::new(0);
-///
-/// // A budget of three operations, then one `Pending` that asks to be polled again.
-/// fn budget(cx: &mut Context<'_>) -> Poll<()> {
-///     if SPENT.fetch_add(1, Ordering::Relaxed) % 4 == 3 {
-///         cx.waker().wake_by_ref();
-///         return Poll::Pending;
-///     }
-///     Poll::Ready(())
-/// }
-///
-/// anyrt_core::coop::set_hook(budget);
-/// let mut cx = Context::from_waker(Waker::noop());
-/// let polls: Vec<bool> = (0..4)
-///     .map(|_| anyrt_core::coop::poll_proceed(&mut cx).is_ready())
-///     .collect();
-/// assert_eq!(polls, [true, true, true, false]);
-/// ```
-pub fn set_hook(hook: Hook) {
-    HOOK.store(hook as *mut (), Ordering::Release);
-}
 
 /// Consumes one unit of the current task's budget: `Pending` (with the task woken again
 /// soon) when it is spent, so that the caller returns `Pending` and lets other tasks run.
@@ -67,19 +36,22 @@ pub fn set_hook(hook: Hook) {
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    // Inside a smol or async-std context anyrt set there is no budget to take, and anyrt's
-    // own thread-local (a plain `Cell` read) says so more cheaply than asking tokio (about 40
-    // instructions). On tokio, on a plain thread, or in a foreign runtime, the hook decides.
-    if crate::context::current().is_some_and(|ctx| ctx.backend != crate::Backend::Tokio) {
-        return Poll::Ready(());
+    #[cfg(feature = "tokio")]
+    {
+        // Inside a smol or async-std context anyrt set there is no budget to take, and
+        // anyrt's own thread-local (a plain `Cell` read) says so more cheaply than asking
+        // tokio (about 40 instructions). On tokio, on a plain thread (tokio says "no budget
+        // here") or in a foreign runtime, tokio decides.
+        if crate::context::current().is_some_and(|ctx| ctx.backend != crate::Backend::Tokio) {
+            return Poll::Ready(());
+        }
+        tokio::task::coop::poll_proceed(cx).map(|restore| restore.made_progress())
     }
-    let hook = HOOK.load(Ordering::Acquire);
-    if hook.is_null() {
-        return Poll::Ready(());
+    #[cfg(not(feature = "tokio"))]
+    {
+        let _ = cx;
+        Poll::Ready(())
     }
-    // SAFETY: the only non-null value ever stored is a `Hook` cast to a pointer.
-    let hook: Hook = unsafe { std::mem::transmute::<*mut (), Hook>(hook) };
-    hook(cx)
 }
 
 /// [`poll_proceed`] once per operation: `taken` records that the operation already paid its
@@ -104,4 +76,20 @@ pub fn poll_proceed_once(taken: &mut bool, cx: &mut Context<'_>) -> Poll<()> {
         *taken = true;
     }
     Poll::Ready(())
+}
+
+/// Schedules the task to be polled again after the other ready tasks: what a yield does at
+/// its first poll. In a tokio runtime, tokio's own deferral (the task goes to the back of the
+/// run queue, as with `tokio::task::yield_now`); elsewhere the waker is woken at once.
+#[inline]
+pub(crate) fn defer(cx: &mut Context<'_>) {
+    #[cfg(feature = "tokio")]
+    if crate::context::current().is_none_or(|ctx| ctx.backend == crate::Backend::Tokio) {
+        // tokio's yield has no state but "polled once": its first poll hands the waker to
+        // the scheduler's deferred list (or wakes it outside a runtime) and pends. Polling a
+        // fresh one once and dropping it does exactly that.
+        let _ = std::future::Future::poll(std::pin::pin!(tokio::task::yield_now()), cx);
+        return;
+    }
+    cx.waker().wake_by_ref();
 }

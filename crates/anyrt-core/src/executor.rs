@@ -34,24 +34,6 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// `Arc<dyn DynExecutor>`. A library takes one by value to be told where to run:
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-/// #   // The facade in brief: anyrt-core with a small executor and timer.
-/// #   static EX: async_executor::Executor = async_executor::Executor::new();
-/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-/// #   futures_lite::future::block_on(EX.run(f)) }
-/// #   #[derive(Clone, Debug)] pub struct Handle;
-/// #   impl Handle { pub fn current() -> Handle { Handle } }
-/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-/// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-/// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-/// #       let (tx, rx) = channel::oneshot::channel();
-/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-/// #       Box::pin(async move { let _ = rx.await; }) } } }
 /// use anyrt::Executor;
 /// use std::time::Duration;
 ///
@@ -140,24 +122,6 @@ pub trait Executor: Send + Sync + 'static {
     /// Spawns a task. It runs to completion even if the handle is dropped.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(f)) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) } } }
     /// use anyrt::Executor;
     ///
     /// fn start_job(exec: &impl Executor) -> anyrt::task::JoinHandle<u32> {
@@ -175,24 +139,6 @@ pub trait Executor: Send + Sync + 'static {
     /// Runs a blocking closure on a thread pool meant for blocking.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(f)) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) } } }
     /// use anyrt::Executor;
     ///
     /// let exec = anyrt::Handle::current();
@@ -207,24 +153,6 @@ pub trait Executor: Send + Sync + 'static {
     /// A future that completes after `duration` (at once for zero). Cancel-safe.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(f)) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) } } }
     /// use anyrt::Executor;
     /// use std::time::Duration;
     ///
@@ -241,24 +169,6 @@ pub trait Executor: Send + Sync + 'static {
     /// working under an executor with a virtual clock.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(f)) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) } } }
     /// use anyrt::Executor;
     ///
     /// let exec = anyrt::Handle::current();
@@ -272,24 +182,6 @@ pub trait Executor: Send + Sync + 'static {
     /// A future that completes at `deadline` (at once if it is past). Cancel-safe.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(f)) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) } } }
     /// use anyrt::Executor;
     /// use std::time::Duration;
     ///
@@ -308,24 +200,6 @@ pub trait Executor: Send + Sync + 'static {
     /// not completed in time. Cancel-safe exactly when `future` is.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(f)) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) } } }
     /// use anyrt::Executor;
     /// use std::time::Duration;
     ///
@@ -378,24 +252,6 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
 /// again (its futures and outputs are boxed: one allocation more per spawn).
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-/// #   // The facade in brief: anyrt-core with a small executor and timer.
-/// #   static EX: async_executor::Executor = async_executor::Executor::new();
-/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-/// #   futures_lite::future::block_on(EX.run(f)) }
-/// #   #[derive(Clone, Debug)] pub struct Handle;
-/// #   impl Handle { pub fn current() -> Handle { Handle } }
-/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-/// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-/// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-/// #       let (tx, rx) = channel::oneshot::channel();
-/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-/// #       Box::pin(async move { let _ = rx.await; }) } } }
 /// use anyrt::{DynExecutor, Executor};
 /// use std::sync::Arc;
 ///
@@ -420,24 +276,6 @@ pub trait DynExecutor: Send + Sync + 'static {
     /// boxes for you and keeps the output type.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(f)) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) } } }
     /// use anyrt::DynExecutor;
     /// use std::sync::Arc;
     ///
@@ -449,24 +287,6 @@ pub trait DynExecutor: Send + Sync + 'static {
     /// Runs a boxed blocking closure.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(f)) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) } } }
     /// use anyrt::DynExecutor;
     /// use std::sync::Arc;
     ///
@@ -478,24 +298,6 @@ pub trait DynExecutor: Send + Sync + 'static {
     /// A boxed sleep. Cancel-safe.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(f)) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) } } }
     /// use anyrt::DynExecutor;
     /// use std::sync::Arc;
     /// use std::time::Duration;
@@ -507,24 +309,6 @@ pub trait DynExecutor: Send + Sync + 'static {
     /// The executor's clock.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(f)) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-    /// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) } } }
     /// use anyrt::DynExecutor;
     /// use std::sync::Arc;
     ///
@@ -622,24 +406,6 @@ impl<T: Send + 'static> RawTask<T> for Mapped<T> {
 /// Any [`Executor`] is a [`Timer`] (for [`time::Interval`]).
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-/// #   // The facade in brief: anyrt-core with a small executor and timer.
-/// #   static EX: async_executor::Executor = async_executor::Executor::new();
-/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-/// #   futures_lite::future::block_on(EX.run(f)) }
-/// #   #[derive(Clone, Debug)] pub struct Handle;
-/// #   impl Handle { pub fn current() -> Handle { Handle } }
-/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-/// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-/// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-/// #       let (tx, rx) = channel::oneshot::channel();
-/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-/// #       Box::pin(async move { let _ = rx.await; }) } } }
 /// use anyrt_core::time::{Interval, Timer};
 /// use anyrt_core::ExecutorTimer;
 /// use std::time::Duration;
@@ -679,24 +445,6 @@ impl<E: Executor> Timer for ExecutorTimer<E> {
 /// If `period` is zero.
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-/// #   // The facade in brief: anyrt-core with a small executor and timer.
-/// #   static EX: async_executor::Executor = async_executor::Executor::new();
-/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-/// #   futures_lite::future::block_on(EX.run(f)) }
-/// #   #[derive(Clone, Debug)] pub struct Handle;
-/// #   impl Handle { pub fn current() -> Handle { Handle } }
-/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-/// #     where F: Future + Send + 'static, F::Output: Send + 'static {
-/// #       task::JoinHandle::from_async_task(EX.spawn(f)) }
-/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> {
-/// #       let (tx, rx) = channel::oneshot::channel();
-/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-/// #       Box::pin(async move { let _ = rx.await; }) } } }
 /// use std::time::Duration;
 ///
 /// let mut iv = anyrt_core::interval_on(anyrt::Handle::current(), Duration::from_millis(1));

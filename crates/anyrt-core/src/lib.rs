@@ -1,16 +1,19 @@
 //! The backend-independent core of [anyrt](https://docs.rs/anyrt).
 //!
-//! **Who should depend on this crate:** authors of anyrt backends (a third-party executor
-//! that wants to run anyrt code implements [`Executor`] and builds
-//! [`JoinHandle`](task::JoinHandle)s from its own tasks). Libraries and applications depend
-//! on `anyrt`, which re-exports everything here under one path each.
+//! **Who should depend on this crate:** authors of anyrt backends. A backend crate
+//! implements [`Provider`] (and builds [`JoinHandle`](task::JoinHandle)s from its own
+//! tasks); a third-party executor that only wants to run anyrt code implements
+//! [`Executor`]. Libraries and applications depend on `anyrt`, which re-exports everything
+//! here under one path each.
 //!
-//! What is here: the [`Executor`] trait and its dyn-compatible form [`DynExecutor`];
+//! What is here: the [`Provider`] trait and the [`RuntimeConfig`] every backend reads; the
+//! [`Executor`] trait and its dyn-compatible form [`DynExecutor`];
 //! [`JoinHandle`](task::JoinHandle), [`JoinError`](task::JoinError) and the
 //! [`RawTask`](task::RawTask) trait a backend implements for its native handle; the local
 //! executor behind `spawn_local` ([`task::local`]); time combinators built on a backend's
-//! sleep ([`time`]); the thread context the backends set ([`context`]); and the
-//! [`Backend`] names. There is no runtime in this crate and no Cargo feature.
+//! sleep ([`time`]); channels and sync primitives; the thread context the backends set
+//! ([`context`]); and [`Backend`] with the selection rule ([`Backend::selected`]). There is
+//! no runtime in this crate.
 //!
 //! # Which crate to depend on
 //!
@@ -23,13 +26,20 @@
 //! `anyrt-tokio`, `anyrt-smol` and `anyrt-async-std` are the implementation crates behind
 //! `anyrt`'s features; applications never name them.
 //!
+//! # Features
+//!
+//! Each backend crate turns on the feature of its name (`tokio`, `smol`, `async-std`), which
+//! adds the backend to [`Backend::enabled`]. `tokio` and `async-std` also let the selection
+//! rule and the co-op budget ask those runtimes' thread-locals whether the calling thread is
+//! inside one of theirs (`tokio::task::coop`, `Handle::try_current`,
+//! `async_std::task::try_current`): queries, never a runtime. With no feature this crate has
+//! no runtime dependency at all.
+//!
 //! # Examples in these docs
 //!
-//! Items that `anyrt` re-exports (the task handles, time types, channels, sync primitives,
-//! [`Executor`]) show code as an `anyrt` user writes it: `anyrt::spawn`,
-//! `anyrt::block_on`, `anyrt::Handle`. This crate has no runtime, so in its own doctests a
-//! hidden stand-in provides those three on a small `async-executor`; the behaviour shown is
-//! the same on every backend. Items for backend authors use `anyrt_core::` paths.
+//! They are written as an `anyrt` user writes them (`anyrt::spawn`, `anyrt::block_on`,
+//! `anyrt::Handle`) and run against the real facade; items only backend authors use show
+//! `anyrt_core::` paths.
 //!
 //! ```
 //! use anyrt_core::task::JoinHandle;
@@ -40,11 +50,17 @@
 //! assert_eq!(futures_lite::future::block_on(ex.run(handle)).unwrap(), 2);
 //! ```
 
+// `unsafe` only where allowed item by item, each block with its SAFETY argument: the
+// type-erased `JoinHandle` (`task::join`).
+#![deny(unsafe_code)]
+
 mod backend;
 pub mod channel;
 pub mod context;
 pub mod coop;
 mod executor;
+mod provider;
+pub mod select;
 pub mod sync;
 pub mod task;
 pub mod time;
@@ -53,17 +69,18 @@ use std::fmt;
 
 pub use backend::{Backend, ParseBackendError};
 pub use executor::{interval_on, BoxFuture, DynExecutor, Executor, ExecutorTimer};
+pub use provider::{Provider, RuntimeConfig};
+pub use select::{set_default_backend, SelectionError};
 
-/// The error of `try_block_on` called where blocking would stall or deadlock a runtime:
-/// inside an async task or inside another `block_on`. (The facade has its own
-/// `anyrt::BlockOnError`, with the facade's `Backend`; the message is this one.)
+/// The error of `anyrt::try_block_on` called where blocking would stall or deadlock a
+/// runtime: inside an async task or inside another `block_on`.
 ///
 /// ```
-/// use anyrt_core::{Backend, BlockOnError};
-///
-/// let err = BlockOnError::new(Some(Backend::Smol));
-/// assert_eq!(err.backend, Some(Backend::Smol));
-/// assert!(err.to_string().contains("anyrt::spawn_blocking"));
+/// anyrt::block_on(async {
+///     let err = anyrt::try_block_on(async {}).unwrap_err();
+///     assert_eq!(err.backend, anyrt::Backend::current());
+///     assert!(err.to_string().contains("spawn_blocking")); // the way out
+/// });
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -76,10 +93,12 @@ impl BlockOnError {
     /// The error for a caller inside `backend`'s runtime.
     ///
     /// ```
-    /// use anyrt_core::BlockOnError;
+    /// use anyrt::{Backend, BlockOnError};
     ///
-    /// let err = BlockOnError::new(None); // the runtime is not known
-    /// assert!(err.to_string().starts_with("anyrt::block_on called from async code:"));
+    /// let err = BlockOnError::new(Some(Backend::Smol));
+    /// assert_eq!(err.backend, Some(Backend::Smol));
+    /// let unknown = BlockOnError::new(None); // the runtime is not known
+    /// assert!(unknown.to_string().starts_with("anyrt::block_on called from async code:"));
     /// ```
     pub fn new(backend: Option<Backend>) -> Self {
         BlockOnError { backend }

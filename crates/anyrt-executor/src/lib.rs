@@ -29,6 +29,10 @@
 // read it with one load.
 #![deny(unsafe_code)]
 
+mod time;
+
+pub use time::Sleep;
+
 use std::borrow::Borrow;
 use std::cell::Cell;
 use std::fmt;
@@ -437,11 +441,6 @@ pub fn current<B: Flavor>() -> Option<Handle<B>> {
         CurrentRef::Global => None,
     })
     .map(|shared| Handle { shared })
-}
-
-/// The default number of worker threads: [`std::thread::available_parallelism`], else 1.
-pub fn default_worker_threads() -> usize {
-    thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Counts the workers still running, for [`Runtime::shutdown_timeout`].

@@ -1,4 +1,4 @@
-//! [`block_on`] on the calling thread.
+//! `block_on` on the calling thread.
 
 use std::future::Future;
 
@@ -10,19 +10,12 @@ use anyrt_core::Backend;
 /// `block_on`).
 ///
 /// Inside it, `spawn` goes to the runtime the thread is already inside (in a blocking
-/// closure of a [`Runtime`](crate::Runtime)), else to the process-wide runtime, and
-/// `spawn_local` works (local tasks still pending when it returns are dropped). The calling
-/// thread does not run the process-wide runtime's tasks; its workers do.
+/// closure of a `Runtime`), else to the process-wide runtime, and `spawn_local` works (local
+/// tasks still pending when it returns are dropped). The calling thread does not run the
+/// process-wide runtime's tasks; its workers do.
 ///
 /// Does not check whether blocking is allowed here; the `anyrt` facade does.
-///
-/// ```
-/// let v = anyrt_smol::block_on(async {
-///     anyrt_smol::spawn(async { 20 }).await.unwrap() + 1
-/// });
-/// assert_eq!(v, 21);
-/// ```
-pub fn block_on<F: Future>(future: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let _context = context::enter(ThreadContext::async_on(Backend::Smol));
     async_io::block_on(LocalScope::new(future))
 }

@@ -2,29 +2,27 @@
 //! smol's parts ([`async_executor`], [`async_io`], [`blocking`]).
 //!
 //! **Who should use this crate:** almost no one directly. Libraries depend on `anyrt` with no
-//! backend, applications turn on its `smol` feature, and `anyrt` calls into this crate. Use it
-//! directly to write against this one backend with anyrt's semantics (detached tasks,
-//! `JoinError`, a runtime whose drop cancels pending tasks), or to hand anyrt your
-//! application's own smol executor with [`set_global_executor`].
+//! backend, applications turn on its `smol` feature, and `anyrt` reaches this crate through
+//! [`anyrt_core::Provider`]. An application built around its own smol executor hands it to
+//! anyrt with [`set_global_executor`] (re-exported as `anyrt::compat::smol::set_global_executor`).
 //!
 //! ```
+//! use anyrt_core::{Provider, RuntimeConfig};
+//! use anyrt_smol::Smol;
 //! use std::time::Duration;
 //!
 //! // No runtime to set up: a plain thread uses the process-wide one.
-//! let task = anyrt_smol::spawn(async {
-//!     anyrt_smol::sleep(Duration::from_millis(1)).await;
+//! let task = Smol::spawn(async {
+//!     Smol::sleep(Duration::from_millis(1)).await;
 //!     "done"
 //! });
-//! assert_eq!(anyrt_smol::block_on(task).unwrap(), "done");
+//! assert_eq!(Smol::block_on(task).unwrap(), "done");
 //!
 //! // An owned runtime; dropping it cancels what is still pending.
-//! let rt = anyrt_smol::Runtime::builder().worker_threads(2).build().unwrap();
+//! let rt = Smol::build(&RuntimeConfig::new().worker_threads(2)).unwrap();
 //! let forever = rt.spawn(std::future::pending::<()>());
 //! drop(rt);
-//! let err = anyrt_smol::block_on(anyrt_smol::timeout(Duration::from_secs(5), forever))
-//!     .unwrap()
-//!     .unwrap_err();
-//! assert!(err.is_cancelled());
+//! assert!(Smol::block_on(forever).unwrap_err().is_cancelled());
 //! ```
 //!
 //! How it maps anyrt's rules onto smol:
@@ -36,14 +34,14 @@
 //!   last of them, cancels the tasks still pending. `Runtime::block_on` does not run the
 //!   runtime's tasks on the calling thread: `worker_threads(n)` means `n` threads.
 //! * Tasks are async-executor's `Task`s inside anyrt's
-//!   [`JoinHandle`](anyrt_core::task::JoinHandle): no allocation beyond the executor's own,
+//!   `JoinHandle`: no allocation beyond the executor's own,
 //!   dropping the handle detaches the task, panics are caught at join.
-//! * [`spawn_blocking`] runs on the `blocking` crate's pool, as smol's `unblock` does.
-//! * [`sleep`] is an [`async_io::Timer`]: zero is ready at once, `Duration::MAX` pends.
+//! * `spawn_blocking` runs on the `blocking` crate's pool, as smol's `unblock` does.
+//! * [`Sleep`] is an [`async_io::Timer`]: zero is ready at once, `Duration::MAX` pends.
 //! * A spawn on a thread that is inside no anyrt-smol runtime goes to the process-wide
 //!   runtime, started lazily (or to the executor given to [`set_global_executor`]). smol has
-//!   no "current executor" anyrt could detect, so [`in_native_context`] and
-//!   [`in_native_task`] are always `false`.
+//!   no "current executor" anyrt could detect: inside a foreign smol executor, anyrt's
+//!   selection rule sees a plain thread.
 //!
 //! This crate has no Cargo features.
 
@@ -55,9 +53,88 @@
 mod block_on;
 mod runtime;
 mod task;
-mod time;
 
-pub use block_on::block_on;
-pub use runtime::{set_global_executor, Builder, Handle, Runtime, SetGlobalExecutorError};
-pub use task::{in_native_context, in_native_task, spawn, spawn_blocking, yield_now, YieldNow};
-pub use time::{sleep, sleep_until, timeout, timeout_at, Sleep, Timeout};
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use anyrt_core::task::JoinHandle;
+use anyrt_core::time::Instant;
+use anyrt_core::{Backend, Provider, RuntimeConfig};
+
+pub use anyrt_executor::Sleep;
+pub use runtime::{set_global_executor, Handle, Runtime, SetGlobalExecutorError};
+
+/// The smol backend, as the [`Provider`] the facade dispatches to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Smol;
+
+impl Provider for Smol {
+    const BACKEND: Backend = Backend::Smol;
+    type Runtime = Runtime;
+    type Handle = Handle;
+    type Sleep = Sleep;
+
+    fn build(config: &RuntimeConfig) -> io::Result<Runtime> {
+        Runtime::with_config(config)
+    }
+
+    fn runtime_handle(runtime: &Runtime) -> Handle {
+        runtime.handle()
+    }
+
+    #[inline]
+    fn runtime_block_on<F: Future>(runtime: &Runtime, future: F) -> F::Output {
+        runtime.block_on(future)
+    }
+
+    fn shutdown_timeout(runtime: Runtime, timeout: Duration) {
+        runtime.shutdown_timeout(timeout);
+    }
+
+    #[inline]
+    fn handle_block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
+        handle.block_on(future)
+    }
+
+    fn current() -> Option<Handle> {
+        Handle::current()
+    }
+
+    fn global() -> Handle {
+        Handle::global()
+    }
+
+    #[inline]
+    fn spawn<F>(future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::spawn(future)
+    }
+
+    #[inline]
+    fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        task::spawn_blocking(f)
+    }
+
+    #[inline]
+    fn block_on<F: Future>(future: F) -> F::Output {
+        block_on::block_on(future)
+    }
+
+    #[inline]
+    fn sleep(duration: Duration) -> Sleep {
+        Sleep::after(duration)
+    }
+
+    #[inline]
+    fn sleep_until(deadline: Instant) -> Sleep {
+        Sleep::at(deadline)
+    }
+}

@@ -1,4 +1,4 @@
-//! [`Runtime`], [`Builder`], [`Handle`] and the process-wide runtime: thin wrappers around
+//! [`Runtime`], [`Handle`] and the process-wide runtime: thin wrappers around
 //! the owned runtime of `anyrt-executor`, shared with anyrt-async-std.
 
 use std::cell::Cell;
@@ -12,15 +12,14 @@ use std::time::Duration;
 
 use anyrt_core::context;
 use anyrt_core::task::JoinHandle;
-use anyrt_core::Backend;
+use anyrt_core::{Backend, RuntimeConfig};
 use anyrt_executor::{Current, Flavor, Shared};
 use async_executor::Executor;
 
-use crate::time::Sleep;
+use anyrt_executor::Sleep;
 
-/// This backend as an `anyrt-executor` flavor.
-#[derive(Debug)]
-pub(crate) struct Smol;
+// This backend is an `anyrt-executor` flavor too.
+pub(crate) use crate::Smol;
 
 thread_local! {
     /// The anyrt-smol runtime the thread is inside; written only by `anyrt-executor`.
@@ -79,9 +78,7 @@ fn global() -> &'static Arc<Shared<Smol>> {
 
 #[cold]
 fn start_global() -> Global {
-    let runtime = Runtime::builder()
-        .thread_name(GLOBAL_THREAD_NAME)
-        .build()
+    let runtime = Runtime::with_config(&RuntimeConfig::new().thread_name(GLOBAL_THREAD_NAME))
         .unwrap_or_else(|e| {
             panic!("anyrt-smol: could not start the process-wide runtime's worker threads: {e}")
         });
@@ -96,8 +93,8 @@ fn start_global() -> Global {
 ///
 /// smol has no "current executor" that anyrt could detect, so an application built around
 /// its own [`async_executor::Executor`] (`smol::Executor` is the same type) hands it over
-/// here, at the start of `main`, before anything spawns. From then on [`spawn`](crate::spawn)
-/// and [`Handle::global`] use it on every thread that is not inside an anyrt-smol
+/// here, at the start of `main`, before anything spawns. From then on `anyrt::spawn` (on
+/// this backend) and [`Handle::global`] use it on every thread that is not inside an anyrt-smol
 /// [`Runtime`]. Blocking closures still run on the `blocking` crate's pool.
 ///
 /// **The application runs the executor** (for example `async_io::block_on(ex.run(..))` on
@@ -111,11 +108,13 @@ fn start_global() -> Global {
 /// [`Handle::global`] first). The error gives `executor` back.
 ///
 /// ```
+/// use anyrt_core::Provider;
+/// use anyrt_smol::Smol;
 /// use std::sync::Arc;
 ///
 /// let ex = Arc::new(async_executor::Executor::new());
 /// anyrt_smol::set_global_executor(ex.clone()).unwrap();
-/// let task = anyrt_smol::spawn(async { 1 + 1 });
+/// let task = Smol::spawn(async { 1 + 1 });
 /// // The application drives its executor.
 /// assert_eq!(async_io::block_on(ex.run(task)).unwrap(), 2);
 /// assert!(anyrt_smol::set_global_executor(ex).is_err());
@@ -151,88 +150,15 @@ impl SetGlobalExecutorError {
 impl fmt::Display for SetGlobalExecutorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "anyrt-smol: the process-wide executor is already set or started (something \
-             spawned or used the process-wide runtime first); call \
-             anyrt_smol::set_global_executor once, at the start of main, before anything uses \
-             anyrt",
+            "the process-wide smol executor is already set or started (something spawned \
+             or used the process-wide runtime first); call \
+             anyrt::compat::smol::set_global_executor once, at the start of main, before \
+             anything uses anyrt",
         )
     }
 }
 
 impl std::error::Error for SetGlobalExecutorError {}
-
-/// Configures and starts a [`Runtime`].
-///
-/// ```
-/// let rt = anyrt_smol::Runtime::builder()
-///     .worker_threads(2)
-///     .thread_name("my-worker")
-///     .build()
-///     .unwrap();
-/// let name = anyrt_smol::block_on(rt.spawn(async {
-///     std::thread::current().name().map(str::to_owned)
-/// }));
-/// assert_eq!(name.unwrap().as_deref(), Some("my-worker"));
-/// ```
-#[derive(Debug, Clone)]
-#[must_use = "a Builder does nothing until `build` is called"]
-pub struct Builder {
-    worker_threads: Option<usize>,
-    thread_name: String,
-}
-
-impl Default for Builder {
-    fn default() -> Self {
-        Builder::new()
-    }
-}
-
-impl Builder {
-    /// A builder with the defaults: one worker thread per CPU, threads named
-    /// `anyrt-smol-worker`.
-    pub fn new() -> Builder {
-        Builder {
-            worker_threads: None,
-            thread_name: Smol::THREAD_NAME.to_owned(),
-        }
-    }
-
-    /// The number of worker threads running the executor. Default:
-    /// [`std::thread::available_parallelism`] (smol's own default is 1; anyrt's is the
-    /// number of CPUs on every backend).
-    ///
-    /// # Panics
-    ///
-    /// If `n` is zero.
-    pub fn worker_threads(mut self, n: usize) -> Builder {
-        assert!(
-            n > 0,
-            "anyrt_smol::Builder: worker_threads must be at least 1"
-        );
-        self.worker_threads = Some(n);
-        self
-    }
-
-    /// The name of the worker threads.
-    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
-        self.thread_name = name.into();
-        self
-    }
-
-    /// Starts the worker threads.
-    ///
-    /// # Errors
-    ///
-    /// If a worker thread cannot be started (the ones already started stop again).
-    pub fn build(self) -> io::Result<Runtime> {
-        let n = self
-            .worker_threads
-            .unwrap_or_else(anyrt_executor::default_worker_threads);
-        Ok(Runtime {
-            inner: anyrt_executor::Runtime::start(n, &self.thread_name)?,
-        })
-    }
-}
 
 /// A smol runtime owned by anyrt: an [`async_executor::Executor`] run by worker threads
 /// (one per CPU by default) on async-io's reactor, with `blocking`'s thread pool for
@@ -244,32 +170,37 @@ impl Builder {
 /// blocking closures already running go on, detached.
 ///
 /// ```
+/// use anyrt_core::{Provider, RuntimeConfig};
+/// use anyrt_smol::Smol;
 /// use std::time::Duration;
 ///
-/// let rt = anyrt_smol::Runtime::new().unwrap();
+/// let rt = Smol::build(&RuntimeConfig::new().worker_threads(2)).unwrap();
 /// let handle = rt.spawn(async {
-///     anyrt_smol::sleep(Duration::from_millis(1)).await;
-///     7
+///     Smol::sleep(Duration::from_millis(1)).await;
+///     std::thread::current().name().map(str::to_owned)
 /// });
-/// assert_eq!(rt.block_on(handle).unwrap(), 7);
+/// assert_eq!(rt.block_on(handle).unwrap().as_deref(), Some("anyrt-smol-worker"));
 /// ```
 pub struct Runtime {
     inner: anyrt_executor::Runtime<Smol>,
 }
 
 impl Runtime {
-    /// A runtime with the default configuration (see [`Builder`]).
+    /// Starts a runtime: one worker thread per CPU unless the configuration says otherwise
+    /// (smol's own default is 1; anyrt's is the number of CPUs on every backend), named
+    /// `anyrt-smol-worker` unless it names them. What
+    /// [`Provider::build`](anyrt_core::Provider::build) does for this backend.
     ///
     /// # Errors
     ///
-    /// If a worker thread cannot be started.
-    pub fn new() -> io::Result<Runtime> {
-        Builder::new().build()
-    }
-
-    /// A [`Builder`] to configure a runtime.
-    pub fn builder() -> Builder {
-        Builder::new()
+    /// `worker_threads(0)`, or a worker thread that cannot be started (the ones already
+    /// started stop again).
+    pub fn with_config(config: &RuntimeConfig) -> io::Result<Runtime> {
+        let workers = config.workers()?;
+        let name = config.name().unwrap_or(Smol::THREAD_NAME);
+        Ok(Runtime {
+            inner: anyrt_executor::Runtime::start(workers, name)?,
+        })
     }
 
     /// Runs `future` to completion on the calling thread, inside this runtime: `spawn` in it
@@ -345,7 +276,9 @@ impl fmt::Debug for Runtime {
 /// [`is_cancelled`](anyrt_core::task::JoinError::is_cancelled).
 ///
 /// ```
-/// let rt = anyrt_smol::Runtime::new().unwrap();
+/// use anyrt_core::RuntimeConfig;
+///
+/// let rt = anyrt_smol::Runtime::with_config(&RuntimeConfig::new()).unwrap();
 /// let handle = rt.handle();
 /// let task = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
 /// assert_eq!(rt.block_on(task).unwrap(), 5);
@@ -357,8 +290,8 @@ pub struct Handle {
 
 impl Handle {
     /// The runtime the calling thread is inside: a [`Runtime`]'s worker, its `block_on` or a
-    /// blocking closure it runs; the process-wide runtime inside the plain [`block_on`](crate::block_on),
-    /// its workers and its blocking closures. `None` on a plain thread, and on threads that
+    /// blocking closure it runs; the process-wide runtime inside the plain `block_on`, its
+    /// workers and its blocking closures. `None` on a plain thread, and on threads that
     /// run an executor anyrt did not start (smol has no context anyrt could read).
     pub fn current() -> Option<Handle> {
         match anyrt_executor::current::<Smol>() {
@@ -421,11 +354,11 @@ anyrt_core::impl_executor!(Handle {
     type Sleep = Sleep;
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        crate::time::sleep(duration)
+        Sleep::after(duration)
     }
 
     fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
-        crate::time::sleep_until(deadline)
+        Sleep::at(deadline)
     }
 });
 
@@ -433,10 +366,10 @@ anyrt_core::impl_executor!(Runtime {
     type Sleep = Sleep;
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        crate::time::sleep(duration)
+        Sleep::after(duration)
     }
 
     fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
-        crate::time::sleep_until(deadline)
+        Sleep::at(deadline)
     }
 });

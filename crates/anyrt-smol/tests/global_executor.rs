@@ -4,6 +4,8 @@
 //! One process: `set_global_executor` must run before anything uses the process-wide
 //! runtime, so every test here goes through `app_executor()` first.
 
+use anyrt_core::{Provider, RuntimeConfig};
+use anyrt_smol::Smol;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::Future;
@@ -66,7 +68,7 @@ fn app_executor() -> &'static Arc<Executor<'static>> {
 }
 
 fn within<F: Future>(f: F) -> F::Output {
-    futures_lite::future::block_on(anyrt_smol::timeout(Duration::from_secs(10), f))
+    futures_lite::future::block_on(Smol::timeout(Duration::from_secs(10), f))
         .expect("timed out: a deadlock?")
 }
 
@@ -79,24 +81,24 @@ fn spawns_go_to_the_application_executor() {
     let ex = app_executor();
     assert!(anyrt_smol::set_global_executor(ex.clone()).is_err());
 
-    let name = within(anyrt_smol::spawn(async { thread_name() })).unwrap();
+    let name = within(Smol::spawn(async { thread_name() })).unwrap();
     assert_eq!(name.as_deref(), Some(APP_THREAD));
     let name = within(Handle::global().spawn(async { thread_name() })).unwrap();
     assert_eq!(name.as_deref(), Some(APP_THREAD));
     // Inside the plain block_on and inside blocking closures too.
-    let name = anyrt_smol::block_on(anyrt_smol::spawn(async { thread_name() })).unwrap();
+    let name = Smol::block_on(Smol::spawn(async { thread_name() })).unwrap();
     assert_eq!(name.as_deref(), Some(APP_THREAD));
-    let name = within(anyrt_smol::spawn_blocking(|| {
-        anyrt_smol::block_on(anyrt_smol::spawn(async { thread_name() })).unwrap()
+    let name = within(Smol::spawn_blocking(|| {
+        Smol::block_on(Smol::spawn(async { thread_name() })).unwrap()
     }))
     .unwrap();
     assert_eq!(name.as_deref(), Some(APP_THREAD));
     // The application's threads carry no anyrt context: nothing to detect there.
-    let current = within(anyrt_smol::spawn(async { Handle::current().is_none() })).unwrap();
+    let current = within(Smol::spawn(async { Handle::current().is_none() })).unwrap();
     assert!(current);
     // A spawn from a task of the application's executor goes back to it.
-    let name = within(anyrt_smol::spawn(async {
-        anyrt_smol::spawn(async { thread_name() }).await.unwrap()
+    let name = within(Smol::spawn(async {
+        Smol::spawn(async { thread_name() }).await.unwrap()
     }))
     .unwrap();
     assert_eq!(name.as_deref(), Some(APP_THREAD));
@@ -123,8 +125,8 @@ const N: usize = 31 * 40;
 fn spawn_allocates_as_often_as_async_executor() {
     let ex = app_executor();
     warm_up(|d| {
-        drop(anyrt_smol::spawn(anyrt_smol::sleep(d)));
-        ex.spawn(anyrt_smol::sleep(d)).detach();
+        drop(Smol::spawn(Smol::sleep(d)));
+        ex.spawn(Smol::sleep(d)).detach();
     });
     let start = Instant::now();
     while !ex.is_empty() {
@@ -138,7 +140,7 @@ fn spawn_allocates_as_often_as_async_executor() {
     for _ in 0..3 {
         let anyrt = allocations(|| {
             for i in 0..N as u64 {
-                drop(anyrt_smol::spawn(task(i)));
+                drop(Smol::spawn(task(i)));
             }
         });
         let native = allocations(|| {
@@ -155,13 +157,10 @@ fn spawn_allocates_as_often_as_async_executor() {
 
     // A runtime's spawn, inside its block_on (the worker-thread path), against the same
     // executor code.
-    let rt = anyrt_smol::Runtime::builder()
-        .worker_threads(1)
-        .build()
-        .unwrap();
+    let rt = Smol::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
     rt.block_on(async {
         let warm: Vec<_> = (0..4 * N)
-            .map(|_| anyrt_smol::spawn(anyrt_smol::sleep(Duration::from_millis(100))))
+            .map(|_| Smol::spawn(Smol::sleep(Duration::from_millis(100))))
             .collect();
         for h in warm {
             h.await.unwrap();
@@ -175,7 +174,7 @@ fn spawn_allocates_as_often_as_async_executor() {
     let in_runtime = rt.block_on(async {
         allocations(|| {
             for i in 0..N as u64 {
-                drop(anyrt_smol::spawn(task(i)));
+                drop(Smol::spawn(task(i)));
             }
         })
     });

@@ -1,6 +1,7 @@
 //! Runtimes: shutdown (never blocks, cancels pending tasks), handles, block_on, spawn_local,
 //! worker threads.
 
+use anyrt_core::{Provider, RuntimeConfig};
 use std::collections::HashSet;
 use std::future::Future;
 use std::rc::Rc;
@@ -12,13 +13,13 @@ use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::local::try_spawn_local;
 use anyrt_core::task::JoinHandle;
 use anyrt_core::Backend;
-use anyrt_smol::{Handle, Runtime};
+use anyrt_smol::{Handle, Runtime, Smol};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
 /// Awaits `f` on this thread (not an anyrt thread), failing instead of hanging.
 fn within<F: Future>(f: F) -> F::Output {
-    futures_lite::future::block_on(anyrt_smol::timeout(LIMIT, f)).expect("timed out: a deadlock?")
+    futures_lite::future::block_on(Smol::timeout(LIMIT, f)).expect("timed out: a deadlock?")
 }
 
 fn assert_cancelled<T: std::fmt::Debug>(handle: JoinHandle<T>) {
@@ -45,17 +46,17 @@ fn pending_task(rt: &Runtime) -> (JoinHandle<()>, Arc<AtomicBool>) {
     let (guard, flag) = drop_flag();
     let handle = rt.spawn(async move {
         let _guard = guard;
-        anyrt_smol::sleep(Duration::from_secs(3600)).await;
+        Smol::sleep(Duration::from_secs(3600)).await;
     });
     (handle, flag)
 }
 
 #[test]
 fn drop_cancels_pending_tasks() {
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     let (started, flag) = pending_task(&rt);
     // Let it start (register its timer) before the drop.
-    within(rt.spawn(anyrt_smol::sleep(Duration::from_millis(20)))).unwrap();
+    within(rt.spawn(Smol::sleep(Duration::from_millis(20)))).unwrap();
     let (unpolled, flag2) = pending_task(&rt);
     drop(rt);
     assert_cancelled(started);
@@ -66,7 +67,7 @@ fn drop_cancels_pending_tasks() {
 
 #[test]
 fn drop_never_blocks_on_a_busy_worker() {
-    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let (busy_tx, busy_rx) = mpsc::channel();
     let busy = rt.spawn(async move {
@@ -109,7 +110,7 @@ fn drop_never_blocks_on_a_busy_worker() {
 
 #[test]
 fn drop_inside_one_of_its_own_tasks() {
-    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new().worker_threads(2)).unwrap();
     let (pending, flag) = pending_task(&rt);
     let (tx, rx) = mpsc::channel::<Runtime>();
     let killer = rt.spawn(async move {
@@ -127,17 +128,17 @@ fn drop_inside_one_of_its_own_tasks() {
 
 #[test]
 fn drop_inside_block_on_and_inside_another_runtime() {
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     let (pending, _) = pending_task(&rt);
-    anyrt_smol::block_on(async move {
+    Smol::block_on(async move {
         let start = Instant::now();
         drop(rt);
         assert!(start.elapsed() < Duration::from_secs(1));
     });
     assert_cancelled(pending);
 
-    let outer = Runtime::builder().worker_threads(1).build().unwrap();
-    let rt = Runtime::new().unwrap();
+    let outer = Smol::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     let (pending, _) = pending_task(&rt);
     let took = within(outer.spawn(async move {
         let start = Instant::now();
@@ -149,7 +150,7 @@ fn drop_inside_block_on_and_inside_another_runtime() {
     assert_cancelled(pending);
 
     // Inside the other runtime's block_on too.
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     let (pending, _) = pending_task(&rt);
     outer.block_on(async move { drop(rt) });
     assert_cancelled(pending);
@@ -157,7 +158,7 @@ fn drop_inside_block_on_and_inside_another_runtime() {
 
 #[test]
 fn shutdown_timeout_waits_and_cancels() {
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     let (pending, flag) = pending_task(&rt);
     let start = Instant::now();
     rt.shutdown_timeout(LIMIT);
@@ -170,7 +171,7 @@ fn shutdown_timeout_waits_and_cancels() {
 
 #[test]
 fn shutdown_timeout_gives_up_on_a_busy_worker() {
-    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let (busy_tx, busy_rx) = mpsc::channel();
     let busy = rt.spawn(async move {
@@ -191,7 +192,7 @@ fn shutdown_timeout_gives_up_on_a_busy_worker() {
 
 #[test]
 fn shutdown_timeout_on_its_own_worker_does_not_wait_for_itself() {
-    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new().worker_threads(2)).unwrap();
     let (pending, _) = pending_task(&rt);
     let (tx, rx) = mpsc::channel::<Runtime>();
     let killer = rt.spawn(async move {
@@ -208,7 +209,7 @@ fn shutdown_timeout_on_its_own_worker_does_not_wait_for_itself() {
 
 #[test]
 fn handle_after_shutdown_gives_cancelled_handles() {
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     let handle = rt.handle();
     assert!(format!("{handle:?}").contains("alive: true"));
     assert_eq!(within(handle.spawn(async { 1 })).unwrap(), 1);
@@ -221,13 +222,13 @@ fn handle_after_shutdown_gives_cancelled_handles() {
     assert_cancelled(handle.spawn_blocking(move || ran3.store(true, Ordering::SeqCst)));
     // block_on through the dead handle still runs the future; spawns inside are cancelled.
     let err = handle
-        .block_on(async { anyrt_smol::spawn(async { 2 }).await })
+        .block_on(async { Smol::spawn(async { 2 }).await })
         .unwrap_err();
     assert!(err.is_cancelled());
     assert!(!ran.load(Ordering::SeqCst));
 
     // The same after shutdown_timeout.
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     let handle = rt.handle();
     rt.shutdown_timeout(LIMIT);
     assert_cancelled(handle.spawn(async {}));
@@ -236,7 +237,7 @@ fn handle_after_shutdown_gives_cancelled_handles() {
 #[test]
 fn spawn_through_a_handle_racing_the_shutdown_never_hangs() {
     for round in 0..100 {
-        let rt = Runtime::builder().worker_threads(2).build().unwrap();
+        let rt = Smol::build(&RuntimeConfig::new().worker_threads(2)).unwrap();
         let handle = rt.handle();
         let (go_tx, go_rx) = mpsc::channel::<()>();
         let spawner = std::thread::spawn(move || {
@@ -245,12 +246,12 @@ fn spawn_through_a_handle_racing_the_shutdown_never_hangs() {
             for i in 0..50 {
                 handles.push(if i % 2 == 0 {
                     handle.spawn(async {
-                        anyrt_smol::yield_now().await;
+                        anyrt_core::task::yield_now().await;
                         Some(1)
                     })
                 } else {
                     handle.spawn(async {
-                        anyrt_smol::sleep(Duration::from_secs(3600)).await;
+                        Smol::sleep(Duration::from_secs(3600)).await;
                         None
                     })
                 });
@@ -277,7 +278,7 @@ fn spawn_through_a_handle_racing_the_shutdown_never_hangs() {
 fn block_on_contexts() {
     assert_eq!(context::current(), None);
     assert!(Handle::current().is_none());
-    anyrt_smol::block_on(async {
+    Smol::block_on(async {
         assert_eq!(
             context::current(),
             Some(ThreadContext::async_on(Backend::Smol))
@@ -288,11 +289,12 @@ fn block_on_contexts() {
     });
     assert_eq!(context::current(), None);
 
-    let rt = Runtime::builder()
-        .worker_threads(1)
-        .thread_name("ctx-worker")
-        .build()
-        .unwrap();
+    let rt = Smol::build(
+        &RuntimeConfig::new()
+            .worker_threads(1)
+            .thread_name("ctx-worker"),
+    )
+    .unwrap();
     rt.block_on(async {
         assert_eq!(
             context::current(),
@@ -322,16 +324,17 @@ fn block_on_contexts() {
 
 #[test]
 fn runtime_block_on_spawns_onto_that_runtime() {
-    let rt = Runtime::builder()
-        .worker_threads(2)
-        .thread_name("rbo-worker")
-        .build()
-        .unwrap();
+    let rt = Smol::build(
+        &RuntimeConfig::new()
+            .worker_threads(2)
+            .thread_name("rbo-worker"),
+    )
+    .unwrap();
     let names = rt.block_on(async {
         let mut names = Vec::new();
         for _ in 0..20 {
             names.push(
-                anyrt_smol::spawn(async { std::thread::current().name().map(str::to_owned) })
+                Smol::spawn(async { std::thread::current().name().map(str::to_owned) })
                     .await
                     .unwrap(),
             );
@@ -346,7 +349,7 @@ fn runtime_block_on_spawns_onto_that_runtime() {
     let handle = rt.handle();
     let name = std::thread::spawn(move || {
         handle.block_on(async {
-            anyrt_smol::spawn(async { std::thread::current().name().map(str::to_owned) })
+            Smol::spawn(async { std::thread::current().name().map(str::to_owned) })
                 .await
                 .unwrap()
         })
@@ -373,7 +376,7 @@ fn local_scope_rules(block_on: impl FnOnce(std::pin::Pin<Box<dyn Future<Output =
         assert_eq!(h.await.unwrap(), 6);
         assert_eq!(*rc, 5);
         // A spawned (Send) task does not see the local scope, even if it runs on this thread.
-        let outside = anyrt_smol::spawn(async { try_spawn_local(async {}).is_err() });
+        let outside = Smol::spawn(async { try_spawn_local(async {}).is_err() });
         assert!(outside.await.unwrap());
         // Left pending when block_on returns.
         *slot.lock().unwrap() = Some(
@@ -383,7 +386,7 @@ fn local_scope_rules(block_on: impl FnOnce(std::pin::Pin<Box<dyn Future<Output =
             })
             .unwrap(),
         );
-        anyrt_smol::yield_now().await;
+        anyrt_core::task::yield_now().await;
     }));
     let handle = leftover.lock().unwrap().take().unwrap();
     assert!(handle.is_finished());
@@ -393,12 +396,12 @@ fn local_scope_rules(block_on: impl FnOnce(std::pin::Pin<Box<dyn Future<Output =
 
 #[test]
 fn spawn_local_in_block_on() {
-    local_scope_rules(anyrt_smol::block_on);
+    local_scope_rules(Smol::block_on);
 }
 
 #[test]
 fn spawn_local_in_runtime_block_on() {
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     local_scope_rules(|f| rt.block_on(f));
     local_scope_rules(|f| rt.handle().block_on(f));
 }
@@ -406,14 +409,14 @@ fn spawn_local_in_runtime_block_on() {
 #[test]
 fn spawn_local_outside_a_scope_is_an_error() {
     assert!(try_spawn_local(async {}).is_err());
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     assert!(within(rt.spawn(async { try_spawn_local(async {}).is_err() })).unwrap());
 }
 
 #[test]
 fn worker_threads_default_to_available_parallelism() {
     let n = std::thread::available_parallelism().unwrap().get();
-    let rt = Runtime::builder().thread_name("deftest").build().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new().thread_name("deftest")).unwrap();
 
     // Each task blocks its worker for a while, so tasks run on as many threads at once as
     // there are workers, and never more.
@@ -455,14 +458,14 @@ fn worker_threads_default_to_available_parallelism() {
 
 #[test]
 fn one_worker_runs_one_task_at_a_time_even_in_block_on() {
-    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
     let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let max = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     rt.block_on(async {
         let tasks: Vec<_> = (0..4)
             .map(|_| {
                 let (running, max) = (running.clone(), max.clone());
-                anyrt_smol::spawn(async move {
+                Smol::spawn(async move {
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     max.fetch_max(now, Ordering::SeqCst);
                     std::thread::sleep(Duration::from_millis(20));
@@ -471,16 +474,21 @@ fn one_worker_runs_one_task_at_a_time_even_in_block_on() {
             })
             .collect();
         for t in tasks {
-            anyrt_smol::timeout(LIMIT, t).await.unwrap().unwrap();
+            Smol::timeout(LIMIT, t).await.unwrap().unwrap();
         }
     });
     assert_eq!(max.load(Ordering::SeqCst), 1);
 }
 
 #[test]
-#[should_panic(expected = "worker_threads must be at least 1")]
-fn zero_worker_threads_is_refused() {
-    let _ = Runtime::builder().worker_threads(0);
+fn zero_worker_threads_is_an_error() {
+    let err = Smol::build(&RuntimeConfig::new().worker_threads(0)).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(
+        err.to_string()
+            .contains("worker_threads must be at least 1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -494,7 +502,6 @@ fn set_global_executor_after_start_is_an_error() {
 
 #[test]
 fn debug_impls() {
-    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
     assert!(format!("{rt:?}").contains("worker_threads: 1"));
-    assert!(format!("{:?}", Runtime::builder()).contains("anyrt-smol-worker"));
 }

@@ -1,5 +1,6 @@
 //! Tasks: detach, abort, panics, blocking closures, spawns from anywhere.
 
+use anyrt_core::{Provider, RuntimeConfig};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -9,11 +10,11 @@ use std::time::Duration;
 use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::JoinHandle;
 use anyrt_core::Backend;
-use anyrt_smol::{Handle, Runtime};
+use anyrt_smol::{Handle, Smol};
 
 /// Awaits `f` on this thread (not an anyrt thread), failing instead of hanging.
 fn within<F: Future>(f: F) -> F::Output {
-    futures_lite::future::block_on(anyrt_smol::timeout(Duration::from_secs(10), f))
+    futures_lite::future::block_on(Smol::timeout(Duration::from_secs(10), f))
         .expect("timed out: a deadlock?")
 }
 
@@ -35,17 +36,17 @@ fn join_handle_is_two_pointers() {
 #[test]
 fn dropped_handle_detaches_the_task() {
     // smol's own `Task` cancels on drop; anyrt's handle must not.
-    for rt in [None, Some(Runtime::new().unwrap())] {
+    for rt in [None, Some(Smol::build(&RuntimeConfig::new()).unwrap())] {
         let (release_tx, release_rx) = signal();
         let (done_tx, done_rx) = mpsc::channel();
         let task = async move {
             release_rx.await;
-            anyrt_smol::sleep(Duration::from_millis(5)).await;
+            Smol::sleep(Duration::from_millis(5)).await;
             done_tx.send(()).unwrap();
         };
         let handle = match &rt {
             Some(rt) => rt.spawn(task),
-            None => anyrt_smol::spawn(task),
+            None => Smol::spawn(task),
         };
         drop(handle);
         release_tx();
@@ -61,7 +62,7 @@ fn signal() -> (impl FnOnce(), impl Future<Output = ()> + Send) {
     let set = flag.clone();
     let wait = async move {
         while !flag.load(Ordering::SeqCst) {
-            anyrt_smol::sleep(Duration::from_millis(1)).await;
+            Smol::sleep(Duration::from_millis(1)).await;
         }
     };
     (move || set.store(true, Ordering::SeqCst), wait)
@@ -69,7 +70,7 @@ fn signal() -> (impl FnOnce(), impl Future<Output = ()> + Send) {
 
 #[test]
 fn abort_before_completion_cancels() {
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     let dropped = Arc::new(AtomicBool::new(false));
     let flag = DropFlag(dropped.clone());
     let mut handle = rt.spawn(async move {
@@ -97,7 +98,7 @@ fn abort_before_completion_cancels() {
 
 #[test]
 fn abort_after_completion_keeps_the_output() {
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     let mut handle = rt.spawn(async { 7u32 });
     for _ in 0..2000 {
         if handle.is_finished() {
@@ -113,7 +114,7 @@ fn abort_after_completion_keeps_the_output() {
 #[test]
 fn panic_is_caught_at_join_and_the_runtime_keeps_running() {
     // One worker: if the panic took it down, nothing would run afterwards.
-    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
     let handle = rt.spawn(async {
         panic!("boom");
     });
@@ -125,17 +126,17 @@ fn panic_is_caught_at_join_and_the_runtime_keeps_running() {
 
     // The same on the process-wide runtime.
     let n = std::hint::black_box(1);
-    let handle = anyrt_smol::spawn(async move { panic!("global {n}") });
+    let handle = Smol::spawn(async move { panic!("global {n}") });
     let err = within(handle).unwrap_err();
     assert_eq!(*err.into_panic().downcast::<String>().unwrap(), "global 1");
-    assert_eq!(within(anyrt_smol::spawn(async { 2 })).unwrap(), 2);
+    assert_eq!(within(Smol::spawn(async { 2 })).unwrap(), 2);
 }
 
 #[test]
 fn spawn_from_a_plain_thread_uses_the_process_wide_runtime() {
     assert!(context::current().is_none());
     assert!(Handle::current().is_none());
-    let (name, ctx) = within(anyrt_smol::spawn(async {
+    let (name, ctx) = within(Smol::spawn(async {
         (
             std::thread::current().name().map(str::to_owned),
             context::current(),
@@ -145,8 +146,8 @@ fn spawn_from_a_plain_thread_uses_the_process_wide_runtime() {
     assert_eq!(name.as_deref(), Some("anyrt-smol-global"));
     assert_eq!(ctx, Some(ThreadContext::async_on(Backend::Smol)));
     // A task of the process-wide runtime spawns onto it too.
-    let inner = within(anyrt_smol::spawn(async {
-        anyrt_smol::spawn(async { std::thread::current().name().map(str::to_owned) })
+    let inner = within(Smol::spawn(async {
+        Smol::spawn(async { std::thread::current().name().map(str::to_owned) })
             .await
             .unwrap()
     }))
@@ -156,13 +157,14 @@ fn spawn_from_a_plain_thread_uses_the_process_wide_runtime() {
 
 #[test]
 fn spawn_inside_a_runtime_task_goes_to_that_runtime() {
-    let rt = Runtime::builder()
-        .worker_threads(2)
-        .thread_name("inner-spawn")
-        .build()
-        .unwrap();
+    let rt = Smol::build(
+        &RuntimeConfig::new()
+            .worker_threads(2)
+            .thread_name("inner-spawn"),
+    )
+    .unwrap();
     let (name, same) = within(rt.spawn(async {
-        let name = anyrt_smol::spawn(async { std::thread::current().name().map(str::to_owned) })
+        let name = Smol::spawn(async { std::thread::current().name().map(str::to_owned) })
             .await
             .unwrap();
         (name, Handle::current().is_some())
@@ -174,15 +176,15 @@ fn spawn_inside_a_runtime_task_goes_to_that_runtime() {
 
 #[test]
 fn spawn_blocking_runs_in_a_blocking_context() {
-    let ctx = within(anyrt_smol::spawn_blocking(context::current)).unwrap();
+    let ctx = within(Smol::spawn_blocking(context::current)).unwrap();
     assert_eq!(ctx, Some(ThreadContext::blocking_on(Backend::Smol)));
     // The context is restored for the next closure on the same pool thread.
     assert!(context::current().is_none());
 
     // Blocking is allowed there: a block_on inside works.
-    let v = within(anyrt_smol::spawn_blocking(|| {
+    let v = within(Smol::spawn_blocking(|| {
         anyrt_core::check_can_block().unwrap();
-        anyrt_smol::block_on(async { anyrt_smol::spawn(async { 3 }).await.unwrap() })
+        Smol::block_on(async { Smol::spawn(async { 3 }).await.unwrap() })
     }))
     .unwrap();
     assert_eq!(v, 3);
@@ -190,15 +192,16 @@ fn spawn_blocking_runs_in_a_blocking_context() {
 
 #[test]
 fn spawn_blocking_of_a_runtime_spawns_onto_that_runtime() {
-    let rt = Runtime::builder()
-        .worker_threads(1)
-        .thread_name("blocking-owner")
-        .build()
-        .unwrap();
+    let rt = Smol::build(
+        &RuntimeConfig::new()
+            .worker_threads(1)
+            .thread_name("blocking-owner"),
+    )
+    .unwrap();
     let name = within(rt.spawn_blocking(|| {
         assert!(Handle::current().is_some());
-        let task = anyrt_smol::spawn(async { std::thread::current().name().map(str::to_owned) });
-        anyrt_smol::block_on(task).unwrap()
+        let task = Smol::spawn(async { std::thread::current().name().map(str::to_owned) });
+        Smol::block_on(task).unwrap()
     }))
     .unwrap();
     assert_eq!(name.as_deref(), Some("blocking-owner"));
@@ -208,7 +211,7 @@ fn spawn_blocking_of_a_runtime_spawns_onto_that_runtime() {
 fn abort_does_not_stop_a_blocking_closure() {
     let (started_tx, started_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel::<()>();
-    let mut handle = anyrt_smol::spawn_blocking(move || {
+    let mut handle = Smol::spawn_blocking(move || {
         started_tx.send(()).unwrap();
         release_rx.recv_timeout(Duration::from_secs(10)).unwrap();
         11
@@ -221,7 +224,7 @@ fn abort_does_not_stop_a_blocking_closure() {
 
 #[test]
 fn blocking_panic_is_caught_at_join() {
-    let handle = anyrt_smol::spawn_blocking(|| -> u8 { panic!("blocking boom") });
+    let handle = Smol::spawn_blocking(|| -> u8 { panic!("blocking boom") });
     let err = within(handle).unwrap_err();
     assert!(err.is_panic());
     assert_eq!(
@@ -232,13 +235,13 @@ fn blocking_panic_is_caught_at_join() {
 
 #[test]
 fn yield_now_yields_once() {
-    let mut fut = anyrt_smol::yield_now();
+    let mut fut = anyrt_core::task::yield_now();
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     assert!(std::pin::Pin::new(&mut fut).poll(&mut cx).is_pending());
     assert!(std::pin::Pin::new(&mut fut).poll(&mut cx).is_ready());
-    within(anyrt_smol::spawn(async {
+    within(Smol::spawn(async {
         for _ in 0..10 {
-            anyrt_smol::yield_now().await;
+            anyrt_core::task::yield_now().await;
         }
     }))
     .unwrap();
@@ -246,16 +249,13 @@ fn yield_now_yields_once() {
 
 #[test]
 fn no_native_context_to_detect() {
-    assert!(!anyrt_smol::in_native_context());
-    assert!(!anyrt_smol::in_native_task());
+    // smol marks no thread: inside a foreign smol executor the selection rule sees a plain
+    // thread.
+    assert_eq!(anyrt_core::Backend::current(), None);
     let ex = async_executor::Executor::new();
-    let inside = futures_lite::future::block_on(ex.run(ex.spawn(async {
-        (
-            anyrt_smol::in_native_context(),
-            anyrt_smol::in_native_task(),
-        )
-    })));
-    assert_eq!(inside, (false, false));
+    let inside =
+        futures_lite::future::block_on(ex.run(ex.spawn(async { anyrt_core::Backend::current() })));
+    assert_eq!(inside, None);
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn executor_trait_through_handle_and_runtime() {
         })
     }
 
-    let rt = Runtime::new().unwrap();
+    let rt = Smol::build(&RuntimeConfig::new()).unwrap();
     assert_eq!(within(run_on(&rt)).unwrap(), 5);
     assert_eq!(within(run_on(&rt.handle())).unwrap(), 5);
     assert_eq!(within(run_on(&Handle::global())).unwrap(), 5);

@@ -6,7 +6,8 @@ use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::local::LocalScope;
 use anyrt_core::Backend;
 
-use crate::runtime::{self, RuntimeId};
+use crate::global;
+use crate::owned::{self, RuntimeId};
 
 /// Runs `future` to completion on the calling thread, with the process-wide tokio runtime's
 /// context entered: tasks it spawns go to that runtime, and its timers are that runtime's.
@@ -17,14 +18,9 @@ use crate::runtime::{self, RuntimeId};
 ///
 /// This does **not** check whether blocking is allowed here: the `anyrt` facade does, before
 /// it calls this. Called where tokio forbids it (inside a tokio task or another tokio
-/// `block_on`), it panics with tokio's message. It works inside a blocking closure
-/// ([`spawn_blocking`](crate::spawn_blocking)).
-///
-/// ```
-/// assert_eq!(anyrt_tokio::block_on(async { 3 }), 3);
-/// ```
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    block_on_with(runtime::global().handle(), None, future)
+/// `block_on`), it panics with tokio's message. It works inside a blocking closure.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    block_on_with(global::global().handle(), None, future)
 }
 
 /// `block_on` through `handle`, the runtime identified by `id` (`None`: one that anyrt does
@@ -37,7 +33,7 @@ pub(crate) fn block_on_with<F: Future>(
 ) -> F::Output {
     let _ctx = context::enter(ThreadContext::async_on(Backend::Tokio));
     // Sleeps made in the future are on `handle`'s timer: they must know whose it is.
-    let _rt = runtime::enter_thread_runtime(id);
+    let _rt = owned::enter_thread_runtime(id);
     // Every anyrt runtime is multi-thread: `Handle::block_on` polls the future here while
     // the worker threads drive IO and timers, exactly like `Runtime::block_on`.
     handle.block_on(LocalScope::new(future))

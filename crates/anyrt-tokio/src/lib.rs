@@ -1,28 +1,24 @@
 //! The [tokio](https://tokio.rs) backend of [anyrt](https://docs.rs/anyrt).
 //!
-//! **Who should use this crate:** the `anyrt` facade, which dispatches to it when its
-//! `tokio` feature is on, and authors of other anyrt backends who want to see how one is
-//! built. Applications and libraries depend on `anyrt` (with feature `tokio`) instead: it
-//! picks the backend, checks where blocking is allowed and gives one path to each item.
+//! **Who should use this crate:** the `anyrt` facade, which reaches it through
+//! [`anyrt_core::Provider`] when its `tokio` feature is on, and authors of other anyrt
+//! backends who want to see how one is built. Applications and libraries depend on `anyrt`
+//! (with feature `tokio`) instead: it picks the backend, checks where blocking is allowed and
+//! gives one path to each item.
 //!
-//! What is here, with the same names in every backend crate:
-//!
-//! * [`spawn`], [`spawn_blocking`], [`block_on`] and [`yield_now`];
-//! * [`sleep`], [`sleep_until`], [`timeout`] and [`timeout_at`], on tokio's own timers,
-//!   except that a zero or past deadline is ready at the first poll,
-//!   [`Duration::MAX`](std::time::Duration::MAX) pends without panicking, a sleep is never
-//!   held back by tokio's co-op budget (so a timeout is not starved by a future that uses
-//!   it up, as with tokio's own timeout), and a sleep on an anyrt [`Runtime`] that shut down
-//!   moves to the process-wide runtime's timer instead of panicking;
-//! * an owned [`Runtime`] (built by a [`Builder`]) and a [`Handle`] to one, both
-//!   implementing [`anyrt_core::Executor`];
-//! * [`in_native_context`] and [`in_native_task`], for the facade's backend selection and
-//!   blocking checks.
+//! What is here: [`Tokio`], the `Provider`; its owned [`Runtime`]
+//! and [`Handle`] (both [`Executor`](anyrt_core::Executor)s; [`Handle::from_tokio`] wraps a
+//! runtime the application built with tokio); and [`Sleep`], tokio's timer with anyrt's
+//! rules: a zero or past deadline is ready at the first poll,
+//! [`Duration::MAX`](std::time::Duration::MAX) pends without panicking, a sleep is never held
+//! back by tokio's co-op budget (so a timeout is not starved by a future that uses it up, as
+//! with tokio's own timeout), and a sleep on an anyrt [`Runtime`] that shut down moves to the
+//! process-wide runtime's timer instead of panicking.
 //!
 //! # Where tasks go
 //!
 //! A spawn goes to the tokio runtime the calling thread is inside: an anyrt [`Runtime`], the
-//! process-wide runtime (inside [`block_on`] and its tasks), or a tokio runtime the
+//! process-wide runtime (inside its `block_on` and its tasks), or a tokio runtime the
 //! application started itself (`#[tokio::main]`). On a thread with no tokio runtime it goes
 //! to the process-wide runtime, a multi-thread tokio runtime with one worker per CPU,
 //! started at the first use and never shut down. Nothing here panics for lack of a runtime.
@@ -34,11 +30,13 @@
 //! # Example
 //!
 //! ```
+//! use anyrt_core::{Provider, RuntimeConfig};
+//! use anyrt_tokio::Tokio;
 //! use std::time::Duration;
 //!
-//! let out = anyrt_tokio::block_on(async {
-//!     let task = anyrt_tokio::spawn(async {
-//!         anyrt_tokio::sleep(Duration::from_millis(1)).await;
+//! let out = Tokio::block_on(async {
+//!     let task = Tokio::spawn(async {
+//!         Tokio::sleep(Duration::from_millis(1)).await;
 //!         6 * 7
 //!     });
 //!     task.await.unwrap()
@@ -46,8 +44,8 @@
 //! assert_eq!(out, 42);
 //!
 //! // An owned runtime: dropping it shuts it down without blocking.
-//! let rt = anyrt_tokio::Runtime::builder().worker_threads(2).build().unwrap();
-//! assert_eq!(rt.block_on(async { anyrt_tokio::spawn(async { 1 }).await.unwrap() }), 1);
+//! let rt = Tokio::build(&RuntimeConfig::new().worker_threads(2)).unwrap();
+//! assert_eq!(rt.block_on(async { Tokio::spawn(async { 1 }).await.unwrap() }), 1);
 //! ```
 //!
 //! This crate has no Cargo features. It enables tokio's `rt`, `rt-multi-thread` and `time`;
@@ -58,11 +56,93 @@
 #![forbid(unsafe_code)]
 
 mod block_on;
+mod global;
+mod owned;
 mod runtime;
 mod task;
 mod time;
 
-pub use block_on::block_on;
-pub use runtime::{Builder, Handle, Runtime};
-pub use task::{in_native_context, in_native_task, spawn, spawn_blocking, yield_now, YieldNow};
-pub use time::{sleep, sleep_until, timeout, timeout_at, Sleep, Timeout};
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use anyrt_core::task::JoinHandle;
+use anyrt_core::time::Instant;
+use anyrt_core::{Backend, Provider, RuntimeConfig};
+
+pub use runtime::{Handle, Runtime};
+pub use time::Sleep;
+
+/// The tokio backend, as the [`Provider`] the facade dispatches to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tokio;
+
+impl Provider for Tokio {
+    const BACKEND: Backend = Backend::Tokio;
+    type Runtime = Runtime;
+    type Handle = Handle;
+    type Sleep = Sleep;
+
+    fn build(config: &RuntimeConfig) -> io::Result<Runtime> {
+        Runtime::with_config(config)
+    }
+
+    fn runtime_handle(runtime: &Runtime) -> Handle {
+        runtime.handle()
+    }
+
+    #[inline]
+    fn runtime_block_on<F: Future>(runtime: &Runtime, future: F) -> F::Output {
+        runtime.block_on(future)
+    }
+
+    fn shutdown_timeout(runtime: Runtime, timeout: Duration) {
+        runtime.shutdown_timeout(timeout);
+    }
+
+    #[inline]
+    fn handle_block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
+        handle.block_on(future)
+    }
+
+    fn current() -> Option<Handle> {
+        Handle::current()
+    }
+
+    fn global() -> Handle {
+        Handle::global()
+    }
+
+    #[inline]
+    fn spawn<F>(future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::spawn(future)
+    }
+
+    #[inline]
+    fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        task::spawn_blocking(f)
+    }
+
+    #[inline]
+    fn block_on<F: Future>(future: F) -> F::Output {
+        block_on::block_on(future)
+    }
+
+    #[inline]
+    fn sleep(duration: Duration) -> Sleep {
+        time::sleep(duration)
+    }
+
+    #[inline]
+    fn sleep_until(deadline: Instant) -> Sleep {
+        time::sleep_until(deadline)
+    }
+}

@@ -1,16 +1,16 @@
-//! Spawning: [`spawn`], [`spawn_blocking`], [`yield_now`], and the [`RawTask`]s that turn
-//! tokio's join handles into anyrt [`JoinHandle`]s without an allocation.
+//! Spawning ([`spawn`], [`spawn_blocking`]) and the [`RawTask`]s that turn tokio's join
+//! handles into anyrt [`JoinHandle`]s without an allocation.
 
-use std::fmt;
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::{JoinError, JoinHandle, RawTask};
 use anyrt_core::Backend;
 
-use crate::runtime::{self, Stoppable};
+use crate::global;
+use crate::owned::{in_anyrt_tokio, Stoppable};
 
 /// tokio's own join handle (8 bytes, so [`JoinHandle::new`] stores it inline).
 struct TokioTask<T>(tokio::task::JoinHandle<T>);
@@ -72,14 +72,6 @@ pub(crate) fn from_tokio_blocking<T: Send + 'static>(
     JoinHandle::new(BlockingTask(h))
 }
 
-/// Whether anyrt's thread context says tokio. Every place that sets it (a worker thread of
-/// an anyrt tokio runtime, a tokio blocking thread, `block_on`) also has tokio's own runtime
-/// context entered, so tokio's free functions (`tokio::spawn`, `tokio::time::sleep`) work.
-#[inline]
-pub(crate) fn in_anyrt_tokio() -> bool {
-    matches!(context::current(), Some(ctx) if ctx.backend == Backend::Tokio)
-}
-
 /// A blocking closure that runs with anyrt's blocking context, so `block_on` works in it.
 pub(crate) fn blocking_closure<F, R>(f: F) -> impl FnOnce() -> R + Send + 'static
 where
@@ -102,13 +94,8 @@ where
 /// use). It never panics for lack of a runtime.
 ///
 /// Dropping the returned handle detaches the task. The only allocation is tokio's own.
-///
-/// ```
-/// let h = anyrt_tokio::spawn(async { 1 + 1 });
-/// assert_eq!(anyrt_tokio::block_on(h).unwrap(), 2);
-/// ```
 #[inline]
-pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+pub(crate) fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -119,7 +106,7 @@ where
     let h = if in_anyrt_tokio() {
         tokio::spawn(future)
     } else {
-        runtime::with_fallback_handle(|h| h.spawn(future))
+        global::with_fallback_handle(|h| h.spawn(future))
     };
     from_tokio(h)
 }
@@ -127,16 +114,10 @@ where
 /// Runs a blocking closure on tokio's blocking thread pool (of the runtime chosen as for
 /// [`spawn`]).
 ///
-/// Inside the closure, anyrt's thread context says "blocking on tokio", so
-/// [`block_on`](crate::block_on) and the `_blocking` channel methods work there.
+/// Inside the closure, anyrt's thread context says "blocking on tokio", so `block_on` and the `_blocking` channel methods work there.
 /// [`abort`](JoinHandle::abort) on the handle does nothing: a closure cannot be stopped.
 /// A panic in the closure comes back as [`JoinError::is_panic`].
-///
-/// ```
-/// let h = anyrt_tokio::spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(1)));
-/// anyrt_tokio::block_on(h).unwrap();
-/// ```
-pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+pub(crate) fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
@@ -145,59 +126,9 @@ where
     let h = if in_anyrt_tokio() {
         tokio::task::spawn_blocking(f)
     } else {
-        runtime::with_fallback_handle(|h| h.spawn_blocking(f))
+        global::with_fallback_handle(|h| h.spawn_blocking(f))
     };
     from_tokio_blocking(h)
-}
-
-/// Yields once to the tokio scheduler, letting other tasks run: tokio's own
-/// `tokio::task::yield_now`, so the task goes to the back of the run queue as with tokio.
-///
-/// Outside a tokio runtime it wakes itself at once and completes at the second poll.
-///
-/// ```
-/// anyrt_tokio::block_on(anyrt_tokio::yield_now());
-/// ```
-pub fn yield_now() -> YieldNow {
-    YieldNow { yielded: false }
-}
-
-/// The future of [`yield_now`]: `Send`, `Sync`, `Unpin` and one byte.
-#[must_use = "futures do nothing unless awaited"]
-pub struct YieldNow {
-    yielded: bool,
-}
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.yielded {
-            return Poll::Ready(());
-        }
-        self.yielded = true;
-        // tokio's yield has no state but "polled once": its first poll hands the waker to
-        // the scheduler's deferred list (or wakes it outside a runtime) and pends, and its
-        // second poll is ready. Polling a fresh one once and dropping it does exactly that,
-        // behind a type that has a name.
-        pin!(tokio::task::yield_now()).poll(cx)
-    }
-}
-
-impl fmt::Debug for YieldNow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("YieldNow")
-            .field("yielded", &self.yielded)
-            .finish()
-    }
-}
-
-/// Whether the calling thread is inside a tokio runtime context: any tokio runtime, anyrt's
-/// own included (`tokio::runtime::Handle::try_current().is_ok()`).
-///
-/// For the facade's backend selection, after anyrt's own thread context has been checked.
-pub fn in_native_context() -> bool {
-    tokio::runtime::Handle::try_current().is_ok()
 }
 
 /// Whether the calling thread is running a tokio task (`tokio::task::try_id().is_some()`),
@@ -207,6 +138,6 @@ pub fn in_native_context() -> bool {
 /// inside one, where blocking is fine: check anyrt's thread context first (it says
 /// "blocking" inside anyrt's [`spawn_blocking`]). It is `false` in the body of a tokio
 /// `block_on` (`#[tokio::main]`), which is not a task.
-pub fn in_native_task() -> bool {
+pub(crate) fn in_native_task() -> bool {
     tokio::task::try_id().is_some()
 }

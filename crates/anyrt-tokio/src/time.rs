@@ -1,4 +1,4 @@
-//! Timers: [`sleep`], [`sleep_until`], [`timeout`] and [`timeout_at`] on tokio's timer.
+//! Timers: [`Sleep`] on tokio's timer.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyrt_core::time::Instant;
 
-use crate::runtime::{self, RuntimeId};
-use crate::task::in_anyrt_tokio;
+use crate::global;
+use crate::owned::{self, in_anyrt_tokio, RuntimeId};
 
 /// A tokio sleep made by `make` where tokio's timer functions work: in the current tokio
 /// context if there is one, else with the process-wide runtime's handle entered; tagged
@@ -18,9 +18,9 @@ fn on_current_timer(make: impl FnOnce() -> tokio::time::Sleep) -> Sleep {
     if in_anyrt_tokio() {
         // anyrt's context says tokio: its thread-local names the anyrt runtime whose
         // context is entered here (`None`: the process-wide one).
-        return Sleep::on_timer(make(), runtime::thread_runtime());
+        return Sleep::on_timer(make(), owned::thread_runtime());
     }
-    runtime::with_fallback_handle(|h| {
+    global::with_fallback_handle(|h| {
         let _enter = h.enter();
         Sleep::on_timer(make(), None)
     })
@@ -64,10 +64,9 @@ pin_project_lite::pin_project! {
     /// `Unpin`: pin it (`std::pin::pin!`) to poll it by hand. Dropping it cancels it.
     ///
     /// It does not take part in tokio's co-op budget (as on the other backends, which have
-    /// none): a deadline is not a resource that can starve others, and a [`Timeout`] built
-    /// on it (this crate's, or `anyrt_core::time::Timeout` through
-    /// [`Executor::timeout`](anyrt_core::Executor::timeout)) still fires when the future it
-    /// bounds uses up the budget, as tokio's own timeout polls its timer then.
+    /// none): a deadline is not a resource that can starve others, and a timeout built on
+    /// it (`anyrt_core::time::Timeout`) still fires when the future it bounds uses up the
+    /// budget, as tokio's own timeout polls its timer then.
     ///
     /// It outlives the runtime it was created on: if that is an anyrt
     /// [`Runtime`](crate::Runtime) that has shut down, the sleep moves to the process-wide
@@ -141,7 +140,7 @@ fn move_to_global_timer(mut inner: Pin<&mut Option<tokio::time::Sleep>>) {
         inner.set(None);
         return;
     }
-    let _enter = runtime::global().handle().enter();
+    let _enter = global::global().handle().enter();
     inner.set(Some(tokio::time::sleep_until(deadline)));
 }
 
@@ -151,16 +150,8 @@ fn move_to_global_timer(mut inner: Pin<&mut Option<tokio::time::Sleep>>) {
 /// years) without panicking. It can be created on any thread: with no tokio runtime there,
 /// it uses the process-wide runtime's timer. It lasts at least `duration`, and tokio's timer
 /// has a resolution of one millisecond.
-///
-/// ```
-/// use std::time::{Duration, Instant};
-///
-/// let start = Instant::now();
-/// anyrt_tokio::block_on(anyrt_tokio::sleep(Duration::from_millis(5)));
-/// assert!(start.elapsed() >= Duration::from_millis(5));
-/// ```
 #[inline]
-pub fn sleep(duration: Duration) -> Sleep {
+pub(crate) fn sleep(duration: Duration) -> Sleep {
     if duration.is_zero() {
         return Sleep::READY;
     }
@@ -171,66 +162,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 
 /// A future that completes at `deadline`, on tokio's timer. A deadline already past is
 /// ready at the first poll. See [`sleep`].
-///
-/// ```
-/// use anyrt_core::time::Instant;
-/// use std::time::Duration;
-///
-/// let deadline = Instant::now() + Duration::from_millis(2);
-/// anyrt_tokio::block_on(anyrt_tokio::sleep_until(deadline));
-/// assert!(Instant::now() >= deadline);
-/// ```
-pub fn sleep_until(deadline: Instant) -> Sleep {
+pub(crate) fn sleep_until(deadline: Instant) -> Sleep {
     if deadline <= Instant::now() {
         return Sleep::READY;
     }
     on_current_timer(|| tokio::time::sleep_until(to_tokio(deadline)))
-}
-
-/// The future of [`timeout`] and [`timeout_at`]: `Ok(output)` if the future completes
-/// before the deadline, `Err(Elapsed)` otherwise.
-///
-/// The future is polled first, then the [`Sleep`], which is not held back by tokio's co-op
-/// budget: a future that always uses up the budget cannot starve the timeout (the guarantee
-/// of tokio's own `tokio::time::Timeout`). With a zero or past deadline the future is polled
-/// once and, if it is not ready, the result is `Err(Elapsed)` at once. Like a [`Sleep`], it
-/// keeps working after the anyrt [`Runtime`](crate::Runtime) it was created on shut down.
-///
-/// Cancel-safe exactly when the inner future is.
-pub type Timeout<F> = anyrt_core::time::Timeout<F, Sleep>;
-
-/// `future`, bounded by `duration`: `Err(Elapsed)` if it has not completed by then.
-///
-/// It is not starved by tokio's co-op budget (see [`Timeout`]). The future is polled first:
-/// a ready future gives `Ok` even with a zero duration. A zero duration gives
-/// `Err(Elapsed)` at the first poll if the future is not ready; [`Duration::MAX`] never
-/// expires. Like [`sleep`], it works on any thread.
-///
-/// ```
-/// use std::time::Duration;
-///
-/// let r = anyrt_tokio::block_on(anyrt_tokio::timeout(
-///     Duration::from_millis(1),
-///     std::future::pending::<()>(),
-/// ));
-/// assert!(r.is_err());
-/// ```
-#[inline]
-pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    Timeout::new(future, sleep(duration))
-}
-
-/// `future`, bounded by `deadline`. See [`timeout`]; a deadline already past behaves like
-/// a zero duration.
-///
-/// ```
-/// use anyrt_core::time::Instant;
-/// use std::time::Duration;
-///
-/// let deadline = Instant::now() + Duration::from_secs(5);
-/// let r = anyrt_tokio::block_on(anyrt_tokio::timeout_at(deadline, async { 7 }));
-/// assert_eq!(r, Ok(7));
-/// ```
-pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    Timeout::new(future, sleep_until(deadline))
 }

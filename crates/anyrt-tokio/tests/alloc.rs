@@ -1,5 +1,7 @@
 //! No allocation per spawn beyond tokio's own: counted per thread by a global allocator.
 
+use anyrt_core::Provider;
+use anyrt_tokio::Tokio;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::Future;
@@ -75,10 +77,10 @@ fn spawn_allocates_as_much_as_tokio_spawn() {
     // Warm up: lazily initialised statics, the inject queue, the coop-hook Once.
     for _ in 0..100 {
         drop(tokio::spawn(ready()));
-        drop(anyrt_tokio::spawn(ready()));
+        drop(Tokio::spawn(ready()));
     }
     let native = count(|| tokio::spawn(ready()));
-    let anyrt = count(|| anyrt_tokio::spawn(ready()));
+    let anyrt = count(|| Tokio::spawn(ready()));
     assert!(native >= 1, "tokio::spawn allocates its task");
     assert_eq!(
         anyrt, native,
@@ -88,7 +90,7 @@ fn spawn_allocates_as_much_as_tokio_spawn() {
     // Blocking closures: wait for each to finish (outside the count), so that an idle
     // blocking thread takes the next one instead of a new thread being started.
     let native = count_blocking(|| tokio::task::spawn_blocking(|| 1));
-    let anyrt = count_blocking(|| anyrt_tokio::spawn_blocking(|| 1));
+    let anyrt = count_blocking(|| Tokio::spawn_blocking(|| 1));
     assert_eq!(anyrt, native, "anyrt_tokio::spawn_blocking allocated more");
 }
 
@@ -110,13 +112,13 @@ fn count_blocking<H: Future + Unpin>(mut spawn: impl FnMut() -> H) -> u64 {
 #[test]
 fn spawn_in_anyrt_context_allocates_as_much_as_tokio_spawn() {
     // The hot path: inside anyrt's block_on, anyrt's spawn is tokio::spawn.
-    anyrt_tokio::block_on(async {
+    Tokio::block_on(async {
         for _ in 0..100 {
             drop(tokio::spawn(ready()));
-            drop(anyrt_tokio::spawn(ready()));
+            drop(Tokio::spawn(ready()));
         }
         let native = count(|| tokio::spawn(ready()));
-        let anyrt = count(|| anyrt_tokio::spawn(ready()));
+        let anyrt = count(|| Tokio::spawn(ready()));
         assert_eq!(anyrt, native);
     });
 }

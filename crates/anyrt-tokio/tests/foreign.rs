@@ -3,6 +3,8 @@
 
 mod common;
 
+use anyrt_core::Provider;
+use anyrt_tokio::Tokio;
 use std::time::Duration;
 
 use anyrt_core::context::{self, ThreadContext};
@@ -22,15 +24,15 @@ fn spawn_inside_a_foreign_multi_thread_runtime_goes_to_it() {
             .unwrap();
         foreign.block_on(async {
             assert_eq!(context::current(), None);
-            assert!(anyrt_tokio::in_native_context());
-            assert!(!anyrt_tokio::in_native_task());
-            let name = anyrt_tokio::spawn(async { thread_name() }).await.unwrap();
+            assert!((Backend::current() == Some(Backend::Tokio)));
+            assert!(tokio::task::try_id().is_none());
+            let name = Tokio::spawn(async { thread_name() }).await.unwrap();
             assert_eq!(name.as_deref(), Some("foreign-worker"));
 
             // Inside one of its tasks.
             let (name, native_task, ctx) = tokio::spawn(async {
-                let name = anyrt_tokio::spawn(async { thread_name() }).await.unwrap();
-                (name, anyrt_tokio::in_native_task(), context::current())
+                let name = Tokio::spawn(async { thread_name() }).await.unwrap();
+                (name, tokio::task::try_id().is_some(), context::current())
             })
             .await
             .unwrap();
@@ -39,7 +41,7 @@ fn spawn_inside_a_foreign_multi_thread_runtime_goes_to_it() {
             assert_eq!(ctx, None);
 
             // Blocking closures go to its blocking pool, with anyrt's blocking context.
-            let (name, ctx) = anyrt_tokio::spawn_blocking(|| (thread_name(), context::current()))
+            let (name, ctx) = Tokio::spawn_blocking(|| (thread_name(), context::current()))
                 .await
                 .unwrap();
             assert_eq!(name.as_deref(), Some("foreign-worker"));
@@ -47,10 +49,10 @@ fn spawn_inside_a_foreign_multi_thread_runtime_goes_to_it() {
 
             // Its timer serves anyrt's sleeps and timeouts.
             let start = std::time::Instant::now();
-            anyrt_tokio::sleep(Duration::from_millis(5)).await;
+            Tokio::sleep(Duration::from_millis(5)).await;
             assert!(start.elapsed() >= Duration::from_millis(5));
             assert!(
-                anyrt_tokio::timeout(Duration::from_millis(5), std::future::pending::<()>())
+                Tokio::timeout(Duration::from_millis(5), std::future::pending::<()>())
                     .await
                     .is_err()
             );
@@ -66,19 +68,19 @@ fn spawn_inside_a_foreign_multi_thread_runtime_goes_to_it() {
 async fn spawn_inside_tokio_test_goes_to_its_current_thread_runtime() {
     // A current-thread runtime runs its tasks on the thread of its block_on: this one.
     let me = std::thread::current().id();
-    let there = anyrt_tokio::spawn(async { std::thread::current().id() })
+    let there = Tokio::spawn(async { std::thread::current().id() })
         .await
         .unwrap();
     assert_eq!(there, me);
     // Timers of the test's runtime work for anyrt's sleeps (it drives them in block_on).
-    anyrt_tokio::sleep(Duration::from_millis(2)).await;
-    anyrt_tokio::yield_now().await;
+    Tokio::sleep(Duration::from_millis(2)).await;
+    anyrt_core::task::yield_now().await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn sleep_follows_a_paused_tokio_clock() {
     // tokio's virtual time applies to anyrt's sleeps in a tokio test: an hour passes at once.
     let start = std::time::Instant::now();
-    anyrt_tokio::sleep(Duration::from_secs(3600)).await;
+    Tokio::sleep(Duration::from_secs(3600)).await;
     assert!(start.elapsed() < Duration::from_secs(60));
 }

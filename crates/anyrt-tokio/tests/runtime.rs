@@ -2,6 +2,7 @@
 
 mod common;
 
+use anyrt_core::{Provider, RuntimeConfig};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
@@ -10,40 +11,32 @@ use std::time::{Duration, Instant};
 use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::time::Elapsed;
 use anyrt_core::{Backend, Executor};
-use anyrt_tokio::{Handle, Runtime};
+use anyrt_tokio::{Handle, Runtime, Tokio};
 
 use common::{plain_block_on, thread_name, within, DropSignal, LIMIT};
 
 fn small_rt(name: &str) -> Runtime {
-    Runtime::builder()
-        .worker_threads(2)
-        .thread_name(name)
-        .build()
-        .unwrap()
+    Tokio::build(&RuntimeConfig::new().worker_threads(2).thread_name(name)).unwrap()
 }
 
 #[test]
 fn builder_options() {
     within(LIMIT, || {
-        let rt = Runtime::builder()
-            .worker_threads(3)
-            .thread_name("three")
-            .build()
-            .unwrap();
+        let rt =
+            Tokio::build(&RuntimeConfig::new().worker_threads(3).thread_name("three")).unwrap();
         assert_eq!(rt.handle().as_tokio().metrics().num_workers(), 3);
         let (name, ctx) =
             plain_block_on(rt.spawn(async { (thread_name(), context::current()) })).unwrap();
         assert_eq!(name.as_deref(), Some("three"));
         assert_eq!(ctx, Some(ThreadContext::async_on(Backend::Tokio)));
 
-        let err = Runtime::builder().worker_threads(0).build().unwrap_err();
+        let err = Tokio::build(&RuntimeConfig::new().worker_threads(0)).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 
-        let rt = Runtime::new().unwrap();
+        let rt = Tokio::build(&RuntimeConfig::new()).unwrap();
         let cpus = thread::available_parallelism().map_or(1, |n| n.get());
         assert_eq!(rt.handle().as_tokio().metrics().num_workers(), cpus);
         assert!(format!("{rt:?}").contains("Runtime"));
-        assert!(format!("{:?}", Runtime::builder()).contains("Builder"));
     });
 }
 
@@ -56,13 +49,12 @@ fn runtime_block_on_spawns_onto_that_runtime() {
                 context::current(),
                 Some(ThreadContext::async_on(Backend::Tokio))
             );
-            let direct = anyrt_tokio::spawn(async { thread_name() }).await.unwrap();
-            let nested = anyrt_tokio::spawn(async {
-                anyrt_tokio::spawn(async { thread_name() }).await.unwrap()
-            })
-            .await
-            .unwrap();
-            let blocking = anyrt_tokio::spawn_blocking(thread_name).await.unwrap();
+            let direct = Tokio::spawn(async { thread_name() }).await.unwrap();
+            let nested =
+                Tokio::spawn(async { Tokio::spawn(async { thread_name() }).await.unwrap() })
+                    .await
+                    .unwrap();
+            let blocking = Tokio::spawn_blocking(thread_name).await.unwrap();
             let ctx = Handle::current()
                 .unwrap()
                 .spawn(async { thread_name() })
@@ -81,7 +73,7 @@ fn runtime_block_on_spawns_onto_that_runtime() {
 fn handle_current_and_global() {
     within(LIMIT, || {
         assert!(Handle::current().is_none());
-        let h = anyrt_tokio::block_on(async { Handle::current() }).unwrap();
+        let h = Tokio::block_on(async { Handle::current() }).unwrap();
         assert_eq!(
             plain_block_on(h.spawn(async { thread_name() }))
                 .unwrap()
@@ -126,7 +118,7 @@ fn drop_cancels_pending_tasks_and_does_not_block() {
             started_tx.send(()).unwrap();
             std::future::pending::<u8>().await
         });
-        let sleeping = rt.spawn(anyrt_tokio::sleep(Duration::from_secs(60)));
+        let sleeping = rt.spawn(Tokio::sleep(Duration::from_secs(60)));
         // A blocking closure that is running when the runtime is dropped: detached.
         let (blocking_started_tx, blocking_started_rx) = mpsc::channel();
         let blocking = rt.spawn_blocking(move || {
@@ -158,7 +150,7 @@ fn drop_cancels_pending_tasks_and_does_not_block() {
 #[test]
 fn drop_cancels_tasks_that_were_queued_but_never_polled() {
     within(LIMIT, || {
-        let rt = Runtime::builder().worker_threads(1).build().unwrap();
+        let rt = Tokio::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
         let (started_tx, started_rx) = mpsc::channel();
         let (go_tx, go_rx) = mpsc::channel::<()>();
         let ran = Arc::new(AtomicUsize::new(0));
@@ -169,7 +161,7 @@ fn drop_cancels_tasks_that_were_queued_but_never_polled() {
             let local: Vec<_> = (0..4)
                 .map(|_| {
                     let ran = ran2.clone();
-                    anyrt_tokio::spawn(async move { ran.fetch_add(1, Ordering::SeqCst) })
+                    Tokio::spawn(async move { ran.fetch_add(1, Ordering::SeqCst) })
                 })
                 .collect();
             started_tx.send(()).unwrap();
@@ -244,7 +236,7 @@ fn tasks_of_other_runtimes_run_on_after_a_drop() {
             );
         }
         assert_eq!(plain_block_on(other.spawn(async { 3 })).unwrap(), 3);
-        assert_eq!(plain_block_on(anyrt_tokio::spawn(async { 4 })).unwrap(), 4);
+        assert_eq!(plain_block_on(Tokio::spawn(async { 4 })).unwrap(), 4);
         // A new runtime built after the drop (it may reuse the dropped one's shut-down
         // slot) is not shut down.
         let next = small_rt("next");
@@ -259,7 +251,7 @@ fn drop_inside_async_code_does_not_panic_or_block() {
         // In a block_on.
         let rt = small_rt("inner");
         let h = rt.spawn(std::future::pending::<()>());
-        anyrt_tokio::block_on(async move {
+        Tokio::block_on(async move {
             drop(rt);
         });
         assert!(plain_block_on(h).unwrap_err().is_cancelled());
@@ -295,7 +287,7 @@ fn drop_on_its_own_worker_thread() {
                     drop(rt);
                     break;
                 }
-                anyrt_tokio::sleep(Duration::from_millis(1)).await;
+                Tokio::sleep(Duration::from_millis(1)).await;
             }
             thread_name()
         });
@@ -395,13 +387,13 @@ fn shutdown_timeout_waits_at_most_its_duration() {
 fn shutdown_timeout_in_async_code_does_not_panic() {
     within(LIMIT, || {
         let rt = small_rt("a");
-        anyrt_tokio::block_on(async move {
+        Tokio::block_on(async move {
             let start = Instant::now();
             rt.shutdown_timeout(Duration::from_secs(5));
             assert!(start.elapsed() < Duration::from_secs(1));
         });
         let rt = small_rt("b");
-        plain_block_on(anyrt_tokio::spawn(async move {
+        plain_block_on(Tokio::spawn(async move {
             rt.shutdown_timeout(Duration::from_secs(5));
         }))
         .unwrap();
@@ -416,7 +408,7 @@ fn shutdown_timeout_in_async_code_does_not_panic() {
         });
         // In a blocking closure: it waits.
         let rt = small_rt("d");
-        plain_block_on(anyrt_tokio::spawn_blocking(move || {
+        plain_block_on(Tokio::spawn_blocking(move || {
             rt.shutdown_timeout(Duration::from_secs(5));
         }))
         .unwrap();
@@ -428,7 +420,6 @@ fn runtime_is_send_sync_and_handle_is_clone_send_sync() {
     fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<Runtime>();
     assert_send_sync::<Handle>();
-    assert_send_sync::<anyrt_tokio::Builder>();
     fn assert_clone<T: Clone>() {}
     assert_clone::<Handle>();
 }
@@ -461,7 +452,7 @@ fn executor_trait_on_handle_and_runtime() {
         assert_eq!(name.as_deref(), Some("exec"));
         assert_eq!(b, 4);
         assert!(t.is_err());
-        let (name, _, _) = anyrt_tokio::block_on(use_executor(rt.handle()));
+        let (name, _, _) = Tokio::block_on(use_executor(rt.handle()));
         assert_eq!(name.as_deref(), Some("exec"));
         let (name, _, _) = plain_block_on(use_executor(Handle::global()));
         assert_eq!(name.as_deref(), Some("anyrt-tokio-worker"));

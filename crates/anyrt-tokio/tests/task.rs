@@ -2,6 +2,8 @@
 
 mod common;
 
+use anyrt_core::{Provider, RuntimeConfig};
+use anyrt_tokio::Tokio;
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::thread;
@@ -26,7 +28,7 @@ fn spawn_from_plain_thread_goes_to_the_process_wide_runtime() {
     within(LIMIT, || {
         assert!(context::current().is_none());
         assert!(tokio::runtime::Handle::try_current().is_err());
-        let h = anyrt_tokio::spawn(async { (thread_name(), context::current()) });
+        let h = Tokio::spawn(async { (thread_name(), context::current()) });
         let (name, ctx) = plain_block_on(h).unwrap();
         assert_eq!(name.as_deref(), Some("anyrt-tokio-worker"));
         assert_eq!(ctx, Some(ThreadContext::async_on(Backend::Tokio)));
@@ -37,8 +39,8 @@ fn spawn_from_plain_thread_goes_to_the_process_wide_runtime() {
 fn dropped_handle_detaches() {
     within(LIMIT, || {
         let (tx, rx) = mpsc::channel();
-        drop(anyrt_tokio::spawn(async move {
-            anyrt_tokio::sleep(Duration::from_millis(20)).await;
+        drop(Tokio::spawn(async move {
+            Tokio::sleep(Duration::from_millis(20)).await;
             tx.send(7).unwrap();
         }));
         assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(7));
@@ -50,7 +52,7 @@ fn abort_before_completion_cancels_at_next_await() {
     within(LIMIT, || {
         let (tx, rx) = mpsc::channel();
         let (started_tx, started_rx) = mpsc::channel();
-        let mut h = anyrt_tokio::spawn(async move {
+        let mut h = Tokio::spawn(async move {
             let _signal = DropSignal(tx);
             started_tx.send(()).unwrap();
             std::future::pending::<()>().await;
@@ -68,8 +70,8 @@ fn abort_before_completion_cancels_at_next_await() {
 #[test]
 fn abort_before_first_poll_cancels() {
     within(LIMIT, || {
-        anyrt_tokio::block_on(async {
-            let mut h = anyrt_tokio::spawn(async { 1 });
+        Tokio::block_on(async {
+            let mut h = Tokio::spawn(async { 1 });
             h.abort();
             // Either the task had already run (its output is kept) or it is cancelled.
             match h.await {
@@ -83,7 +85,7 @@ fn abort_before_first_poll_cancels() {
 #[test]
 fn abort_after_completion_keeps_the_output() {
     within(LIMIT, || {
-        let mut h = anyrt_tokio::spawn(async { 5 });
+        let mut h = Tokio::spawn(async { 5 });
         while !h.is_finished() {
             thread::sleep(Duration::from_millis(1));
         }
@@ -96,7 +98,7 @@ fn abort_after_completion_keeps_the_output() {
 #[test]
 fn panic_is_a_join_error_and_the_runtime_keeps_running() {
     within(LIMIT, || {
-        let h = anyrt_tokio::spawn(async {
+        let h = Tokio::spawn(async {
             panic!("boom");
         });
         let err = plain_block_on(h).unwrap_err();
@@ -108,21 +110,21 @@ fn panic_is_a_join_error_and_the_runtime_keeps_running() {
 
         // A String payload too.
         let n = std::hint::black_box(2);
-        let h = anyrt_tokio::spawn(async move {
+        let h = Tokio::spawn(async move {
             panic!("boom {n}");
         });
         let err = plain_block_on(h).unwrap_err();
         assert_eq!(*err.into_panic().downcast::<String>().unwrap(), "boom 2");
 
         // The runtime still runs tasks.
-        assert_eq!(plain_block_on(anyrt_tokio::spawn(async { 3 })).unwrap(), 3);
+        assert_eq!(plain_block_on(Tokio::spawn(async { 3 })).unwrap(), 3);
     });
 }
 
 #[test]
 fn spawn_blocking_runs_in_a_blocking_context() {
     within(LIMIT, || {
-        let h = anyrt_tokio::spawn_blocking(|| (context::current(), thread_name()));
+        let h = Tokio::spawn_blocking(|| (context::current(), thread_name()));
         let (ctx, name) = plain_block_on(h).unwrap();
         assert_eq!(ctx, Some(ThreadContext::blocking_on(Backend::Tokio)));
         assert_eq!(name.as_deref(), Some("anyrt-tokio-worker"));
@@ -133,7 +135,7 @@ fn spawn_blocking_runs_in_a_blocking_context() {
 fn spawn_blocking_abort_does_not_stop_the_closure() {
     within(LIMIT, || {
         let (started_tx, started_rx) = mpsc::channel();
-        let mut h = anyrt_tokio::spawn_blocking(move || {
+        let mut h = Tokio::spawn_blocking(move || {
             started_tx.send(()).unwrap();
             thread::sleep(Duration::from_millis(50));
             9
@@ -143,7 +145,7 @@ fn spawn_blocking_abort_does_not_stop_the_closure() {
         assert_eq!(plain_block_on(h).unwrap(), 9);
 
         // Also when aborted right away, possibly before the closure started.
-        let mut h = anyrt_tokio::spawn_blocking(|| 10);
+        let mut h = Tokio::spawn_blocking(|| 10);
         h.abort();
         assert_eq!(plain_block_on(h).unwrap(), 10);
     });
@@ -152,7 +154,7 @@ fn spawn_blocking_abort_does_not_stop_the_closure() {
 #[test]
 fn spawn_blocking_panic_is_a_join_error() {
     within(LIMIT, || {
-        let h = anyrt_tokio::spawn_blocking(|| -> u8 { panic!("blocking boom") });
+        let h = Tokio::spawn_blocking(|| -> u8 { panic!("blocking boom") });
         let err = plain_block_on(h).unwrap_err();
         assert!(err.is_panic());
         assert_eq!(
@@ -165,22 +167,18 @@ fn spawn_blocking_panic_is_a_join_error() {
 #[test]
 fn block_on_works_inside_spawn_blocking() {
     within(LIMIT, || {
-        let rt = anyrt_tokio::Runtime::builder()
-            .worker_threads(2)
-            .thread_name("own-rt")
-            .build()
-            .unwrap();
+        let rt =
+            Tokio::build(&RuntimeConfig::new().worker_threads(2).thread_name("own-rt")).unwrap();
         let rt_handle = rt.handle();
-        let out = anyrt_tokio::block_on(async move {
-            anyrt_tokio::spawn_blocking(move || {
+        let out = Tokio::block_on(async move {
+            Tokio::spawn_blocking(move || {
                 // tokio allows Handle::block_on on its blocking threads: the process-wide
                 // runtime, another runtime, and the runtime this closure runs on.
-                let a = anyrt_tokio::block_on(async {
-                    anyrt_tokio::sleep(Duration::from_millis(1)).await;
+                let a = Tokio::block_on(async {
+                    Tokio::sleep(Duration::from_millis(1)).await;
                     1
                 });
-                let b =
-                    rt_handle.block_on(async { anyrt_tokio::spawn(async { 2 }).await.unwrap() });
+                let b = rt_handle.block_on(async { Tokio::spawn(async { 2 }).await.unwrap() });
                 let c = anyrt_tokio::Handle::global().block_on(async { 3 });
                 // Back in the blocking context afterwards.
                 assert_eq!(
@@ -205,7 +203,7 @@ async fn rt_spawn_blocking_block_on(h: anyrt_tokio::Handle) -> i32 {
     let h2 = h.clone();
     h.spawn_blocking(move || {
         assert_eq!(thread_name().as_deref(), Some("own-rt"));
-        h2.block_on(async { anyrt_tokio::spawn(async { 4 }).await.unwrap() })
+        h2.block_on(async { Tokio::spawn(async { 4 }).await.unwrap() })
     })
     .await
     .unwrap()
@@ -215,21 +213,21 @@ async fn rt_spawn_blocking_block_on(h: anyrt_tokio::Handle) -> i32 {
 fn contexts() {
     within(LIMIT, || {
         assert_eq!(context::current(), None);
-        assert!(!anyrt_tokio::in_native_context());
-        assert!(!anyrt_tokio::in_native_task());
-        anyrt_tokio::block_on(async {
+        assert!(tokio::runtime::Handle::try_current().is_err());
+        assert!(tokio::task::try_id().is_none());
+        Tokio::block_on(async {
             assert_eq!(
                 context::current(),
                 Some(ThreadContext::async_on(Backend::Tokio))
             );
             // The body of a block_on is in tokio's context, but is not a tokio task.
-            assert!(anyrt_tokio::in_native_context());
-            assert!(!anyrt_tokio::in_native_task());
-            let (ctx, native_ctx, native_task) = anyrt_tokio::spawn(async {
+            assert!(tokio::runtime::Handle::try_current().is_ok());
+            assert!(tokio::task::try_id().is_none());
+            let (ctx, native_ctx, native_task) = Tokio::spawn(async {
                 (
                     context::current(),
-                    anyrt_tokio::in_native_context(),
-                    anyrt_tokio::in_native_task(),
+                    tokio::runtime::Handle::try_current().is_ok(),
+                    tokio::task::try_id().is_some(),
                 )
             })
             .await
@@ -240,7 +238,7 @@ fn contexts() {
             // tokio gives blocking closures a task id as well: in_native_task is true there,
             // and anyrt's own context (checked first) says blocking.
             let (ctx, native_task) =
-                anyrt_tokio::spawn_blocking(|| (context::current(), anyrt_tokio::in_native_task()))
+                Tokio::spawn_blocking(|| (context::current(), tokio::task::try_id().is_some()))
                     .await
                     .unwrap();
             assert_eq!(ctx, Some(ThreadContext::blocking_on(Backend::Tokio)));
@@ -248,16 +246,14 @@ fn contexts() {
         });
         // Restored after block_on.
         assert_eq!(context::current(), None);
-        assert!(!anyrt_tokio::in_native_context());
+        assert!(tokio::runtime::Handle::try_current().is_err());
     });
 }
 
 #[test]
 fn spawn_inside_block_on_goes_to_the_process_wide_runtime() {
     within(LIMIT, || {
-        let name = anyrt_tokio::block_on(async {
-            anyrt_tokio::spawn(async { thread_name() }).await.unwrap()
-        });
+        let name = Tokio::block_on(async { Tokio::spawn(async { thread_name() }).await.unwrap() });
         assert_eq!(name.as_deref(), Some("anyrt-tokio-worker"));
     });
 }
@@ -265,11 +261,11 @@ fn spawn_inside_block_on_goes_to_the_process_wide_runtime() {
 #[test]
 fn yield_now_yields_once() {
     // Outside any runtime: wakes itself, ready at the second poll.
-    let mut y = anyrt_tokio::yield_now();
+    let mut y = anyrt_core::task::yield_now();
     let mut y = std::pin::Pin::new(&mut y);
     assert!(common::poll_once(y.as_mut()).is_pending());
     assert!(common::poll_once(y.as_mut()).is_ready());
-    assert!(format!("{:?}", anyrt_tokio::yield_now()).contains("YieldNow"));
+    assert!(format!("{:?}", anyrt_core::task::yield_now()).contains("YieldNow"));
 
     // Inside a current-thread runtime, it lets another task run.
     within(LIMIT, || {
@@ -285,7 +281,7 @@ fn yield_now_yields_once() {
             });
             let mut spins = 0;
             while !flag.load(std::sync::atomic::Ordering::SeqCst) {
-                anyrt_tokio::yield_now().await;
+                anyrt_core::task::yield_now().await;
                 spins += 1;
                 assert!(spins < 1000, "yield_now never let the other task run");
             }
@@ -297,11 +293,11 @@ fn yield_now_yields_once() {
 #[test]
 fn spawn_local_works_in_block_on() {
     within(LIMIT, || {
-        let out = anyrt_tokio::block_on(async {
+        let out = Tokio::block_on(async {
             let rc = Rc::new(5);
             let rc2 = rc.clone();
             let h = try_spawn_local(async move {
-                anyrt_tokio::sleep(Duration::from_millis(1)).await;
+                Tokio::sleep(Duration::from_millis(1)).await;
                 *rc2 + 1
             })
             .unwrap();
@@ -314,10 +310,7 @@ fn spawn_local_works_in_block_on() {
 #[test]
 fn spawn_local_works_in_runtime_block_on() {
     within(LIMIT, || {
-        let rt = anyrt_tokio::Runtime::builder()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = Tokio::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
         let out = rt.block_on(async {
             let rc = Rc::new(1);
             let inner = try_spawn_local(async move {
@@ -341,20 +334,20 @@ fn spawn_local_works_in_runtime_block_on() {
 fn pending_local_tasks_are_cancelled_when_block_on_returns() {
     within(LIMIT, || {
         let (tx, rx) = mpsc::channel();
-        let h = anyrt_tokio::block_on(async move {
+        let h = Tokio::block_on(async move {
             let h = try_spawn_local(async move {
                 let _signal = DropSignal(tx);
                 std::future::pending::<u8>().await
             })
             .unwrap();
             // Let it start.
-            anyrt_tokio::yield_now().await;
+            anyrt_core::task::yield_now().await;
             h
         });
         rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert!(plain_block_on(h).unwrap_err().is_cancelled());
 
-        let rt = anyrt_tokio::Runtime::new().unwrap();
+        let rt = Tokio::build(&RuntimeConfig::new()).unwrap();
         let h = rt.block_on(async { try_spawn_local(std::future::pending::<u8>()).unwrap() });
         assert!(plain_block_on(h).unwrap_err().is_cancelled());
     });
@@ -364,8 +357,8 @@ fn pending_local_tasks_are_cancelled_when_block_on_returns() {
 fn spawn_local_fails_outside_a_local_scope() {
     within(LIMIT, || {
         assert!(try_spawn_local(async {}).is_err());
-        let inside_task = anyrt_tokio::block_on(async {
-            anyrt_tokio::spawn(async { try_spawn_local(async {}).is_err() })
+        let inside_task = Tokio::block_on(async {
+            Tokio::spawn(async { try_spawn_local(async {}).is_err() })
                 .await
                 .unwrap()
         });
@@ -376,9 +369,9 @@ fn spawn_local_fails_outside_a_local_scope() {
 #[test]
 fn join_handle_is_cancel_safe() {
     within(LIMIT, || {
-        anyrt_tokio::block_on(async {
-            let mut h = anyrt_tokio::spawn(async {
-                anyrt_tokio::sleep(Duration::from_millis(20)).await;
+        Tokio::block_on(async {
+            let mut h = Tokio::spawn(async {
+                Tokio::sleep(Duration::from_millis(20)).await;
                 8
             });
             // Polling and dropping the await does not affect the task.
@@ -393,8 +386,8 @@ fn coop_hook_spends_the_tokio_budget() {
     within(LIMIT, || {
         // Installed with the process-wide runtime; inside a tokio task, anyrt's budget check
         // is tokio's: it says Pending once the task's budget is spent.
-        let readies = anyrt_tokio::block_on(async {
-            anyrt_tokio::spawn(std::future::poll_fn(|cx| {
+        let readies = Tokio::block_on(async {
+            Tokio::spawn(std::future::poll_fn(|cx| {
                 let mut n = 0u32;
                 while anyrt_core::coop::poll_proceed(cx).is_ready() {
                     n += 1;

@@ -2,6 +2,8 @@
 
 mod common;
 
+use anyrt_core::{Provider, RuntimeConfig};
+use anyrt_tokio::Tokio;
 use std::pin::pin;
 use std::time::Duration;
 
@@ -13,15 +15,15 @@ use common::{plain_block_on, poll_once, poll_once_owned, within, LIMIT};
 #[test]
 fn sleep_zero_is_ready_at_the_first_poll() {
     // On a plain thread: no runtime needed, none started for it.
-    assert!(poll_once_owned(anyrt_tokio::sleep(Duration::ZERO)).is_ready());
-    assert!(anyrt_tokio::sleep(Duration::ZERO).is_elapsed());
+    assert!(poll_once_owned(Tokio::sleep(Duration::ZERO)).is_ready());
+    assert!(Tokio::sleep(Duration::ZERO).is_elapsed());
     within(LIMIT, || {
-        anyrt_tokio::block_on(async {
-            assert!(poll_once_owned(anyrt_tokio::sleep(Duration::ZERO)).is_ready());
+        Tokio::block_on(async {
+            assert!(poll_once_owned(Tokio::sleep(Duration::ZERO)).is_ready());
             // Many in a row: each is ready at once (tokio's own would wait for a tick).
             let start = std::time::Instant::now();
             for _ in 0..1000 {
-                anyrt_tokio::sleep(Duration::ZERO).await;
+                Tokio::sleep(Duration::ZERO).await;
             }
             assert!(start.elapsed() < Duration::from_millis(500));
         });
@@ -31,12 +33,12 @@ fn sleep_zero_is_ready_at_the_first_poll() {
 #[test]
 fn past_deadline_is_ready_at_the_first_poll() {
     let past = Instant::now();
-    assert!(poll_once_owned(anyrt_tokio::sleep_until(past)).is_ready());
+    assert!(poll_once_owned(Tokio::sleep_until(past)).is_ready());
     let long_ago = Instant::now() - Duration::from_millis(5);
     within(LIMIT, move || {
-        anyrt_tokio::block_on(async move {
-            assert!(poll_once_owned(anyrt_tokio::sleep_until(long_ago)).is_ready());
-            assert!(poll_once_owned(anyrt_tokio::sleep_until(Instant::now())).is_ready());
+        Tokio::block_on(async move {
+            assert!(poll_once_owned(Tokio::sleep_until(long_ago)).is_ready());
+            assert!(poll_once_owned(Tokio::sleep_until(Instant::now())).is_ready());
         });
     });
 }
@@ -45,19 +47,16 @@ fn past_deadline_is_ready_at_the_first_poll() {
 fn duration_max_pends_without_panicking() {
     within(LIMIT, || {
         // Created on a plain thread.
-        let mut s = pin!(anyrt_tokio::sleep(Duration::MAX));
+        let mut s = pin!(Tokio::sleep(Duration::MAX));
         assert!(poll_once(s.as_mut()).is_pending());
         assert!(!s.is_elapsed());
         let far = Instant::now().far_future();
-        assert!(poll_once_owned(anyrt_tokio::sleep_until(far)).is_pending());
+        assert!(poll_once_owned(Tokio::sleep_until(far)).is_pending());
         // Inside the runtime, and as a timeout.
-        anyrt_tokio::block_on(async {
-            assert!(poll_once_owned(anyrt_tokio::sleep(Duration::MAX)).is_pending());
-            assert_eq!(
-                anyrt_tokio::timeout(Duration::MAX, async { 2 }).await,
-                Ok(2)
-            );
-            let t = anyrt_tokio::timeout(Duration::MAX, std::future::pending::<()>());
+        Tokio::block_on(async {
+            assert!(poll_once_owned(Tokio::sleep(Duration::MAX)).is_pending());
+            assert_eq!(Tokio::timeout(Duration::MAX, async { 2 }).await, Ok(2));
+            let t = Tokio::timeout(Duration::MAX, std::future::pending::<()>());
             assert!(poll_once_owned(t).is_pending());
         });
     });
@@ -66,15 +65,15 @@ fn duration_max_pends_without_panicking() {
 #[test]
 fn sleep_lasts_at_least_its_duration() {
     within(LIMIT, || {
-        anyrt_tokio::block_on(async {
+        Tokio::block_on(async {
             for ms in [1, 5, 20] {
                 let d = Duration::from_millis(ms);
                 let start = std::time::Instant::now();
-                anyrt_tokio::sleep(d).await;
+                Tokio::sleep(d).await;
                 assert!(start.elapsed() >= d, "{:?} < {d:?}", start.elapsed());
             }
             let deadline = Instant::now() + Duration::from_millis(10);
-            anyrt_tokio::sleep_until(deadline).await;
+            Tokio::sleep_until(deadline).await;
             assert!(Instant::now() >= deadline);
         });
     });
@@ -87,17 +86,17 @@ fn sleep_and_timeout_from_a_plain_thread() {
         // Created and awaited with no runtime on this thread: the process-wide runtime's
         // timer wakes it.
         let start = std::time::Instant::now();
-        plain_block_on(anyrt_tokio::sleep(Duration::from_millis(10)));
+        plain_block_on(Tokio::sleep(Duration::from_millis(10)));
         assert!(start.elapsed() >= Duration::from_millis(10));
 
-        let r = plain_block_on(anyrt_tokio::timeout(
+        let r = plain_block_on(Tokio::timeout(
             Duration::from_millis(10),
             std::future::pending::<()>(),
         ));
         assert_eq!(r, Err(Elapsed::new()));
-        let r = plain_block_on(anyrt_tokio::timeout(Duration::from_secs(10), async { 1 }));
+        let r = plain_block_on(Tokio::timeout(Duration::from_secs(10), async { 1 }));
         assert_eq!(r, Ok(1));
-        let r = plain_block_on(anyrt_tokio::timeout_at(
+        let r = plain_block_on(Tokio::timeout_at(
             Instant::now() + Duration::from_millis(5),
             std::future::pending::<()>(),
         ));
@@ -110,16 +109,16 @@ fn timeout_polls_the_future_first() {
     within(LIMIT, || {
         // Ready future, zero or past deadline: its output wins.
         assert_eq!(
-            poll_once_owned(anyrt_tokio::timeout(Duration::ZERO, async { 1 })),
+            poll_once_owned(Tokio::timeout(Duration::ZERO, async { 1 })),
             std::task::Poll::Ready(Ok(1))
         );
         assert_eq!(
-            poll_once_owned(anyrt_tokio::timeout_at(Instant::now(), async { 2 })),
+            poll_once_owned(Tokio::timeout_at(Instant::now(), async { 2 })),
             std::task::Poll::Ready(Ok(2))
         );
-        anyrt_tokio::block_on(async {
+        Tokio::block_on(async {
             assert_eq!(
-                anyrt_tokio::timeout(Duration::from_millis(1), async { 3 }).await,
+                Tokio::timeout(Duration::from_millis(1), async { 3 }).await,
                 Ok(3)
             );
         });
@@ -128,12 +127,9 @@ fn timeout_polls_the_future_first() {
 
 #[test]
 fn zero_timeout_of_a_pending_future_elapses_at_the_first_poll() {
-    let r = poll_once_owned(anyrt_tokio::timeout(
-        Duration::ZERO,
-        std::future::pending::<()>(),
-    ));
+    let r = poll_once_owned(Tokio::timeout(Duration::ZERO, std::future::pending::<()>()));
     assert_eq!(r, std::task::Poll::Ready(Err(Elapsed::new())));
-    let r = poll_once_owned(anyrt_tokio::timeout_at(
+    let r = poll_once_owned(Tokio::timeout_at(
         Instant::now(),
         std::future::pending::<()>(),
     ));
@@ -142,12 +138,12 @@ fn zero_timeout_of_a_pending_future_elapses_at_the_first_poll() {
 
 #[test]
 fn timeout_accessors() {
-    let mut t = anyrt_tokio::timeout(Duration::from_secs(1), std::future::ready(4));
+    let mut t = Tokio::timeout(Duration::from_secs(1), std::future::ready(4));
     assert!(format!("{t:?}").contains("Timeout"));
     assert_eq!(t.get_ref().clone().into_inner(), 4);
     assert_eq!(t.get_mut().clone().into_inner(), 4);
     assert_eq!(t.into_inner().into_inner(), 4);
-    let t = anyrt_tokio::timeout(Duration::ZERO, std::future::ready(5));
+    let t = Tokio::timeout(Duration::ZERO, std::future::ready(5));
     assert_eq!(t.into_inner().into_inner(), 5);
 }
 
@@ -157,9 +153,9 @@ fn timeout_is_not_starved_by_the_coop_budget() {
     // would see the budget spent too and never fire. anyrt's sleep is polled unconstrained,
     // as tokio's own timeout polls its timer then.
     within(LIMIT, || {
-        let r = anyrt_tokio::block_on(async {
-            anyrt_tokio::spawn(async {
-                anyrt_tokio::timeout(Duration::from_millis(20), async {
+        let r = Tokio::block_on(async {
+            Tokio::spawn(async {
+                Tokio::timeout(Duration::from_millis(20), async {
                     loop {
                         tokio::task::coop::consume_budget().await;
                     }
@@ -185,15 +181,12 @@ fn sleep_is_not_starved_by_the_coop_budget_in_a_generic_timeout() {
     // `anyrt_core::time::Timeout<F, Sleep>` is what `Executor::timeout` builds: it polls the
     // future, then the sleep, with no budget left.
     within(LIMIT, || {
-        let rt = anyrt_tokio::Runtime::builder()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = Tokio::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
         let results = rt.block_on(async {
-            anyrt_tokio::spawn(async {
+            Tokio::spawn(async {
                 let generic = anyrt_core::time::Timeout::new(
                     spend_the_budget_forever(),
-                    anyrt_tokio::sleep(Duration::from_millis(20)),
+                    Tokio::sleep(Duration::from_millis(20)),
                 )
                 .await;
                 let handle = anyrt_tokio::Handle::current().unwrap();
@@ -216,12 +209,9 @@ fn sleep_is_not_starved_by_the_coop_budget_in_a_generic_timeout() {
 fn elapsed_sleep_is_ready_with_no_budget_left() {
     within(LIMIT, || {
         // Two workers: while this task blocks its worker, the other one drives the timer.
-        let rt = anyrt_tokio::Runtime::builder()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = Tokio::build(&RuntimeConfig::new().worker_threads(2)).unwrap();
         let ready = plain_block_on(rt.spawn(async {
-            let mut s = pin!(anyrt_tokio::sleep(Duration::from_millis(2)));
+            let mut s = pin!(Tokio::sleep(Duration::from_millis(2)));
             assert!(poll_once(s.as_mut()).is_pending());
             let start = std::time::Instant::now();
             while !s.is_elapsed() && start.elapsed() < Duration::from_secs(5) {
@@ -242,28 +232,25 @@ fn elapsed_sleep_is_ready_with_no_budget_left() {
 #[test]
 fn sleep_and_timeout_outlive_the_runtime_they_were_made_on() {
     within(LIMIT, || {
-        let rt = anyrt_tokio::Runtime::builder()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = Tokio::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
         let handle = rt.handle();
         let d = Duration::from_millis(150);
         let start = std::time::Instant::now();
         // On its timer: in its block_on (one polled once, so registered there), in one of its
         // tasks, through its handle, and a timeout.
         let (mut polled, fresh, until, timeout) = rt.block_on(async {
-            let mut polled = Box::pin(anyrt_tokio::sleep(d));
+            let mut polled = Box::pin(Tokio::sleep(d));
             assert!(poll_once(polled.as_mut()).is_pending());
-            let fresh = Box::pin(anyrt_tokio::sleep(d));
-            let until = Box::pin(anyrt_tokio::sleep_until(Instant::now() + d));
-            let mut timeout = Box::pin(anyrt_tokio::timeout(d, std::future::pending::<()>()));
+            let fresh = Box::pin(Tokio::sleep(d));
+            let until = Box::pin(Tokio::sleep_until(Instant::now() + d));
+            let mut timeout = Box::pin(Tokio::timeout(d, std::future::pending::<()>()));
             assert!(poll_once(timeout.as_mut()).is_pending());
             (polled, fresh, until, timeout)
         });
         // Handing the sleep out unawaited is the point.
         #[allow(clippy::async_yields_async)]
         let in_task = plain_block_on(rt.spawn(async move {
-            let mut s = Box::pin(anyrt_tokio::sleep(d));
+            let mut s = Box::pin(Tokio::sleep(d));
             assert!(poll_once(s.as_mut()).is_pending());
             s
         }))
@@ -282,11 +269,8 @@ fn sleep_and_timeout_outlive_the_runtime_they_were_made_on() {
         // anyrt runtime: no panic, and not before the deadline.
         plain_block_on(polled);
         plain_block_on(fresh);
-        anyrt_tokio::block_on(anyrt_tokio::spawn(until)).unwrap();
-        let other = anyrt_tokio::Runtime::builder()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        Tokio::block_on(Tokio::spawn(until)).unwrap();
+        let other = Tokio::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
         other.block_on(in_task);
         plain_block_on(through_handle);
         assert!(start.elapsed() >= d, "{:?}", start.elapsed());
@@ -295,13 +279,10 @@ fn sleep_and_timeout_outlive_the_runtime_they_were_made_on() {
         assert!(start.elapsed() < Duration::from_secs(5));
 
         // Its deadline passed before the next poll: ready at once.
-        let rt = anyrt_tokio::Runtime::builder()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = Tokio::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
         #[allow(clippy::async_yields_async)]
         let mut s = rt.block_on(async {
-            let mut s = Box::pin(anyrt_tokio::sleep(Duration::from_millis(5)));
+            let mut s = Box::pin(Tokio::sleep(Duration::from_millis(5)));
             assert!(poll_once(s.as_mut()).is_pending());
             s
         });
@@ -315,20 +296,17 @@ fn sleep_and_timeout_outlive_the_runtime_they_were_made_on() {
 #[test]
 fn sleep_in_a_handle_block_on_survives_a_concurrent_shutdown() {
     within(LIMIT, || {
-        let rt = anyrt_tokio::Runtime::builder()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = Tokio::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
         let handle = rt.handle();
         let (slept_tx, slept_rx) = std::sync::mpsc::channel();
         let t = std::thread::spawn(move || {
             handle.block_on(async {
-                let mut s = pin!(anyrt_tokio::sleep(Duration::from_millis(150)));
+                let mut s = pin!(Tokio::sleep(Duration::from_millis(150)));
                 assert!(poll_once(s.as_mut()).is_pending());
                 slept_tx.send(()).unwrap();
                 s.await;
                 // Made after the shutdown, in a block_on through the handle.
-                anyrt_tokio::sleep(Duration::from_millis(5)).await;
+                Tokio::sleep(Duration::from_millis(5)).await;
             });
         });
         slept_rx.recv().unwrap();
@@ -340,26 +318,23 @@ fn sleep_in_a_handle_block_on_survives_a_concurrent_shutdown() {
 #[test]
 fn sleep_is_debug_and_send() {
     fn assert_send<T: Send + 'static>(_: &T) {}
-    let s = anyrt_tokio::sleep(Duration::from_millis(1));
+    let s = Tokio::sleep(Duration::from_millis(1));
     assert_send(&s);
     assert!(format!("{s:?}").contains("Sleep"));
-    let t = anyrt_tokio::timeout(Duration::from_millis(1), async {});
+    let t = Tokio::timeout(Duration::from_millis(1), async {});
     assert_send(&t);
 }
 
 #[test]
 fn sleep_in_a_spawned_task_and_on_an_owned_runtime() {
     within(LIMIT, || {
-        let rt = anyrt_tokio::Runtime::builder()
-            .worker_threads(1)
-            .build()
-            .unwrap();
+        let rt = Tokio::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
         let start = std::time::Instant::now();
         rt.block_on(async {
-            anyrt_tokio::spawn(anyrt_tokio::sleep(Duration::from_millis(5)))
+            Tokio::spawn(Tokio::sleep(Duration::from_millis(5)))
                 .await
                 .unwrap();
-            anyrt_tokio::sleep(Duration::from_millis(5)).await;
+            Tokio::sleep(Duration::from_millis(5)).await;
         });
         assert!(start.elapsed() >= Duration::from_millis(10));
     });

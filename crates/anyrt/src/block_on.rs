@@ -1,61 +1,8 @@
 //! Running a future to completion from sync code.
 
-use std::fmt;
 use std::future::Future;
 
-use anyrt_core::context::{self, ContextKind};
-
-use crate::Backend;
-
-/// The error of [`try_block_on`]: the caller is async code, where blocking the thread would
-/// stall its runtime or deadlock.
-///
-/// ```
-/// anyrt::block_on(async {
-///     let err = anyrt::try_block_on(async {}).unwrap_err();
-///     assert_eq!(err.backend, anyrt::Backend::current());
-///     assert!(err.to_string().contains("spawn_blocking")); // the way out
-/// });
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct BlockOnError {
-    /// The runtime the caller is inside.
-    pub backend: Option<Backend>,
-}
-
-impl fmt::Display for BlockOnError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        anyrt_core::BlockOnError::new(self.backend.map(Into::into)).fmt(f)
-    }
-}
-
-impl std::error::Error for BlockOnError {}
-
-/// `Err` where blocking is refused: anyrt's own async code, an async-std task, a tokio
-/// runtime context (a task, or the body of a foreign tokio `block_on`, which is no task and
-/// where tokio would panic with its own message). Otherwise the backend a `block_on` here
-/// runs on. One thread-local read inside anyrt; one probe of the foreign runtimes outside.
-#[inline]
-pub(crate) fn blocking_backend() -> Result<anyrt_core::Backend, BlockOnError> {
-    let refused = match context::current() {
-        Some(ctx) if ctx.kind == ContextKind::Async => ctx.backend,
-        Some(ctx) => return Ok(ctx.backend),
-        None => match crate::backend::foreign_context() {
-            Some(b) => b,
-            None => return Ok(crate::backend::default_backend()),
-        },
-    };
-    Err(BlockOnError {
-        backend: Some(refused.into()),
-    })
-}
-
-/// `Err` where blocking is refused (see [`blocking_backend`]).
-#[inline]
-pub(crate) fn check_can_block() -> Result<(), BlockOnError> {
-    blocking_backend().map(drop)
-}
+use anyrt_core::select::blocking_backend;
 
 /// Runs a future to completion on the calling thread, on the selected backend.
 ///
@@ -92,7 +39,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// Like [`block_on`], returning [`BlockOnError`] inside async code instead of panicking.
+/// Like [`block_on`], returning [`BlockOnError`](crate::BlockOnError) inside async code
+/// instead of panicking.
 ///
 /// ```
 /// assert_eq!(anyrt::try_block_on(async { 1 }).unwrap(), 1); // sync code: runs it
@@ -101,7 +49,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// });
 /// ```
 #[inline]
-pub fn try_block_on<F: Future>(future: F) -> Result<F::Output, BlockOnError> {
+pub fn try_block_on<F: Future>(future: F) -> Result<F::Output, anyrt_core::BlockOnError> {
     let backend = blocking_backend()?;
-    Ok(dispatch!(backend, rt => rt::block_on(future)))
+    Ok(dispatch!(backend, P => P::block_on(future)))
 }

@@ -154,16 +154,13 @@
 //! `JoinHandle` from any backend.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 // With no backend compiled in, every dispatch ends in the "enable a feature" panic.
-#![cfg_attr(
-    not(any(feature = "tokio", feature = "smol", feature = "async-std")),
-    allow(unreachable_code, unused_variables, dead_code)
-)]
+#![cfg_attr(not(feature = "_rt"), allow(unreachable_code, unused_variables))]
 
 #[macro_use]
-mod macros;
+mod dispatch;
 
-mod backend;
 mod block_on;
 mod runtime;
 
@@ -179,14 +176,16 @@ pub use anyrt_core::channel;
 #[doc(inline)]
 pub use anyrt_core::sync;
 #[doc(inline)]
-pub use anyrt_core::{DynExecutor, Executor};
+pub use anyrt_core::{
+    set_default_backend, Backend, BlockOnError, BoxFuture, DynExecutor, Executor,
+    ParseBackendError, SelectionError,
+};
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 #[doc(inline)]
 pub use anyrt_macros::{main, test};
 
-pub use backend::{set_default_backend, Backend, SelectionError};
-pub use block_on::{block_on, try_block_on, BlockOnError};
+pub use block_on::{block_on, try_block_on};
 pub use runtime::{Builder, Handle, Runtime, RuntimeError};
 pub use task::{spawn, spawn_blocking, spawn_local, try_spawn_local};
 

@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use anyrt_core::task::JoinHandle;
 use anyrt_core::time::Instant;
+use anyrt_core::{Backend, Executor, RuntimeConfig};
 
-use crate::backend::{current_core, select};
 use crate::time::Sleep;
-use crate::Backend;
 
 /// The error of building a [`Runtime`]. It implements `std::error::Error` (with the IO
 /// error as its `source`), so `?` takes it into `anyhow` or `Box<dyn Error>`.
@@ -70,15 +69,8 @@ impl std::error::Error for RuntimeError {
     }
 }
 
-enum RuntimeInner {
-    #[cfg(feature = "tokio")]
-    Tokio(anyrt_tokio::Runtime),
-    #[cfg(feature = "smol")]
-    Smol(anyrt_smol::Runtime),
-    #[cfg(feature = "async-std")]
-    AsyncStd(anyrt_async_std::Runtime),
-    #[cfg(not(any(feature = "tokio", feature = "smol", feature = "async-std")))]
-    Never(std::convert::Infallible),
+backend_enum! {
+    enum RuntimeInner(Runtime);
 }
 
 /// An owned runtime of one backend.
@@ -114,17 +106,12 @@ pub struct Runtime {
 #[derive(Debug, Clone)]
 pub struct Builder {
     backend: Backend,
-    worker_threads: Option<usize>,
-    thread_name: Option<String>,
+    config: RuntimeConfig,
 }
 
 impl Builder {
     /// The number of worker threads. Default: the number of CPUs, on every backend (smol's
-    /// own default is one).
-    ///
-    /// # Panics
-    ///
-    /// If `n` is zero.
+    /// own default is one). Zero is an error from [`build`](Self::build), on every backend.
     ///
     /// ```
     /// use anyrt::{Backend, Runtime};
@@ -133,10 +120,8 @@ impl Builder {
     /// let rt = Runtime::builder(Backend::enabled()[0]).worker_threads(1).build().unwrap();
     /// assert_eq!(rt.block_on(rt.spawn(async { 7 })).unwrap(), 7);
     /// ```
-    #[track_caller]
     pub fn worker_threads(mut self, n: usize) -> Self {
-        assert!(n > 0, "Runtime::builder: worker_threads must be at least 1");
-        self.worker_threads = Some(n);
+        self.config = self.config.worker_threads(n);
         self
     }
 
@@ -152,12 +137,12 @@ impl Builder {
     /// }
     /// ```
     pub fn thread_name(mut self, name: impl Into<String>) -> Self {
-        self.thread_name = Some(name.into());
+        self.config = self.config.thread_name(name);
         self
     }
 
-    /// Starts the runtime. Fails for a backend that is not compiled in, or if its threads
-    /// cannot be started.
+    /// Starts the runtime. Fails for a backend that is not compiled in, for zero worker
+    /// threads, or if its threads cannot be started.
     ///
     /// ```
     /// use anyrt::{Backend, Runtime};
@@ -165,49 +150,19 @@ impl Builder {
     /// fn main() -> Result<(), Box<dyn std::error::Error>> {
     ///     let rt = Runtime::builder(Backend::enabled()[0]).build()?;
     ///     assert_eq!(rt.block_on(async { "ok" }), "ok");
+    ///     // The same rule on every backend: zero workers is an error, not a panic.
+    ///     assert!(Runtime::builder(Backend::enabled()[0]).worker_threads(0).build().is_err());
     ///     Ok(())
     /// }
     /// ```
     pub fn build(self) -> Result<Runtime, RuntimeError> {
         let backend = self.backend;
+        if !crate::dispatch::compiled_in(backend) {
+            return Err(RuntimeError::NotEnabled(backend));
+        }
         let io = |source| RuntimeError::Io { backend, source };
-        let inner = match anyrt_core::Backend::from(backend) {
-            #[cfg(feature = "tokio")]
-            anyrt_core::Backend::Tokio => {
-                let mut b = anyrt_tokio::Runtime::builder();
-                if let Some(n) = self.worker_threads {
-                    b = b.worker_threads(n);
-                }
-                if let Some(name) = self.thread_name {
-                    b = b.thread_name(name);
-                }
-                RuntimeInner::Tokio(b.build().map_err(io)?)
-            }
-            #[cfg(feature = "smol")]
-            anyrt_core::Backend::Smol => {
-                let mut b = anyrt_smol::Runtime::builder();
-                if let Some(n) = self.worker_threads {
-                    b = b.worker_threads(n);
-                }
-                if let Some(name) = self.thread_name {
-                    b = b.thread_name(name);
-                }
-                RuntimeInner::Smol(b.build().map_err(io)?)
-            }
-            #[cfg(feature = "async-std")]
-            anyrt_core::Backend::AsyncStd => {
-                let mut b = anyrt_async_std::Runtime::builder();
-                if let Some(n) = self.worker_threads {
-                    b = b.worker_threads(n);
-                }
-                if let Some(name) = self.thread_name {
-                    b = b.thread_name(name);
-                }
-                RuntimeInner::AsyncStd(b.build().map_err(io)?)
-            }
-            #[allow(unreachable_patterns)]
-            _ => return Err(RuntimeError::NotEnabled(backend)),
-        };
+        let inner = dispatch!(backend, P, wrap = RuntimeInner => P::build(&self.config).map(wrap));
+        let inner = inner.map_err(io)?;
         Ok(Runtime { inner })
     }
 }
@@ -236,8 +191,7 @@ impl Runtime {
     pub fn builder(backend: Backend) -> Builder {
         Builder {
             backend,
-            worker_threads: None,
-            thread_name: None,
+            config: RuntimeConfig::new(),
         }
     }
 
@@ -252,16 +206,7 @@ impl Runtime {
     /// # }
     /// ```
     pub fn backend(&self) -> Backend {
-        match &self.inner {
-            #[cfg(feature = "tokio")]
-            RuntimeInner::Tokio(_) => Backend::Tokio,
-            #[cfg(feature = "smol")]
-            RuntimeInner::Smol(_) => Backend::Smol,
-            #[cfg(feature = "async-std")]
-            RuntimeInner::AsyncStd(_) => Backend::AsyncStd,
-            #[cfg(not(any(feature = "tokio", feature = "smol", feature = "async-std")))]
-            RuntimeInner::Never(n) => match *n {},
-        }
+        backend_of!(&self.inner, RuntimeInner)
     }
 
     /// Runs `future` to completion on the calling thread, inside this runtime: spawns inside
@@ -285,10 +230,10 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if let Err(e) = crate::block_on::check_can_block() {
+        if let Err(e) = anyrt_core::select::blocking_backend() {
             panic!("{e}");
         }
-        each_backend!(&self.inner, RuntimeInner, rt, _b => rt.block_on(future))
+        each_backend!(&self.inner, RuntimeInner, rt, P => P::runtime_block_on(rt, future))
     }
 
     /// Spawns a task on this runtime, from any thread. The task is detached if the handle
@@ -306,7 +251,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        each_backend!(&self.inner, RuntimeInner, rt, _b => rt.spawn(future))
+        each_backend!(&self.inner, RuntimeInner, rt, P => Executor::spawn(rt, future))
     }
 
     /// Runs a blocking closure on this runtime's blocking pool.
@@ -323,7 +268,7 @@ impl Runtime {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        each_backend!(&self.inner, RuntimeInner, rt, _b => rt.spawn_blocking(f))
+        each_backend!(&self.inner, RuntimeInner, rt, P => Executor::spawn_blocking(rt, f))
     }
 
     /// A handle to this runtime. It does not keep the runtime alive.
@@ -337,8 +282,9 @@ impl Runtime {
     /// assert_eq!(rt.block_on(task).unwrap(), 1);
     /// ```
     pub fn handle(&self) -> Handle {
-        let inner =
-            each_backend!(&self.inner, RuntimeInner, rt, _b => HandleInner::from(rt.handle()));
+        let inner = each_backend!(&self.inner, RuntimeInner, rt, P, wrap = HandleInner => {
+            wrap(P::runtime_handle(rt))
+        });
         Handle { inner }
     }
 
@@ -358,7 +304,7 @@ impl Runtime {
     /// assert!(anyrt::block_on(handle.spawn(async {})).unwrap_err().is_cancelled());
     /// ```
     pub fn shutdown_timeout(self, timeout: Duration) {
-        each_backend!(self.inner, RuntimeInner, rt, _b => rt.shutdown_timeout(timeout))
+        each_backend!(self.inner, RuntimeInner, rt, P => P::shutdown_timeout(rt, timeout))
     }
 }
 
@@ -370,37 +316,9 @@ impl fmt::Debug for Runtime {
     }
 }
 
-#[derive(Clone)]
-enum HandleInner {
-    #[cfg(feature = "tokio")]
-    Tokio(anyrt_tokio::Handle),
-    #[cfg(feature = "smol")]
-    Smol(anyrt_smol::Handle),
-    #[cfg(feature = "async-std")]
-    AsyncStd(anyrt_async_std::Handle),
-    #[cfg(not(any(feature = "tokio", feature = "smol", feature = "async-std")))]
-    Never(std::convert::Infallible),
-}
-
-cfg_tokio! {
-    impl From<anyrt_tokio::Handle> for HandleInner {
-        fn from(h: anyrt_tokio::Handle) -> Self {
-            HandleInner::Tokio(h)
-        }
-    }
-}
-#[cfg(feature = "smol")]
-impl From<anyrt_smol::Handle> for HandleInner {
-    fn from(h: anyrt_smol::Handle) -> Self {
-        HandleInner::Smol(h)
-    }
-}
-cfg_async_std! {
-    impl From<anyrt_async_std::Handle> for HandleInner {
-        fn from(h: anyrt_async_std::Handle) -> Self {
-            HandleInner::AsyncStd(h)
-        }
-    }
+backend_enum! {
+    #[derive(Clone)]
+    enum HandleInner(Handle);
 }
 
 /// A handle to a runtime: spawns onto it from any thread, plain std threads included.
@@ -436,7 +354,7 @@ impl Handle {
     /// assert_eq!(outside.backend(), Backend::selected());
     /// ```
     pub fn current() -> Handle {
-        Handle::try_current().unwrap_or_else(|| Handle::global(Backend::from(select())))
+        Handle::try_current().unwrap_or_else(|| Handle::global(Backend::selected()))
     }
 
     /// The runtime the calling thread is inside, or `None` on a plain thread.
@@ -448,8 +366,10 @@ impl Handle {
     /// assert!(anyrt::block_on(async { Handle::try_current() }).is_some());
     /// ```
     pub fn try_current() -> Option<Handle> {
-        let backend = current_core()?;
-        dispatch!(backend, rt => rt::Handle::current().map(|h| Handle { inner: HandleInner::from(h) }))
+        let backend = Backend::current()?;
+        dispatch!(backend, P, wrap = HandleInner => {
+            P::current().map(|h| Handle { inner: wrap(h) })
+        })
     }
 
     /// The process-wide runtime of `backend`, started on first use.
@@ -469,7 +389,7 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn global(backend: Backend) -> Handle {
-        dispatch!(anyrt_core::Backend::from(backend), rt => Handle { inner: HandleInner::from(rt::Handle::global()) })
+        dispatch!(backend, P, wrap = HandleInner => Handle { inner: wrap(P::global()) })
     }
 
     /// The backend of the runtime.
@@ -481,16 +401,7 @@ impl Handle {
     /// assert_eq!(Handle::global(b).backend(), b);
     /// ```
     pub fn backend(&self) -> Backend {
-        match &self.inner {
-            #[cfg(feature = "tokio")]
-            HandleInner::Tokio(_) => Backend::Tokio,
-            #[cfg(feature = "smol")]
-            HandleInner::Smol(_) => Backend::Smol,
-            #[cfg(feature = "async-std")]
-            HandleInner::AsyncStd(_) => Backend::AsyncStd,
-            #[cfg(not(any(feature = "tokio", feature = "smol", feature = "async-std")))]
-            HandleInner::Never(n) => match *n {},
-        }
+        backend_of!(&self.inner, HandleInner)
     }
 
     /// Spawns a task on the runtime, from any thread.
@@ -506,7 +417,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        each_backend!(&self.inner, HandleInner, h, _x => h.spawn(future))
+        each_backend!(&self.inner, HandleInner, h, P => Executor::spawn(h, future))
     }
 
     /// Runs a blocking closure on the runtime's blocking pool.
@@ -521,7 +432,7 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        each_backend!(&self.inner, HandleInner, h, _x => h.spawn_blocking(f))
+        each_backend!(&self.inner, HandleInner, h, P => Executor::spawn_blocking(h, f))
     }
 
     /// Runs `future` to completion on the calling thread, inside the handle's runtime.
@@ -538,10 +449,10 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if let Err(e) = crate::block_on::check_can_block() {
+        if let Err(e) = anyrt_core::select::blocking_backend() {
             panic!("{e}");
         }
-        each_backend!(&self.inner, HandleInner, h, _x => h.block_on(future))
+        each_backend!(&self.inner, HandleInner, h, P => P::handle_block_on(h, future))
     }
 }
 
@@ -553,20 +464,19 @@ impl fmt::Debug for Handle {
     }
 }
 
-/// A sleep on `backend`'s timer, even if the caller is inside another runtime.
-fn sleep_on(backend: Backend, duration: Duration) -> Sleep {
-    Sleep::on_backend(backend.into(), duration)
-}
-
 anyrt_core::impl_executor!(Handle {
     type Sleep = Sleep;
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        sleep_on(self.backend(), duration)
+        Sleep::on_backend(self.backend(), duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        Sleep::until_on(self.backend(), deadline)
     }
 
     fn now(&self) -> Instant {
-        Instant::now()
+        each_backend!(&self.inner, HandleInner, h, P => Executor::now(h))
     }
 });
 
@@ -574,6 +484,14 @@ anyrt_core::impl_executor!(Runtime {
     type Sleep = Sleep;
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        sleep_on(self.backend(), duration)
+        Sleep::on_backend(self.backend(), duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        Sleep::until_on(self.backend(), deadline)
+    }
+
+    fn now(&self) -> Instant {
+        each_backend!(&self.inner, RuntimeInner, rt, P => Executor::now(rt))
     }
 });

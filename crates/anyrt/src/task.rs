@@ -40,9 +40,9 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 #[doc(inline)]
 pub use anyrt_core::task::local::SpawnLocalError;
 #[doc(inline)]
-pub use anyrt_core::task::{AbortOnDrop, JoinError, JoinHandle};
+pub use anyrt_core::task::{yield_now, AbortOnDrop, JoinError, JoinHandle, YieldNow};
 
-use crate::backend::select;
+use anyrt_core::Backend;
 
 /// Spawns a task on the runtime the calling thread is inside, or, on a plain thread, on the
 /// selected backend's process-wide runtime (started on first use). Never fails for lack of
@@ -61,7 +61,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    dispatch!(select(), rt => rt::spawn(future))
+    dispatch!(Backend::selected(), P => P::spawn(future))
 }
 
 /// Spawns a `!Send` future on the calling thread's local executor.
@@ -125,21 +125,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    dispatch!(select(), rt => rt::spawn_blocking(f))
-}
-
-/// Yields to the executor once, letting other tasks run. On tokio it is tokio's own
-/// `yield_now` (which takes part in tokio's co-op budget). Cancel-safe.
-///
-/// ```
-/// anyrt::block_on(anyrt::task::yield_now());
-/// ```
-pub async fn yield_now() {
-    match select() {
-        #[cfg(feature = "tokio")]
-        anyrt_core::Backend::Tokio => anyrt_tokio::yield_now().await,
-        _ => anyrt_core::task::yield_now().await,
-    }
+    dispatch!(Backend::selected(), P => P::spawn_blocking(f))
 }
 
 /// A set of tasks, joined in the order they finish. Dropping the set aborts its tasks.

@@ -34,8 +34,10 @@ use std::time::Duration;
 
 #[doc(inline)]
 pub use anyrt_core::time::{Elapsed, Instant, MissedTickBehavior};
+#[doc(inline)]
+pub use anyrt_core::{interval_on, ExecutorTimer};
 
-use crate::backend::select;
+use anyrt_core::Backend;
 
 pin_project_lite::pin_project! {
     /// The future of [`sleep`] and [`sleep_until`]. Cancel-safe: dropping it cancels the
@@ -66,66 +68,87 @@ pin_project_lite::pin_project! {
     }
 }
 
-pin_project_lite::pin_project! {
-    #[project = SleepProj]
-    enum SleepInner {
-        Ready,
-        Tokio { #[pin] s: TokioSleep },
-        Smol { #[pin] s: SmolSleep },
-        AsyncStd { #[pin] s: AsyncStdSleep },
-    }
-}
+macro_rules! sleep_inner {
+    ({} $($variant:ident $feature:literal $provider:path;)*) => {
+        pin_project_lite::pin_project! {
+            #[project = SleepProj]
+            enum SleepInner {
+                Ready,
+                // A timeout's sleep before its first poll: armed only if the future it
+                // bounds is pending, so a timeout around a ready future never touches the
+                // timer.
+                Unarmed { backend: Backend, deadline: Instant },
+                $($variant {
+                    #[pin]
+                    s: <crate::dispatch::p::$variant as anyrt_core::Provider>::Sleep,
+                },)*
+            }
+        }
 
-// Stand-ins keep the enum's shape the same in every feature combination.
-cfg_if::cfg_if! {
-    if #[cfg(feature = "tokio")] { type TokioSleep = anyrt_tokio::Sleep; }
-    else { type TokioSleep = std::future::Pending<()>; }
-}
-cfg_if::cfg_if! {
-    if #[cfg(feature = "smol")] { type SmolSleep = anyrt_smol::Sleep; }
-    else { type SmolSleep = std::future::Pending<()>; }
-}
-cfg_if::cfg_if! {
-    if #[cfg(feature = "async-std")] { type AsyncStdSleep = anyrt_async_std::Sleep; }
-    else { type AsyncStdSleep = std::future::Pending<()>; }
-}
+        impl Sleep {
+            /// A sleep on `backend`'s timer: the backend's own sleep, which reads the clock
+            /// once.
+            fn on(backend: Backend, when: When) -> Sleep {
+                let inner = match backend {
+                    $(Backend::$variant => {
+                        if !cfg!(feature = $feature) {
+                            anyrt_core::select::not_compiled_in(backend)
+                        }
+                        use anyrt_core::Provider as _;
+                        type P = crate::dispatch::p::$variant;
+                        SleepInner::$variant {
+                            s: match when {
+                                When::At(deadline) => P::sleep_until(deadline),
+                                When::After(duration) => P::sleep(duration),
+                            },
+                        }
+                    })*
+                    other => anyrt_core::select::not_compiled_in(other),
+                };
+                Sleep { inner }
+            }
+        }
 
-// `sleep_on!(backend, sleep(d))`: the backend's own sleep, which reads the clock once.
-macro_rules! sleep_on {
-    ($backend:expr, $f:ident($arg:expr)) => {
-        Sleep {
-            inner: match $backend {
-                #[cfg(feature = "tokio")]
-                anyrt_core::Backend::Tokio => SleepInner::Tokio {
-                    s: anyrt_tokio::$f($arg),
-                },
-                #[cfg(feature = "smol")]
-                anyrt_core::Backend::Smol => SleepInner::Smol {
-                    s: anyrt_smol::$f($arg),
-                },
-                #[cfg(feature = "async-std")]
-                anyrt_core::Backend::AsyncStd => SleepInner::AsyncStd {
-                    s: anyrt_async_std::$f($arg),
-                },
-                #[allow(unreachable_patterns)]
-                other => crate::backend::not_compiled_in(other),
-            },
+        impl Future for Sleep {
+            type Output = ();
+
+            #[inline]
+            fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+                let mut this = self.as_mut().project();
+                let (backend, deadline) = match this.inner.as_mut().project() {
+                    SleepProj::Ready => return Poll::Ready(()),
+                    SleepProj::Unarmed { backend, deadline } => (*backend, *deadline),
+                    $(SleepProj::$variant { s } => return s.poll(cx),)*
+                };
+                this.inner.set(Sleep::on(backend, When::At(deadline)).inner);
+                self.poll(cx)
+            }
         }
     };
 }
 
-impl Sleep {
-    /// A sleep until `deadline` on `backend`'s timer.
-    fn on(backend: anyrt_core::Backend, deadline: Instant) -> Sleep {
-        sleep_on!(backend, sleep_until(deadline))
-    }
+for_each_backend!(sleep_inner! {});
 
-    /// A sleep of `duration` on `backend`'s timer.
-    pub(crate) fn on_backend(backend: anyrt_core::Backend, duration: Duration) -> Sleep {
+/// When a sleep ends.
+#[derive(Clone, Copy)]
+enum When {
+    At(Instant),
+    After(Duration),
+}
+
+impl Sleep {
+    /// A sleep of `duration` on `backend`'s timer, even if the caller is inside another
+    /// runtime.
+    pub(crate) fn on_backend(backend: Backend, duration: Duration) -> Sleep {
         if duration.is_zero() {
             return Sleep::ready();
         }
-        sleep_on!(backend, sleep(duration))
+        Sleep::on(backend, When::After(duration))
+    }
+
+    /// A sleep until `deadline` on `backend`'s timer.
+    pub(crate) fn until_on(backend: Backend, deadline: Instant) -> Sleep {
+        Sleep::on(backend, When::At(deadline))
     }
 
     fn ready() -> Sleep {
@@ -133,18 +156,11 @@ impl Sleep {
             inner: SleepInner::Ready,
         }
     }
-}
 
-impl Future for Sleep {
-    type Output = ();
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match self.project().inner.project() {
-            SleepProj::Ready => Poll::Ready(()),
-            SleepProj::Tokio { s } => s.poll(cx),
-            SleepProj::Smol { s } => s.poll(cx),
-            SleepProj::AsyncStd { s } => s.poll(cx),
+    /// A sleep until `deadline` on `backend`'s timer, made at its first poll.
+    fn unarmed(backend: Backend, deadline: Instant) -> Sleep {
+        Sleep {
+            inner: SleepInner::Unarmed { backend, deadline },
         }
     }
 }
@@ -168,7 +184,7 @@ impl fmt::Debug for Sleep {
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::on_backend(select(), duration)
+    Sleep::on_backend(Backend::selected(), duration)
 }
 
 /// Waits until `deadline`. A deadline already past is ready at the first poll. Cancel-safe.
@@ -185,119 +201,25 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// });
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::on(select(), deadline)
+    Sleep::until_on(Backend::selected(), deadline)
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`timeout`] and [`timeout_at`]: `Ok(output)`, or `Err(Elapsed)` if the
-    /// deadline came first. The inner future is polled first, and the timer is only armed
-    /// when it is pending: a timeout around a future that is ready at once never touches
-    /// the timer. Cancel-safe exactly when the inner future is.
-    ///
-    /// ```
-    /// use anyrt::time::{timeout, Timeout};
-    /// use std::time::Duration;
-    ///
-    /// anyrt::block_on(async {
-    ///     let t: Timeout<_> = timeout(Duration::from_secs(1), async { "in time" });
-    ///     assert_eq!(t.await, Ok("in time"));
-    /// });
-    /// ```
-    #[must_use = "futures do nothing unless awaited"]
-    pub struct Timeout<F> {
-        #[pin]
-        future: F,
-        #[pin]
-        sleep: Sleep,
-        deadline: Instant,
-        backend: anyrt_core::Backend,
-        armed: bool,
-    }
-}
-
-impl<F> Timeout<F> {
-    fn new(backend: anyrt_core::Backend, deadline: Instant, future: F) -> Self {
-        Timeout {
-            future,
-            sleep: Sleep::ready(),
-            deadline,
-            backend,
-            armed: false,
-        }
-    }
-
-    /// The inner future.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let (_tx, rx) = anyrt::channel::oneshot::channel::<u8>();
-    /// let t = anyrt::time::timeout(Duration::from_secs(1), rx);
-    /// assert!(!t.get_ref().is_terminated()); // still waiting for its value
-    /// ```
-    pub fn get_ref(&self) -> &F {
-        &self.future
-    }
-
-    /// The inner future, mutably.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let (tx, rx) = anyrt::channel::oneshot::channel::<u8>();
-    /// let mut t = anyrt::time::timeout(Duration::from_secs(1), rx);
-    /// tx.send(5).unwrap();
-    /// assert_eq!(t.get_mut().try_recv(), Ok(5)); // took it without awaiting
-    /// ```
-    pub fn get_mut(&mut self) -> &mut F {
-        &mut self.future
-    }
-
-    /// The inner future, giving up the deadline.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// anyrt::block_on(async {
-    ///     let t = anyrt::time::timeout(Duration::from_millis(1), async { 5 });
-    ///     let unbounded = t.into_inner(); // no deadline any more
-    ///     assert_eq!(unbounded.await, 5);
-    /// });
-    /// ```
-    pub fn into_inner(self) -> F {
-        self.future
-    }
-}
-
-impl<F: Future> Future for Timeout<F> {
-    type Output = Result<F::Output, Elapsed>;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        if let Poll::Ready(v) = this.future.poll(cx) {
-            return Poll::Ready(Ok(v));
-        }
-        if !*this.armed {
-            *this.armed = true;
-            this.sleep.set(Sleep::on(*this.backend, *this.deadline));
-        }
-        // On tokio the sleep is polled outside tokio's co-op budget, as in tokio's own
-        // timeout, so a future that spends the budget cannot starve it.
-        match this.sleep.poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(Elapsed::new())),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl<F> fmt::Debug for Timeout<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timeout")
-            .field("deadline", &self.deadline)
-            .finish_non_exhaustive()
-    }
-}
+/// The future of [`timeout`] and [`timeout_at`] (and of
+/// [`Executor::timeout`](crate::Executor::timeout), with the executor's sleep as `S`):
+/// `Ok(output)`, or `Err(Elapsed)` if the deadline came first. The inner future is polled
+/// first, and the timer is only armed when it is pending: a timeout around a future that is
+/// ready at once never touches the timer. Cancel-safe exactly when the inner future is.
+///
+/// ```
+/// use anyrt::time::{timeout, Timeout};
+/// use std::time::Duration;
+///
+/// anyrt::block_on(async {
+///     let t: Timeout<_> = timeout(Duration::from_secs(1), async { "in time" });
+///     assert_eq!(t.await, Ok("in time"));
+/// });
+/// ```
+pub type Timeout<F, S = Sleep> = anyrt_core::time::Timeout<F, S>;
 
 /// Runs `future` with a time limit: `Err(Elapsed)` if it has not completed after
 /// `duration`. The future is polled first, so a ready future gives its output even with a
@@ -339,7 +261,7 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// });
 /// ```
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    Timeout::new(select(), deadline, future)
+    Timeout::new(future, Sleep::unarmed(Backend::selected(), deadline))
 }
 
 /// The clock of an [`Interval`]: the backend selected when it was made. Code names it only
@@ -353,7 +275,7 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
 /// assert_eq!(iv.period(), Duration::from_secs(1));
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct BackendTimer(anyrt_core::Backend);
+pub struct BackendTimer(Backend);
 
 impl anyrt_core::time::Timer for BackendTimer {
     type Sleep = Sleep;
@@ -366,7 +288,7 @@ impl anyrt_core::time::Timer for BackendTimer {
         if deadline <= Instant::now() {
             return Sleep::ready();
         }
-        Sleep::on(self.0, deadline)
+        Sleep::until_on(self.0, deadline)
     }
 }
 
@@ -436,5 +358,5 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
         !period.is_zero(),
         "anyrt::time::interval: the period must be greater than zero (got Duration::ZERO)"
     );
-    anyrt_core::time::Interval::new_at(BackendTimer(select()), start, period)
+    anyrt_core::time::Interval::new_at(BackendTimer(Backend::selected()), start, period)
 }

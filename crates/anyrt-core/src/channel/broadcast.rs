@@ -9,14 +9,13 @@
 //! under every executor and from plain threads.
 //!
 //! ```
-//! # use anyrt_core as anyrt;
-//! # futures_lite::future::block_on(async {
-//! let (tx, mut rx1) = anyrt::channel::broadcast::channel(16);
-//! let mut rx2 = tx.subscribe();
-//! tx.send("event").unwrap();
-//! assert_eq!(rx1.recv().await, Ok("event"));
-//! assert_eq!(rx2.recv().await, Ok("event"));
-//! # });
+//! anyrt::block_on(async {
+//!     let (tx, mut rx1) = anyrt::channel::broadcast::channel(16);
+//!     let mut rx2 = tx.subscribe();
+//!     tx.send("event").unwrap();
+//!     assert_eq!(rx1.recv().await, Ok("event"));
+//!     assert_eq!(rx2.recv().await, Ok("event"));
+//! });
 //! ```
 
 use std::fmt;
@@ -33,7 +32,6 @@ use super::{assert_can_block, park_on, SendError};
 /// If `cap` is 0 or larger than `usize::MAX / 2`.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use anyrt::channel::broadcast::{channel, TryRecvError};
 ///
 /// let (tx, mut rx) = channel(2);
@@ -62,7 +60,6 @@ pub fn channel<T: Clone>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// then [`RecvError::Closed`].
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// let (tx, rx) = anyrt::channel::broadcast::channel::<u8>(4);
 /// let tx2 = tx.clone();
 /// assert_eq!(tx2.receiver_count(), 1);
@@ -80,7 +77,6 @@ impl<T> Sender<T> {
     /// Fails, handing the value back, when there is no receiver.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::broadcast::channel(4);
     /// assert_eq!(tx.send(1), Ok(1));
     /// drop(rx);
@@ -93,7 +89,6 @@ impl<T> Sender<T> {
     /// A new receiver that gets every value sent from now on.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::broadcast::channel(4);
     /// tx.send(1).unwrap();
     /// let mut late = tx.subscribe();
@@ -109,7 +104,6 @@ impl<T> Sender<T> {
     /// The number of live receivers.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::broadcast::channel::<u8>(4);
     /// assert_eq!(tx.receiver_count(), 1);
     /// ```
@@ -120,7 +114,6 @@ impl<T> Sender<T> {
     /// The number of values not yet seen by the slowest receiver.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::broadcast::channel(4);
     /// tx.send(1).unwrap();
     /// assert_eq!(tx.len(), 1);
@@ -132,7 +125,6 @@ impl<T> Sender<T> {
     /// Whether every receiver has seen every value.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::broadcast::channel::<u8>(4);
     /// assert!(tx.is_empty());
     /// ```
@@ -143,7 +135,6 @@ impl<T> Sender<T> {
     /// Whether `self` and `other` send into the same channel.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::broadcast::channel::<u8>(4);
     /// assert!(tx.same_channel(&tx.clone()));
     /// ```
@@ -156,12 +147,11 @@ impl<T> Sender<T> {
     /// **Cancel-safe:** dropping the future has no effect on the channel.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, rx) = anyrt::channel::broadcast::channel::<u8>(4);
-    /// drop(rx);
-    /// tx.closed().await;
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (tx, rx) = anyrt::channel::broadcast::channel::<u8>(4);
+    ///     drop(rx);
+    ///     tx.closed().await;
+    /// });
     /// ```
     pub async fn closed(&self) {
         self.inner.closed().await
@@ -190,14 +180,13 @@ impl<T> fmt::Debug for Sender<T> {
 /// [`resubscribe`](Self::resubscribe) or [`Sender::subscribe`].
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// let (tx, mut rx) = anyrt::channel::broadcast::channel(4);
-/// tx.send(1).unwrap();
-/// drop(tx);
-/// assert_eq!(rx.recv().await, Ok(1));
-/// assert_eq!(rx.recv().await, Err(anyrt::channel::broadcast::RecvError::Closed));
-/// # });
+/// anyrt::block_on(async {
+///     let (tx, mut rx) = anyrt::channel::broadcast::channel(4);
+///     tx.send(1).unwrap();
+///     drop(tx);
+///     assert_eq!(rx.recv().await, Ok(1));
+///     assert_eq!(rx.recv().await, Err(anyrt::channel::broadcast::RecvError::Closed));
+/// });
 /// ```
 pub struct Receiver<T> {
     inner: imp::Receiver<T>,
@@ -214,12 +203,11 @@ impl<T: Clone> Receiver<T> {
     /// this receiver.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, mut rx) = anyrt::channel::broadcast::channel(4);
-    /// tx.send(5).unwrap();
-    /// assert_eq!(rx.recv().await, Ok(5));
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (tx, mut rx) = anyrt::channel::broadcast::channel(4);
+    ///     tx.send(5).unwrap();
+    ///     assert_eq!(rx.recv().await, Ok(5));
+    /// });
     /// ```
     pub async fn recv(&mut self) -> Result<T, RecvError> {
         self.inner.recv().await.map_err(RecvError::from_imp)
@@ -228,7 +216,6 @@ impl<T: Clone> Receiver<T> {
     /// Receives the next value if there is one, without waiting.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use anyrt::channel::broadcast::{channel, TryRecvError};
     ///
     /// let (tx, mut rx) = channel::<u8>(4);
@@ -252,7 +239,6 @@ impl<T: Clone> Receiver<T> {
     /// `spawn_blocking`); use `recv().await` there.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, mut rx) = anyrt::channel::broadcast::channel(4);
     /// std::thread::spawn(move || tx.send(1).unwrap());
     /// assert_eq!(rx.recv_blocking(), Ok(1));
@@ -267,7 +253,6 @@ impl<T: Clone> Receiver<T> {
     /// ones this receiver has not yet seen).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::broadcast::channel(4);
     /// let mut rx2 = rx.resubscribe();
     /// tx.send(1).unwrap();
@@ -284,7 +269,6 @@ impl<T> Receiver<T> {
     /// The number of values this receiver has not yet seen.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::broadcast::channel(4);
     /// tx.send(1).unwrap();
     /// assert_eq!(rx.len(), 1);
@@ -296,7 +280,6 @@ impl<T> Receiver<T> {
     /// Whether this receiver has seen every value.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (_tx, rx) = anyrt::channel::broadcast::channel::<u8>(4);
     /// assert!(rx.is_empty());
     /// ```
@@ -307,7 +290,6 @@ impl<T> Receiver<T> {
     /// Whether every sender was dropped (values may be left to receive).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::broadcast::channel::<u8>(4);
     /// drop(tx);
     /// assert!(rx.is_closed());
@@ -328,7 +310,6 @@ impl<T> fmt::Debug for Receiver<T> {
 /// The error of [`Receiver::recv`].
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use anyrt::channel::broadcast::RecvError;
 ///
 /// let e = RecvError::Lagged(3);
@@ -356,7 +337,6 @@ impl RecvError {
     /// How many values were missed, for [`RecvError::Lagged`].
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert_eq!(anyrt::channel::broadcast::RecvError::Closed.missed(), None);
     /// ```
     pub fn missed(&self) -> Option<u64> {
@@ -369,7 +349,6 @@ impl RecvError {
     /// Whether the channel is closed and drained.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert!(anyrt::channel::broadcast::RecvError::Closed.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
@@ -399,7 +378,6 @@ impl std::error::Error for RecvError {}
 /// The error of [`Receiver::try_recv`].
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use anyrt::channel::broadcast::TryRecvError;
 ///
 /// assert!(TryRecvError::Empty.is_empty());
@@ -420,7 +398,6 @@ impl TryRecvError {
     /// How many values were missed, for [`TryRecvError::Lagged`].
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert_eq!(anyrt::channel::broadcast::TryRecvError::Empty.missed(), None);
     /// ```
     pub fn missed(&self) -> Option<u64> {
@@ -433,7 +410,6 @@ impl TryRecvError {
     /// Whether there was no new value yet.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert!(anyrt::channel::broadcast::TryRecvError::Empty.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -443,7 +419,6 @@ impl TryRecvError {
     /// Whether the channel is closed and drained.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert!(anyrt::channel::broadcast::TryRecvError::Closed.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {

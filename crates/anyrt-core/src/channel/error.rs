@@ -11,7 +11,6 @@ use std::fmt;
 /// message was not sent. The message is handed back by [`into_inner`](Self::into_inner).
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use anyrt::channel::bounded;
 ///
 /// let (tx, rx) = bounded::<String>(1);
@@ -27,7 +26,6 @@ impl<T> SendError<T> {
     /// The error for a message that could not be sent (for adapters and tests).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let err = anyrt::channel::SendError::new(5);
     /// assert_eq!(err.into_inner(), 5);
     /// ```
@@ -38,7 +36,6 @@ impl<T> SendError<T> {
     /// The message that was not sent.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let err = anyrt::channel::SendError::new("msg");
     /// assert_eq!(err.into_inner(), "msg");
     /// ```
@@ -68,7 +65,6 @@ impl<T> std::error::Error for SendError<T> {}
 /// sent right now. It is handed back by [`into_inner`](Self::into_inner).
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use anyrt::channel::{bounded, TrySendError};
 ///
 /// let (tx, _rx) = bounded(1);
@@ -91,7 +87,6 @@ impl<T> TrySendError<T> {
     /// The message that was not sent.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let err = anyrt::channel::TrySendError::Closed(3);
     /// assert_eq!(err.into_inner(), 3);
     /// ```
@@ -104,7 +99,6 @@ impl<T> TrySendError<T> {
     /// Whether the send failed because the channel was full.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert!(anyrt::channel::TrySendError::Full(()).is_full());
     /// ```
     pub fn is_full(&self) -> bool {
@@ -114,7 +108,6 @@ impl<T> TrySendError<T> {
     /// Whether the send failed because the channel was closed.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert!(anyrt::channel::TrySendError::Closed(()).is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
@@ -158,7 +151,6 @@ impl<T> std::error::Error for TrySendError<T> {}
 /// called) and no message is left. This is the normal end of a channel: stop receiving.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use anyrt::channel::{unbounded, RecvError};
 ///
 /// let (tx, rx) = unbounded::<u8>();
@@ -173,7 +165,6 @@ impl RecvError {
     /// The error value (for adapters and tests).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let _ = anyrt::channel::RecvError::new();
     /// ```
     pub const fn new() -> Self {
@@ -195,7 +186,6 @@ impl std::error::Error for RecvError {}
 /// The error of `try_recv`: no message right now.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use anyrt::channel::{bounded, TryRecvError};
 ///
 /// let (tx, rx) = bounded::<u8>(1);
@@ -216,7 +206,6 @@ impl TryRecvError {
     /// Whether the channel was empty but still open.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert!(anyrt::channel::TryRecvError::Empty.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -226,7 +215,6 @@ impl TryRecvError {
     /// Whether the channel was closed and empty.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert!(anyrt::channel::TryRecvError::Closed.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {

@@ -54,23 +54,22 @@
 //!   runtime" panic, which tokio raises only inside tokio.
 //!
 //! ```
-//! # use anyrt_core as anyrt;
-//! # futures_lite::future::block_on(async {
-//! use anyrt::channel::{bounded, oneshot};
+//! anyrt::block_on(async {
+//!     use anyrt::channel::{bounded, oneshot};
 //!
-//! // A worker that answers requests: each request carries its own reply channel.
-//! let (tx, rx) = bounded::<(u32, oneshot::Sender<u32>)>(16);
-//! let worker = std::thread::spawn(move || {
-//!     while let Ok((n, reply)) = rx.recv_blocking() {
-//!         let _ = reply.send(n * 2);
-//!     }
+//!     // A worker that answers requests: each request carries its own reply channel.
+//!     let (tx, rx) = bounded::<(u32, oneshot::Sender<u32>)>(16);
+//!     let worker = std::thread::spawn(move || {
+//!         while let Ok((n, reply)) = rx.recv_blocking() {
+//!             let _ = reply.send(n * 2);
+//!         }
+//!     });
+//!     let (reply_tx, reply_rx) = oneshot::channel();
+//!     tx.send((21, reply_tx)).await.unwrap();
+//!     assert_eq!(reply_rx.await, Ok(42));
+//!     drop(tx);
+//!     worker.join().unwrap();
 //! });
-//! let (reply_tx, reply_rx) = oneshot::channel();
-//! tx.send((21, reply_tx)).await.unwrap();
-//! assert_eq!(reply_rx.await, Ok(42));
-//! drop(tx);
-//! worker.join().unwrap();
-//! # });
 //! ```
 
 pub mod broadcast;

@@ -26,16 +26,15 @@ use crate::coop;
 /// when a message was handled.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// use anyrt::channel::bounded;
+/// anyrt::block_on(async {
+///     use anyrt::channel::bounded;
 ///
-/// let (tx, rx) = bounded(2);
-/// tx.send(1).await.unwrap();
-/// tx.send(2).await.unwrap();
-/// assert!(tx.try_send(3).unwrap_err().is_full());
-/// assert_eq!(rx.recv().await, Ok(1));
-/// # });
+///     let (tx, rx) = bounded(2);
+///     tx.send(1).await.unwrap();
+///     tx.send(2).await.unwrap();
+///     assert!(tx.try_send(3).unwrap_err().is_full());
+///     assert_eq!(rx.recv().await, Ok(1));
+/// });
 /// ```
 #[track_caller]
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
@@ -55,7 +54,6 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// unbounded channel turns a slow consumer into unbounded memory use.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use anyrt::channel::unbounded;
 ///
 /// let (tx, rx) = unbounded();
@@ -76,15 +74,14 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 /// get [`RecvError`]), or when [`close`](Self::close) is called on either half.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// let (tx, rx) = anyrt::channel::unbounded();
-/// let tx2 = tx.clone();
-/// tx.send("a").await.unwrap();
-/// tx2.send("b").await.unwrap();
-/// assert_eq!(rx.recv().await, Ok("a"));
-/// assert_eq!(rx.recv().await, Ok("b"));
-/// # });
+/// anyrt::block_on(async {
+///     let (tx, rx) = anyrt::channel::unbounded();
+///     let tx2 = tx.clone();
+///     tx.send("a").await.unwrap();
+///     tx2.send("b").await.unwrap();
+///     assert_eq!(rx.recv().await, Ok("a"));
+///     assert_eq!(rx.recv().await, Ok("b"));
+/// });
 /// ```
 pub struct Sender<T> {
     inner: async_channel::Sender<T>,
@@ -101,13 +98,12 @@ impl<T> Sender<T> {
     /// task's co-op budget.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, rx) = anyrt::channel::bounded(1);
-    /// tx.send(1).await.unwrap();
-    /// drop(rx);
-    /// assert_eq!(tx.send(2).await.unwrap_err().into_inner(), 2);
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (tx, rx) = anyrt::channel::bounded(1);
+    ///     tx.send(1).await.unwrap();
+    ///     drop(rx);
+    ///     assert_eq!(tx.send(2).await.unwrap_err().into_inner(), 2);
+    /// });
     /// ```
     pub fn send(&self, msg: T) -> SendFuture<'_, T> {
         SendFuture {
@@ -119,7 +115,6 @@ impl<T> Sender<T> {
     /// Sends a message if there is room right now, without waiting.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use anyrt::channel::bounded;
     ///
     /// let (tx, rx) = bounded(1);
@@ -146,7 +141,6 @@ impl<T> Sender<T> {
     /// runtime anyrt cannot see (a foreign executor), this cannot be checked.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::bounded(1);
     /// let t = std::thread::spawn(move || {
     ///     for i in 0..3 {
@@ -172,7 +166,6 @@ impl<T> Sender<T> {
     /// [`RecvError`]. Pending `send` and `recv` futures wake up.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::unbounded();
     /// tx.try_send(1).unwrap();
     /// assert!(tx.close());
@@ -189,7 +182,6 @@ impl<T> Sender<T> {
     /// was dropped).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
     /// assert!(!tx.is_closed());
     /// drop(rx);
@@ -202,7 +194,6 @@ impl<T> Sender<T> {
     /// The number of messages in the channel.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::bounded(4);
     /// tx.try_send(()).unwrap();
     /// assert_eq!(tx.len(), 1);
@@ -214,7 +205,6 @@ impl<T> Sender<T> {
     /// Whether the channel holds no message.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::bounded::<u8>(4);
     /// assert!(tx.is_empty());
     /// ```
@@ -225,7 +215,6 @@ impl<T> Sender<T> {
     /// Whether the channel is full (never, for an unbounded channel).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::bounded(1);
     /// tx.try_send(()).unwrap();
     /// assert!(tx.is_full());
@@ -237,7 +226,6 @@ impl<T> Sender<T> {
     /// The capacity: `Some(cap)` for [`bounded`], `None` for [`unbounded`].
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::bounded::<u8>(8);
     /// assert_eq!(tx.capacity(), Some(8));
     /// ```
@@ -248,7 +236,6 @@ impl<T> Sender<T> {
     /// The number of live [`Receiver`]s.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
     /// let _rx2 = rx.clone();
     /// assert_eq!(tx.receiver_count(), 2);
@@ -260,7 +247,6 @@ impl<T> Sender<T> {
     /// The number of live `Sender`s.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::bounded::<u8>(1);
     /// assert_eq!(tx.sender_count(), 1);
     /// ```
@@ -271,7 +257,6 @@ impl<T> Sender<T> {
     /// Whether `self` and `other` send into the same channel.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::bounded::<u8>(1);
     /// assert!(tx.same_channel(&tx.clone()));
     /// ```
@@ -284,12 +269,11 @@ impl<T> Sender<T> {
     /// **Cancel-safe:** dropping the future has no effect on the channel.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
-    /// drop(rx);
-    /// tx.closed().await;
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (tx, rx) = anyrt::channel::bounded::<u8>(1);
+    ///     drop(rx);
+    ///     tx.closed().await;
+    /// });
     /// ```
     pub fn closed(&self) -> Closed<'_, T> {
         Closed {
@@ -322,18 +306,17 @@ impl<T> fmt::Debug for Sender<T> {
 /// `Receiver` is a [`Stream`] of messages that ends when the channel is closed and empty.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// use futures_lite::StreamExt;
+/// anyrt::block_on(async {
+///     use futures_lite::StreamExt;
 ///
-/// let (tx, mut rx) = anyrt::channel::unbounded();
-/// tx.send(1).await.unwrap();
-/// tx.send(2).await.unwrap();
-/// assert_eq!(rx.next().await, Some(1)); // no pinning needed: Receiver is Unpin
-/// drop(tx);
-/// let rest: Vec<i32> = rx.collect().await;
-/// assert_eq!(rest, [2]);
-/// # });
+///     let (tx, mut rx) = anyrt::channel::unbounded();
+///     tx.send(1).await.unwrap();
+///     tx.send(2).await.unwrap();
+///     assert_eq!(rx.next().await, Some(1)); // no pinning needed: Receiver is Unpin
+///     drop(tx);
+///     let rest: Vec<i32> = rx.collect().await;
+///     assert_eq!(rest, [2]);
+/// });
 /// ```
 pub struct Receiver<T> {
     // async-channel's receiver is `!Unpin` (reserved for future use); boxing it once per
@@ -364,14 +347,13 @@ impl<T> Receiver<T> {
     /// receive loop yields to other tasks.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, rx) = anyrt::channel::bounded(1);
-    /// tx.send("hi").await.unwrap();
-    /// assert_eq!(rx.recv().await, Ok("hi"));
-    /// drop(tx);
-    /// assert!(rx.recv().await.is_err());
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (tx, rx) = anyrt::channel::bounded(1);
+    ///     tx.send("hi").await.unwrap();
+    ///     assert_eq!(rx.recv().await, Ok("hi"));
+    ///     drop(tx);
+    ///     assert!(rx.recv().await.is_err());
+    /// });
     /// ```
     pub fn recv(&self) -> RecvFuture<'_, T> {
         RecvFuture {
@@ -383,7 +365,6 @@ impl<T> Receiver<T> {
     /// Receives a message if one is there right now, without waiting.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use anyrt::channel::{bounded, TryRecvError};
     ///
     /// let (tx, rx) = bounded(1);
@@ -411,7 +392,6 @@ impl<T> Receiver<T> {
     /// a runtime anyrt cannot see (a foreign executor), this cannot be checked.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::unbounded();
     /// std::thread::spawn(move || tx.send_blocking(42).unwrap());
     /// assert_eq!(rx.recv_blocking(), Ok(42));
@@ -426,7 +406,6 @@ impl<T> Receiver<T> {
     /// already. Messages already in the channel can still be received.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::bounded(1);
     /// tx.try_send(1).unwrap();
     /// assert!(rx.close());
@@ -441,7 +420,6 @@ impl<T> Receiver<T> {
     /// Messages may still be left in it.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
     /// drop(tx);
     /// assert!(rx.is_closed());
@@ -453,7 +431,6 @@ impl<T> Receiver<T> {
     /// The number of messages in the channel.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::bounded(4);
     /// tx.try_send(()).unwrap();
     /// assert_eq!(rx.len(), 1);
@@ -465,7 +442,6 @@ impl<T> Receiver<T> {
     /// Whether the channel holds no message.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (_tx, rx) = anyrt::channel::bounded::<u8>(4);
     /// assert!(rx.is_empty());
     /// ```
@@ -476,7 +452,6 @@ impl<T> Receiver<T> {
     /// Whether the channel is full (never, for an unbounded channel).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::bounded(1);
     /// tx.try_send(()).unwrap();
     /// assert!(rx.is_full());
@@ -488,7 +463,6 @@ impl<T> Receiver<T> {
     /// The capacity: `Some(cap)` for [`bounded`], `None` for [`unbounded`].
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (_tx, rx) = anyrt::channel::unbounded::<u8>();
     /// assert_eq!(rx.capacity(), None);
     /// ```
@@ -499,7 +473,6 @@ impl<T> Receiver<T> {
     /// The number of live `Receiver`s.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (_tx, rx) = anyrt::channel::bounded::<u8>(1);
     /// assert_eq!(rx.receiver_count(), 1);
     /// ```
@@ -510,7 +483,6 @@ impl<T> Receiver<T> {
     /// The number of live [`Sender`]s.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
     /// let _tx2 = tx.clone();
     /// assert_eq!(rx.sender_count(), 2);
@@ -522,7 +494,6 @@ impl<T> Receiver<T> {
     /// Whether `self` and `other` receive from the same channel.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (_tx, rx) = anyrt::channel::bounded::<u8>(1);
     /// assert!(rx.same_channel(&rx.clone()));
     /// ```
@@ -569,12 +540,11 @@ pin_project! {
     /// is dropped with it and never delivered.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, _rx) = anyrt::channel::bounded(1);
-    /// let fut: anyrt::channel::SendFuture<'_, u8> = tx.send(1);
-    /// fut.await.unwrap();
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (tx, _rx) = anyrt::channel::bounded(1);
+    ///     let fut: anyrt::channel::SendFuture<'_, u8> = tx.send(1);
+    ///     fut.await.unwrap();
+    /// });
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct SendFuture<'a, T> {
@@ -611,13 +581,12 @@ pin_project! {
     /// is lost.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, rx) = anyrt::channel::bounded(1);
-    /// tx.send(1).await.unwrap();
-    /// let fut: anyrt::channel::RecvFuture<'_, u8> = rx.recv();
-    /// assert_eq!(fut.await, Ok(1));
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (tx, rx) = anyrt::channel::bounded(1);
+    ///     tx.send(1).await.unwrap();
+    ///     let fut: anyrt::channel::RecvFuture<'_, u8> = rx.recv();
+    ///     assert_eq!(fut.await, Ok(1));
+    /// });
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct RecvFuture<'a, T> {
@@ -653,13 +622,12 @@ pin_project! {
     /// The future of [`Sender::closed`]. Cancel-safe.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, rx) = anyrt::channel::bounded::<u8>(1);
-    /// rx.close();
-    /// let fut: anyrt::channel::Closed<'_, u8> = tx.closed();
-    /// fut.await;
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (tx, rx) = anyrt::channel::bounded::<u8>(1);
+    ///     rx.close();
+    ///     let fut: anyrt::channel::Closed<'_, u8> = tx.closed();
+    ///     fut.await;
+    /// });
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Closed<'a, T> {

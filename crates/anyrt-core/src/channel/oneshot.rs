@@ -4,12 +4,11 @@
 //! under every executor and from plain threads. The [`Receiver`] is itself a future.
 //!
 //! ```
-//! # use anyrt_core as anyrt;
-//! # futures_lite::future::block_on(async {
-//! let (tx, rx) = anyrt::channel::oneshot::channel();
-//! std::thread::spawn(move || tx.send("done").unwrap());
-//! assert_eq!(rx.await, Ok("done"));
-//! # });
+//! anyrt::block_on(async {
+//!     let (tx, rx) = anyrt::channel::oneshot::channel();
+//!     std::thread::spawn(move || tx.send("done").unwrap());
+//!     assert_eq!(rx.await, Ok("done"));
+//! });
 //! ```
 
 use std::fmt;
@@ -24,7 +23,6 @@ use super::{assert_can_block, park_on, RecvError, SendError, TryRecvError};
 /// Creates a oneshot channel.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// let (tx, mut rx) = anyrt::channel::oneshot::channel();
 /// tx.send(1).unwrap();
 /// assert_eq!(rx.try_recv(), Ok(1));
@@ -38,7 +36,6 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 /// the receiver gets [`RecvError`].
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// let (tx, rx) = anyrt::channel::oneshot::channel::<u8>();
 /// drop(tx);
 /// assert!(rx.recv_blocking().is_err());
@@ -53,7 +50,6 @@ impl<T> Sender<T> {
     /// Fails, handing the value back, if the receiver was dropped or closed.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::oneshot::channel();
     /// drop(rx);
     /// assert_eq!(tx.send(5).unwrap_err().into_inner(), 5);
@@ -65,7 +61,6 @@ impl<T> Sender<T> {
     /// Whether the receiver was dropped or closed (a send would fail).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, mut rx) = anyrt::channel::oneshot::channel::<u8>();
     /// assert!(!tx.is_closed());
     /// rx.close();
@@ -81,12 +76,11 @@ impl<T> Sender<T> {
     /// **Cancel-safe:** dropping the future has no effect on the channel.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (mut tx, rx) = anyrt::channel::oneshot::channel::<u8>();
-    /// drop(rx);
-    /// tx.closed().await;
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (mut tx, rx) = anyrt::channel::oneshot::channel::<u8>();
+    ///     drop(rx);
+    ///     tx.closed().await;
+    /// });
     /// ```
     pub async fn closed(&mut self) {
         self.inner.closed().await
@@ -109,12 +103,11 @@ impl<T> fmt::Debug for Sender<T> {
 /// the value. Once it has completed, polling it again gives [`RecvError`] (no panic).
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// let (tx, rx) = anyrt::channel::oneshot::channel();
-/// tx.send(3).unwrap();
-/// assert_eq!(rx.await, Ok(3));
-/// # });
+/// anyrt::block_on(async {
+///     let (tx, rx) = anyrt::channel::oneshot::channel();
+///     tx.send(3).unwrap();
+///     assert_eq!(rx.await, Ok(3));
+/// });
 /// ```
 pub struct Receiver<T> {
     inner: imp::Receiver<T>,
@@ -127,7 +120,6 @@ impl<T> Receiver<T> {
     /// dropped without sending, or the value was already taken.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use anyrt::channel::{oneshot, TryRecvError};
     ///
     /// let (tx, mut rx) = oneshot::channel();
@@ -151,7 +143,6 @@ impl<T> Receiver<T> {
     /// `spawn_blocking`); `.await` the receiver there.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::oneshot::channel();
     /// std::thread::spawn(move || tx.send(9).unwrap());
     /// assert_eq!(rx.recv_blocking(), Ok(9));
@@ -166,7 +157,6 @@ impl<T> Receiver<T> {
     /// before the close can still be taken with [`try_recv`](Self::try_recv).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, mut rx) = anyrt::channel::oneshot::channel();
     /// rx.close();
     /// assert!(tx.send(1).is_err());
@@ -178,7 +168,6 @@ impl<T> Receiver<T> {
     /// Whether the value was sent and not yet taken.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::oneshot::channel();
     /// assert!(!rx.has_value());
     /// tx.send(1).unwrap();
@@ -192,7 +181,6 @@ impl<T> Receiver<T> {
     /// was closed with nothing in it.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, mut rx) = anyrt::channel::oneshot::channel();
     /// tx.send(1).unwrap();
     /// assert!(!rx.is_terminated());

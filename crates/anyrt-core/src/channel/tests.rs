@@ -271,44 +271,43 @@ fn blocking_methods_work_in_blocking_context() {
     assert_eq!(rx.recv_blocking(), Ok(1));
 }
 
-// The co-op hook is process-wide; this one only acts on threads that set a budget, so it
-// does not disturb the other tests.
-thread_local! {
-    static BUDGET: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+/// Runs `f` once, inside one poll of a future on a current-thread tokio runtime: with a
+/// fresh co-op budget of tokio's (128 units) that `f` can count.
+#[cfg(feature = "tokio")]
+fn in_one_tokio_poll<R>(f: impl FnOnce(&mut Context<'_>) -> R) -> R {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut f = Some(f);
+    rt.block_on(std::future::poll_fn(move |cx| {
+        Poll::Ready((f.take().unwrap())(cx))
+    }))
 }
 
-fn test_hook(cx: &mut Context<'_>) -> Poll<()> {
-    BUDGET.with(|b| match b.get() {
-        None => Poll::Ready(()),
-        Some(0) => {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-        Some(n) => {
-            b.set(Some(n - 1));
-            Poll::Ready(())
-        }
-    })
+/// Spends `n` units of the current task's budget.
+#[cfg(feature = "tokio")]
+fn spend(n: usize, cx: &mut Context<'_>) {
+    for _ in 0..n {
+        assert!(crate::coop::poll_proceed(cx).is_ready());
+    }
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn send_and_recv_respect_the_coop_budget() {
-    crate::coop::set_hook(test_hook);
-    BUDGET.with(|b| b.set(Some(2)));
     let (tx, rx) = bounded(8);
-    let (c, waker) = counting();
-    let mut cx = Context::from_waker(&waker);
-    assert!(pin!(tx.send(1)).poll(&mut cx).is_ready());
-    assert!(pin!(tx.send(2)).poll(&mut cx).is_ready());
-    // Budget spent: Pending (and woken), and the message is not sent.
-    assert!(pin!(tx.send(3)).poll(&mut cx).is_pending());
-    assert_eq!(c.0.load(Ordering::SeqCst), 1);
-    assert_eq!(rx.len(), 2);
-    assert!(pin!(rx.recv()).poll(&mut cx).is_pending());
-    assert!(Pin::new(&mut rx.clone()).poll_next(&mut cx).is_pending());
-    assert_eq!(rx.len(), 2, "a recv refused by the budget took nothing");
-    BUDGET.with(|b| b.set(None));
-    assert_eq!(pin!(rx.recv()).poll(&mut cx), Poll::Ready(Ok(1)));
+    in_one_tokio_poll(|cx| {
+        spend(126, cx);
+        assert!(pin!(tx.send(1)).poll(cx).is_ready());
+        assert!(pin!(tx.send(2)).poll(cx).is_ready());
+        // Budget spent: Pending, and the message is not sent.
+        assert!(pin!(tx.send(3)).poll(cx).is_pending());
+        assert_eq!(rx.len(), 2);
+        assert!(pin!(rx.recv()).poll(cx).is_pending());
+        assert!(Pin::new(&mut rx.clone()).poll_next(cx).is_pending());
+        assert_eq!(rx.len(), 2, "a recv refused by the budget took nothing");
+    });
+    assert_eq!(block_on(rx.recv()), Ok(1));
 }
 
 #[test]
@@ -473,38 +472,34 @@ fn watch_changed_is_cancel_safe() {
     block_on(rx.changed()).unwrap();
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn the_budget_is_only_asked_outside_smol_and_async_std() {
-    crate::coop::set_hook(test_hook);
-    BUDGET.with(|b| b.set(Some(0)));
     let (tx, rx) = bounded(8);
-    let (_c, waker) = counting();
-    let mut cx = Context::from_waker(&waker);
-    for backend in [Backend::Smol, Backend::AsyncStd] {
-        let _g = context::enter(ThreadContext::async_on(backend));
-        assert!(pin!(tx.send(1)).poll(&mut cx).is_ready(), "{backend}");
-        assert!(pin!(rx.recv()).poll(&mut cx).is_ready(), "{backend}");
-    }
-    {
+    in_one_tokio_poll(|cx| {
+        spend(128, cx);
+        for backend in [Backend::Smol, Backend::AsyncStd] {
+            let _g = context::enter(ThreadContext::async_on(backend));
+            assert!(pin!(tx.send(1)).poll(cx).is_ready(), "{backend}");
+            assert!(pin!(rx.recv()).poll(cx).is_ready(), "{backend}");
+        }
         let _g = context::enter(ThreadContext::async_on(Backend::Tokio));
-        assert!(pin!(tx.send(1)).poll(&mut cx).is_pending());
-    }
-    BUDGET.with(|b| b.set(None));
+        assert!(pin!(tx.send(1)).poll(cx).is_pending());
+    });
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn a_future_takes_one_unit_of_budget_at_its_first_poll_only() {
-    crate::coop::set_hook(test_hook);
     let (tx, rx) = bounded(1);
-    let (_c, waker) = counting();
-    let mut cx = Context::from_waker(&waker);
-    BUDGET.with(|b| b.set(Some(1)));
-    let mut recv = pin!(rx.recv());
-    assert!(recv.as_mut().poll(&mut cx).is_pending()); // took the last unit, then waits
-    tx.try_send(5).unwrap();
-    // Re-polled after a wake-up: no second unit is asked for.
-    assert_eq!(recv.as_mut().poll(&mut cx), Poll::Ready(Ok(5)));
-    // A new operation with the budget spent is refused.
-    assert!(pin!(rx.recv()).poll(&mut cx).is_pending());
-    BUDGET.with(|b| b.set(None));
+    in_one_tokio_poll(|cx| {
+        spend(127, cx);
+        let mut recv = pin!(rx.recv());
+        assert!(recv.as_mut().poll(cx).is_pending()); // took the last unit, then waits
+        tx.try_send(5).unwrap();
+        // Re-polled after a wake-up: no second unit is asked for.
+        assert_eq!(recv.as_mut().poll(cx), Poll::Ready(Ok(5)));
+        // A new operation with the budget spent is refused.
+        assert!(pin!(rx.recv()).poll(cx).is_pending());
+    });
 }

@@ -5,13 +5,12 @@
 //! under every executor and from plain threads.
 //!
 //! ```
-//! # use anyrt_core as anyrt;
-//! # futures_lite::future::block_on(async {
-//! let (tx, mut rx) = anyrt::channel::watch::channel("starting");
-//! tx.send("ready").unwrap();
-//! rx.changed().await.unwrap();
-//! assert_eq!(*rx.borrow_and_update(), "ready");
-//! # });
+//! anyrt::block_on(async {
+//!     let (tx, mut rx) = anyrt::channel::watch::channel("starting");
+//!     tx.send("ready").unwrap();
+//!     rx.changed().await.unwrap();
+//!     assert_eq!(*rx.borrow_and_update(), "ready");
+//! });
 //! ```
 
 use std::fmt;
@@ -24,7 +23,6 @@ use super::{RecvError, SendError};
 /// Creates a watch channel holding `init`.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// let (tx, rx) = anyrt::channel::watch::channel(0);
 /// tx.send(1).unwrap();
 /// assert_eq!(*rx.borrow(), 1);
@@ -37,7 +35,6 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
 /// The sending half of a watch [`channel`]. Clone it for more producers.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// let (tx, rx) = anyrt::channel::watch::channel(0);
 /// tx.send_modify(|v| *v += 1);
 /// assert_eq!(*rx.borrow(), 1);
@@ -53,7 +50,6 @@ impl<T> Sender<T> {
     /// (use [`send_replace`](Self::send_replace) to store it regardless).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::watch::channel(0);
     /// tx.send(1).unwrap();
     /// drop(rx);
@@ -68,7 +64,6 @@ impl<T> Sender<T> {
     /// returns the previous value.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::watch::channel(0);
     /// assert_eq!(tx.send_replace(1), 0);
     /// ```
@@ -80,7 +75,6 @@ impl<T> Sender<T> {
     /// receivers.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::watch::channel(vec![1]);
     /// tx.send_modify(|v| v.push(2));
     /// assert_eq!(*rx.borrow(), [1, 2]);
@@ -93,7 +87,6 @@ impl<T> Sender<T> {
     /// Returns what `modify` returned.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::watch::channel(0);
     /// assert!(!tx.send_if_modified(|_| false));
     /// assert!(!rx.has_changed().unwrap());
@@ -105,7 +98,6 @@ impl<T> Sender<T> {
     /// Borrows the current value. Hold the [`Ref`] briefly: it blocks senders while held.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::watch::channel(3);
     /// assert_eq!(*tx.borrow(), 3);
     /// ```
@@ -118,7 +110,6 @@ impl<T> Sender<T> {
     /// A new receiver; it counts the current value as seen.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::watch::channel(0);
     /// let rx2 = tx.subscribe();
     /// assert!(!rx2.has_changed().unwrap());
@@ -132,7 +123,6 @@ impl<T> Sender<T> {
     /// The number of live receivers.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, _rx) = anyrt::channel::watch::channel(0);
     /// assert_eq!(tx.receiver_count(), 1);
     /// ```
@@ -143,7 +133,6 @@ impl<T> Sender<T> {
     /// Whether every receiver was dropped.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::watch::channel(0);
     /// drop(rx);
     /// assert!(tx.is_closed());
@@ -157,12 +146,11 @@ impl<T> Sender<T> {
     /// **Cancel-safe:** dropping the future has no effect on the channel.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, rx) = anyrt::channel::watch::channel(0);
-    /// drop(rx);
-    /// tx.closed().await;
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (tx, rx) = anyrt::channel::watch::channel(0);
+    ///     drop(rx);
+    ///     tx.closed().await;
+    /// });
     /// ```
     pub async fn closed(&self) {
         self.inner.closed().await
@@ -189,7 +177,6 @@ impl<T> fmt::Debug for Sender<T> {
 /// its own record of which value it has seen.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// let (tx, rx) = anyrt::channel::watch::channel(0);
 /// let rx2 = rx.clone();
 /// tx.send(1).unwrap();
@@ -204,7 +191,6 @@ impl<T> Receiver<T> {
     /// blocks senders while held.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (_tx, rx) = anyrt::channel::watch::channel("a");
     /// assert_eq!(*rx.borrow(), "a");
     /// ```
@@ -217,7 +203,6 @@ impl<T> Receiver<T> {
     /// Borrows the current value and marks it seen.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, mut rx) = anyrt::channel::watch::channel(0);
     /// tx.send(1).unwrap();
     /// assert_eq!(*rx.borrow_and_update(), 1);
@@ -232,7 +217,6 @@ impl<T> Receiver<T> {
     /// Whether a value not yet seen is there. [`RecvError`] once every sender is dropped.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, rx) = anyrt::channel::watch::channel(0);
     /// assert_eq!(rx.has_changed(), Ok(false));
     /// drop(tx);
@@ -246,7 +230,6 @@ impl<T> Receiver<T> {
     /// at once.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (_tx, mut rx) = anyrt::channel::watch::channel(0);
     /// rx.mark_changed();
     /// assert_eq!(rx.has_changed(), Ok(true));
@@ -258,7 +241,6 @@ impl<T> Receiver<T> {
     /// Marks the current value as seen.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, mut rx) = anyrt::channel::watch::channel(0);
     /// tx.send(1).unwrap();
     /// rx.mark_unchanged();
@@ -275,13 +257,12 @@ impl<T> Receiver<T> {
     /// was: the change is still reported by the next call.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, mut rx) = anyrt::channel::watch::channel(0);
-    /// std::thread::spawn(move || tx.send(1).unwrap());
-    /// rx.changed().await.unwrap();
-    /// assert_eq!(*rx.borrow(), 1);
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let (tx, mut rx) = anyrt::channel::watch::channel(0);
+    ///     std::thread::spawn(move || tx.send(1).unwrap());
+    ///     rx.changed().await.unwrap();
+    ///     assert_eq!(*rx.borrow(), 1);
+    /// });
     /// ```
     pub async fn changed(&mut self) -> Result<(), RecvError> {
         self.inner.changed().await.map_err(|_| RecvError)
@@ -294,17 +275,16 @@ impl<T> Receiver<T> {
     /// already checked.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let (tx, mut rx) = anyrt::channel::watch::channel(0);
-    /// std::thread::spawn(move || {
-    ///     for i in 1..=5 {
-    ///         tx.send(i).unwrap();
-    ///     }
+    /// anyrt::block_on(async {
+    ///     let (tx, mut rx) = anyrt::channel::watch::channel(0);
+    ///     std::thread::spawn(move || {
+    ///         for i in 1..=5 {
+    ///             tx.send(i).unwrap();
+    ///         }
+    ///     });
+    ///     let v = rx.wait_for(|v| *v >= 5).await.unwrap();
+    ///     assert_eq!(*v, 5);
     /// });
-    /// let v = rx.wait_for(|v| *v >= 5).await.unwrap();
-    /// assert_eq!(*v, 5);
-    /// # });
     /// ```
     pub async fn wait_for(&mut self, f: impl FnMut(&T) -> bool) -> Result<Ref<'_, T>, RecvError> {
         match self.inner.wait_for(f).await {
@@ -316,7 +296,6 @@ impl<T> Receiver<T> {
     /// Whether `self` and `other` watch the same channel.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (_tx, rx) = anyrt::channel::watch::channel(0);
     /// assert!(rx.same_channel(&rx.clone()));
     /// ```
@@ -343,7 +322,6 @@ impl<T> fmt::Debug for Receiver<T> {
 /// it across an `.await`.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// let (_tx, rx) = anyrt::channel::watch::channel(String::from("x"));
 /// let r: anyrt::channel::watch::Ref<'_, String> = rx.borrow();
 /// assert_eq!(r.len(), 1);
@@ -357,7 +335,6 @@ impl<T> Ref<'_, T> {
     /// `false` for [`Receiver::borrow`] after a `borrow_and_update`).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let (tx, mut rx) = anyrt::channel::watch::channel(0);
     /// tx.send(1).unwrap();
     /// assert!(rx.borrow_and_update().has_changed());

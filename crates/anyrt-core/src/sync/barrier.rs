@@ -8,17 +8,16 @@ use crate::channel::assert_can_block;
 /// Built on `async_lock::Barrier`.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// use std::sync::Arc;
+/// anyrt::block_on(async {
+///     use std::sync::Arc;
 ///
-/// let barrier = Arc::new(anyrt::sync::Barrier::new(2));
-/// let b2 = barrier.clone();
-/// let t = std::thread::spawn(move || b2.wait_blocking().is_leader());
-/// let here = barrier.wait().await.is_leader();
-/// let there = t.join().unwrap();
-/// assert!(here ^ there); // exactly one leader
-/// # });
+///     let barrier = Arc::new(anyrt::sync::Barrier::new(2));
+///     let b2 = barrier.clone();
+///     let t = std::thread::spawn(move || b2.wait_blocking().is_leader());
+///     let here = barrier.wait().await.is_leader();
+///     let there = t.join().unwrap();
+///     assert!(here ^ there); // exactly one leader
+/// });
 /// ```
 pub struct Barrier {
     inner: async_lock::Barrier,
@@ -29,7 +28,6 @@ impl Barrier {
     /// `static`.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let b = anyrt::sync::Barrier::new(1);
     /// assert!(b.wait_blocking().is_leader());
     /// ```
@@ -47,11 +45,10 @@ impl Barrier {
     /// gives up.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let b = anyrt::sync::Barrier::new(1);
-    /// assert!(b.wait().await.is_leader());
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let b = anyrt::sync::Barrier::new(1);
+    ///     assert!(b.wait().await.is_leader());
+    /// });
     /// ```
     pub async fn wait(&self) -> BarrierWaitResult {
         BarrierWaitResult {
@@ -67,7 +64,6 @@ impl Barrier {
     /// `spawn_blocking`); use `wait().await` there.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let b = anyrt::sync::Barrier::new(1);
     /// assert!(b.wait_blocking().is_leader());
     /// ```
@@ -89,7 +85,6 @@ impl fmt::Debug for Barrier {
 /// What [`Barrier::wait`] returns.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// let r: anyrt::sync::BarrierWaitResult = anyrt::sync::Barrier::new(1).wait_blocking();
 /// assert!(r.is_leader());
 /// ```
@@ -102,7 +97,6 @@ impl BarrierWaitResult {
     /// Whether this party is the round's leader (exactly one per round).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert!(anyrt::sync::Barrier::new(1).wait_blocking().is_leader());
     /// ```
     pub fn is_leader(&self) -> bool {

@@ -47,17 +47,16 @@
 //! wrappers keep the public API anyrt's own.
 //!
 //! ```
-//! # use anyrt_core as anyrt;
-//! # futures_lite::future::block_on(async {
-//! use std::sync::Arc;
-//! use anyrt::sync::Mutex;
+//! anyrt::block_on(async {
+//!     use std::sync::Arc;
+//!     use anyrt::sync::Mutex;
 //!
-//! let conn = Arc::new(Mutex::new(Vec::<String>::new()));
-//! let mut guard = conn.lock().await;
-//! // Held across an await: this is what the async mutex is for.
-//! std::future::ready(()).await;
-//! guard.push("written".into());
-//! # });
+//!     let conn = Arc::new(Mutex::new(Vec::<String>::new()));
+//!     let mut guard = conn.lock().await;
+//!     // Held across an await: this is what the async mutex is for.
+//!     std::future::ready(()).await;
+//!     guard.push("written".into());
+//! });
 //! ```
 
 mod barrier;

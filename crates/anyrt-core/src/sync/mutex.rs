@@ -13,12 +13,11 @@ use crate::channel::assert_can_block;
 /// millisecond gets the lock handed to it directly.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// let m = anyrt::sync::Mutex::new(1);
-/// *m.lock().await += 1;
-/// assert_eq!(*m.lock().await, 2);
-/// # });
+/// anyrt::block_on(async {
+///     let m = anyrt::sync::Mutex::new(1);
+///     *m.lock().await += 1;
+///     assert_eq!(*m.lock().await, 2);
+/// });
 /// ```
 pub struct Mutex<T: ?Sized> {
     inner: async_lock::Mutex<T>,
@@ -28,7 +27,6 @@ impl<T> Mutex<T> {
     /// Creates an unlocked mutex holding `value`. Usable in a `static`.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// static COUNT: anyrt::sync::Mutex<u32> = anyrt::sync::Mutex::new(0);
     /// assert_eq!(*COUNT.try_lock().unwrap(), 0);
     /// ```
@@ -41,7 +39,6 @@ impl<T> Mutex<T> {
     /// Consumes the mutex and returns the value.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert_eq!(anyrt::sync::Mutex::new(5).into_inner(), 5);
     /// ```
     pub fn into_inner(self) -> T {
@@ -56,12 +53,11 @@ impl<T: ?Sized> Mutex<T> {
     /// and the next waiter is not skipped.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let m = anyrt::sync::Mutex::new(String::new());
-    /// m.lock().await.push('a');
-    /// assert_eq!(*m.lock().await, "a");
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let m = anyrt::sync::Mutex::new(String::new());
+    ///     m.lock().await.push('a');
+    ///     assert_eq!(*m.lock().await, "a");
+    /// });
     /// ```
     pub async fn lock(&self) -> MutexGuard<'_, T> {
         coop_step().await;
@@ -73,7 +69,6 @@ impl<T: ?Sized> Mutex<T> {
     /// Locks the mutex if it is free right now.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let m = anyrt::sync::Mutex::new(0);
     /// let g = m.try_lock().unwrap();
     /// assert!(m.try_lock().is_none());
@@ -92,7 +87,6 @@ impl<T: ?Sized> Mutex<T> {
     /// `spawn_blocking`); use `lock().await` there.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let m = anyrt::sync::Mutex::new(0);
     /// *m.lock_blocking() += 1;
     /// assert_eq!(*m.lock_blocking(), 1);
@@ -108,7 +102,6 @@ impl<T: ?Sized> Mutex<T> {
     /// A mutable reference to the value: no locking needed, the borrow proves exclusivity.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let mut m = anyrt::sync::Mutex::new(0);
     /// *m.get_mut() = 3;
     /// assert_eq!(m.into_inner(), 3);
@@ -142,12 +135,11 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for Mutex<T> {
 /// Exclusive access to a [`Mutex`]'s value; the lock is released when it is dropped.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// let m = anyrt::sync::Mutex::new(vec![1]);
-/// let mut g: anyrt::sync::MutexGuard<'_, Vec<i32>> = m.lock().await;
-/// g.push(2);
-/// # });
+/// anyrt::block_on(async {
+///     let m = anyrt::sync::Mutex::new(vec![1]);
+///     let mut g: anyrt::sync::MutexGuard<'_, Vec<i32>> = m.lock().await;
+///     g.push(2);
+/// });
 /// ```
 pub struct MutexGuard<'a, T: ?Sized> {
     inner: async_lock::MutexGuard<'a, T>,

@@ -15,15 +15,14 @@ use pin_project_lite::pin_project;
 /// Built on `tokio::sync::Notify` (tokio's `sync` feature only: no runtime in it).
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// use std::sync::Arc;
+/// anyrt::block_on(async {
+///     use std::sync::Arc;
 ///
-/// let notify = Arc::new(anyrt::sync::Notify::new());
-/// let n2 = notify.clone();
-/// std::thread::spawn(move || n2.notify_one());
-/// notify.notified().await;
-/// # });
+///     let notify = Arc::new(anyrt::sync::Notify::new());
+///     let n2 = notify.clone();
+///     std::thread::spawn(move || n2.notify_one());
+///     notify.notified().await;
+/// });
 /// ```
 pub struct Notify {
     inner: tokio::sync::Notify,
@@ -33,7 +32,6 @@ impl Notify {
     /// Creates a `Notify` with no stored permit. Usable in a `static`.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// static READY: anyrt::sync::Notify = anyrt::sync::Notify::new();
     /// READY.notify_one();
     /// ```
@@ -53,12 +51,11 @@ impl Notify {
     /// the wake-up on to another waiter (or back as the stored permit): it is not lost.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let n = anyrt::sync::Notify::new();
-    /// n.notify_one(); // stored
-    /// n.notified().await; // consumes the permit
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let n = anyrt::sync::Notify::new();
+    ///     n.notify_one(); // stored
+    ///     n.notified().await; // consumes the permit
+    /// });
     /// ```
     pub fn notified(&self) -> Notified<'_> {
         Notified {
@@ -70,7 +67,6 @@ impl Notify {
     /// [`notified`](Self::notified) if none is waiting.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let n = anyrt::sync::Notify::new();
     /// n.notify_one();
     /// n.notify_one(); // still one permit
@@ -82,7 +78,6 @@ impl Notify {
     /// Like [`notify_one`](Self::notify_one), but wakes the task that started waiting last.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// anyrt::sync::Notify::new().notify_last();
     /// ```
     pub fn notify_last(&self) {
@@ -93,15 +88,14 @@ impl Notify {
     /// no permit.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let n = anyrt::sync::Notify::new();
-    /// let a = n.notified();
-    /// let b = n.notified();
-    /// n.notify_waiters();
-    /// a.await;
-    /// b.await;
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let n = anyrt::sync::Notify::new();
+    ///     let a = n.notified();
+    ///     let b = n.notified();
+    ///     n.notify_waiters();
+    ///     a.await;
+    ///     b.await;
+    /// });
     /// ```
     pub fn notify_waiters(&self) {
         self.inner.notify_waiters()
@@ -124,13 +118,12 @@ pin_project! {
     /// The future of [`Notify::notified`]. Cancel-safe (see there).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let n = anyrt::sync::Notify::new();
-    /// let fut: anyrt::sync::Notified<'_> = n.notified();
-    /// n.notify_waiters();
-    /// fut.await;
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let n = anyrt::sync::Notify::new();
+    ///     let fut: anyrt::sync::Notified<'_> = n.notified();
+    ///     n.notify_waiters();
+    ///     fut.await;
+    /// });
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Notified<'a> {
@@ -145,7 +138,6 @@ impl Notified<'_> {
     /// between creating the future and awaiting it.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let n = anyrt::sync::Notify::new();
     /// let mut fut = std::pin::pin!(n.notified());
     /// assert!(!fut.as_mut().enable());

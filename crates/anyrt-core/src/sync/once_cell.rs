@@ -10,14 +10,13 @@ use std::future::Future;
 /// Built on `async_lock::OnceCell`.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// static CONFIG: anyrt::sync::OnceCell<String> = anyrt::sync::OnceCell::new();
+/// anyrt::block_on(async {
+///     static CONFIG: anyrt::sync::OnceCell<String> = anyrt::sync::OnceCell::new();
 ///
-/// let v = CONFIG.get_or_init(|| async { "loaded".to_string() }).await;
-/// assert_eq!(v, "loaded");
-/// assert_eq!(CONFIG.get().map(String::as_str), Some("loaded"));
-/// # });
+///     let v = CONFIG.get_or_init(|| async { "loaded".to_string() }).await;
+///     assert_eq!(v, "loaded");
+///     assert_eq!(CONFIG.get().map(String::as_str), Some("loaded"));
+/// });
 /// ```
 pub struct OnceCell<T> {
     inner: async_lock::OnceCell<T>,
@@ -27,7 +26,6 @@ impl<T> OnceCell<T> {
     /// Creates an empty cell. Usable in a `static`.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let cell = anyrt::sync::OnceCell::<u8>::new();
     /// assert!(cell.get().is_none());
     /// ```
@@ -40,7 +38,6 @@ impl<T> OnceCell<T> {
     /// The value, if the cell is initialised.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let cell = anyrt::sync::OnceCell::from(1);
     /// assert_eq!(cell.get(), Some(&1));
     /// ```
@@ -51,7 +48,6 @@ impl<T> OnceCell<T> {
     /// A mutable reference to the value, if initialised.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let mut cell = anyrt::sync::OnceCell::from(1);
     /// *cell.get_mut().unwrap() = 2;
     /// assert_eq!(cell.get(), Some(&2));
@@ -63,7 +59,6 @@ impl<T> OnceCell<T> {
     /// Whether the cell holds a value.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert!(!anyrt::sync::OnceCell::<u8>::new().is_initialized());
     /// ```
     pub fn is_initialized(&self) -> bool {
@@ -77,12 +72,11 @@ impl<T> OnceCell<T> {
     /// stays empty and the next waiting caller runs its own initialiser.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let cell = anyrt::sync::OnceCell::new();
-    /// assert_eq!(*cell.get_or_init(|| async { 1 }).await, 1);
-    /// assert_eq!(*cell.get_or_init(|| async { 2 }).await, 1);
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let cell = anyrt::sync::OnceCell::new();
+    ///     assert_eq!(*cell.get_or_init(|| async { 1 }).await, 1);
+    ///     assert_eq!(*cell.get_or_init(|| async { 2 }).await, 1);
+    /// });
     /// ```
     pub async fn get_or_init<F, Fut>(&self, init: F) -> &T
     where
@@ -96,12 +90,11 @@ impl<T> OnceCell<T> {
     /// cell stays empty and the error is returned. Cancel-safe likewise.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let cell = anyrt::sync::OnceCell::new();
-    /// assert!(cell.get_or_try_init(|| async { Err::<u8, _>("down") }).await.is_err());
-    /// assert_eq!(cell.get_or_try_init(|| async { Ok::<_, ()>(1) }).await, Ok(&1));
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let cell = anyrt::sync::OnceCell::new();
+    ///     assert!(cell.get_or_try_init(|| async { Err::<u8, _>("down") }).await.is_err());
+    ///     assert_eq!(cell.get_or_try_init(|| async { Ok::<_, ()>(1) }).await, Ok(&1));
+    /// });
     /// ```
     pub async fn get_or_try_init<E, F, Fut>(&self, init: F) -> Result<&T, E>
     where
@@ -118,12 +111,11 @@ impl<T> OnceCell<T> {
     /// **Cancel-safe:** if dropped before it completes, nothing is stored.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let cell = anyrt::sync::OnceCell::new();
-    /// assert_eq!(cell.set(1).await, Ok(&1));
-    /// assert_eq!(cell.set(2).await, Err(2));
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let cell = anyrt::sync::OnceCell::new();
+    ///     assert_eq!(cell.set(1).await, Ok(&1));
+    ///     assert_eq!(cell.set(2).await, Err(2));
+    /// });
     /// ```
     pub async fn set(&self, value: T) -> Result<&T, T> {
         self.inner.set(value).await
@@ -134,11 +126,10 @@ impl<T> OnceCell<T> {
     /// **Cancel-safe:** dropping the future has no effect on the cell.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let cell = anyrt::sync::OnceCell::from(3);
-    /// assert_eq!(*cell.wait().await, 3);
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let cell = anyrt::sync::OnceCell::from(3);
+    ///     assert_eq!(*cell.wait().await, 3);
+    /// });
     /// ```
     pub async fn wait(&self) -> &T {
         self.inner.wait().await
@@ -147,7 +138,6 @@ impl<T> OnceCell<T> {
     /// Takes the value out, leaving the cell empty.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let mut cell = anyrt::sync::OnceCell::from(1);
     /// assert_eq!(cell.take(), Some(1));
     /// assert!(cell.get().is_none());
@@ -159,7 +149,6 @@ impl<T> OnceCell<T> {
     /// Consumes the cell and returns the value, if any.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert_eq!(anyrt::sync::OnceCell::from(1).into_inner(), Some(1));
     /// ```
     pub fn into_inner(self) -> Option<T> {

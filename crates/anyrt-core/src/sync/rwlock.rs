@@ -12,17 +12,16 @@ use crate::channel::assert_can_block;
 /// writers: once a writer waits, new readers wait behind it, so writers are not starved.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// let lock = anyrt::sync::RwLock::new(5);
-/// {
-///     let r1 = lock.read().await;
-///     let r2 = lock.read().await;
-///     assert_eq!(*r1 + *r2, 10);
-/// }
-/// *lock.write().await += 1;
-/// assert_eq!(*lock.read().await, 6);
-/// # });
+/// anyrt::block_on(async {
+///     let lock = anyrt::sync::RwLock::new(5);
+///     {
+///         let r1 = lock.read().await;
+///         let r2 = lock.read().await;
+///         assert_eq!(*r1 + *r2, 10);
+///     }
+///     *lock.write().await += 1;
+///     assert_eq!(*lock.read().await, 6);
+/// });
 /// ```
 pub struct RwLock<T: ?Sized> {
     inner: async_lock::RwLock<T>,
@@ -32,7 +31,6 @@ impl<T> RwLock<T> {
     /// Creates an unlocked lock holding `value`. Usable in a `static`.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// static CONFIG: anyrt::sync::RwLock<u32> = anyrt::sync::RwLock::new(0);
     /// assert_eq!(*CONFIG.try_read().unwrap(), 0);
     /// ```
@@ -45,7 +43,6 @@ impl<T> RwLock<T> {
     /// Consumes the lock and returns the value.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert_eq!(anyrt::sync::RwLock::new(5).into_inner(), 5);
     /// ```
     pub fn into_inner(self) -> T {
@@ -59,11 +56,10 @@ impl<T: ?Sized> RwLock<T> {
     /// **Cancel-safe:** if the future is dropped before it completes, nothing is held.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let lock = anyrt::sync::RwLock::new(1);
-    /// assert_eq!(*lock.read().await, 1);
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let lock = anyrt::sync::RwLock::new(1);
+    ///     assert_eq!(*lock.read().await, 1);
+    /// });
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
         coop_step().await;
@@ -78,12 +74,11 @@ impl<T: ?Sized> RwLock<T> {
     /// readers blocked behind this waiting writer proceed.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let lock = anyrt::sync::RwLock::new(1);
-    /// *lock.write().await = 2;
-    /// assert_eq!(*lock.read().await, 2);
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let lock = anyrt::sync::RwLock::new(1);
+    ///     *lock.write().await = 2;
+    ///     assert_eq!(*lock.read().await, 2);
+    /// });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
         coop_step().await;
@@ -95,7 +90,6 @@ impl<T: ?Sized> RwLock<T> {
     /// Acquires read access if it is available right now.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let lock = anyrt::sync::RwLock::new(1);
     /// let w = lock.try_write().unwrap();
     /// assert!(lock.try_read().is_none());
@@ -109,7 +103,6 @@ impl<T: ?Sized> RwLock<T> {
     /// Acquires write access if it is available right now.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let lock = anyrt::sync::RwLock::new(1);
     /// let r = lock.try_read().unwrap();
     /// assert!(lock.try_write().is_none());
@@ -130,7 +123,6 @@ impl<T: ?Sized> RwLock<T> {
     /// `spawn_blocking`); use `read().await` there.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let lock = anyrt::sync::RwLock::new(1);
     /// assert_eq!(*lock.read_blocking(), 1);
     /// ```
@@ -150,7 +142,6 @@ impl<T: ?Sized> RwLock<T> {
     /// `spawn_blocking`); use `write().await` there.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let lock = anyrt::sync::RwLock::new(1);
     /// *lock.write_blocking() = 2;
     /// assert_eq!(*lock.read_blocking(), 2);
@@ -166,7 +157,6 @@ impl<T: ?Sized> RwLock<T> {
     /// A mutable reference to the value: no locking needed.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let mut lock = anyrt::sync::RwLock::new(0);
     /// *lock.get_mut() = 3;
     /// assert_eq!(lock.into_inner(), 3);
@@ -200,12 +190,11 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for RwLock<T> {
 /// Shared read access to an [`RwLock`]'s value, released when dropped.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// let lock = anyrt::sync::RwLock::new(1);
-/// let g: anyrt::sync::RwLockReadGuard<'_, i32> = lock.read().await;
-/// assert_eq!(*g, 1);
-/// # });
+/// anyrt::block_on(async {
+///     let lock = anyrt::sync::RwLock::new(1);
+///     let g: anyrt::sync::RwLockReadGuard<'_, i32> = lock.read().await;
+///     assert_eq!(*g, 1);
+/// });
 /// ```
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     inner: async_lock::RwLockReadGuard<'a, T>,
@@ -228,12 +217,11 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for RwLockReadGuard<'_, T> {
 /// Exclusive write access to an [`RwLock`]'s value, released when dropped.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// let lock = anyrt::sync::RwLock::new(1);
-/// let mut g: anyrt::sync::RwLockWriteGuard<'_, i32> = lock.write().await;
-/// *g = 2;
-/// # });
+/// anyrt::block_on(async {
+///     let lock = anyrt::sync::RwLock::new(1);
+///     let mut g: anyrt::sync::RwLockWriteGuard<'_, i32> = lock.write().await;
+///     *g = 2;
+/// });
 /// ```
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     inner: async_lock::RwLockWriteGuard<'a, T>,

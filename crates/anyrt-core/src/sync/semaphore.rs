@@ -10,16 +10,15 @@ use crate::channel::assert_can_block;
 /// Built on `async_lock::Semaphore`.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// let sem = anyrt::sync::Semaphore::new(2);
-/// let a = sem.acquire().await;
-/// let b = sem.acquire().await;
-/// assert!(sem.try_acquire().is_none());
-/// drop(a);
-/// assert!(sem.try_acquire().is_some());
-/// # drop(b);
-/// # });
+/// anyrt::block_on(async {
+///     let sem = anyrt::sync::Semaphore::new(2);
+///     let a = sem.acquire().await;
+///     let b = sem.acquire().await;
+///     assert!(sem.try_acquire().is_none());
+///     drop(a);
+///     assert!(sem.try_acquire().is_some());
+///     # drop(b);
+/// });
 /// ```
 pub struct Semaphore {
     inner: async_lock::Semaphore,
@@ -29,7 +28,6 @@ impl Semaphore {
     /// Creates a semaphore with `permits` permits. Usable in a `static`.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// static LIMIT: anyrt::sync::Semaphore = anyrt::sync::Semaphore::new(4);
     /// assert_eq!(LIMIT.available_permits(), 4);
     /// ```
@@ -45,14 +43,13 @@ impl Semaphore {
     /// **Cancel-safe:** if the future is dropped before it completes, no permit is taken.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// let sem = anyrt::sync::Semaphore::new(1);
-    /// let permit = sem.acquire().await;
-    /// assert_eq!(sem.available_permits(), 0);
-    /// drop(permit);
-    /// assert_eq!(sem.available_permits(), 1);
-    /// # });
+    /// anyrt::block_on(async {
+    ///     let sem = anyrt::sync::Semaphore::new(1);
+    ///     let permit = sem.acquire().await;
+    ///     assert_eq!(sem.available_permits(), 0);
+    ///     drop(permit);
+    ///     assert_eq!(sem.available_permits(), 1);
+    /// });
     /// ```
     pub async fn acquire(&self) -> SemaphorePermit<'_> {
         coop_step().await;
@@ -64,7 +61,6 @@ impl Semaphore {
     /// Takes a permit if one is available right now.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let sem = anyrt::sync::Semaphore::new(0);
     /// assert!(sem.try_acquire().is_none());
     /// ```
@@ -82,7 +78,6 @@ impl Semaphore {
     /// `spawn_blocking`); use `acquire().await` there.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let sem = anyrt::sync::Semaphore::new(1);
     /// let _p = sem.acquire_blocking();
     /// assert_eq!(sem.available_permits(), 0);
@@ -101,15 +96,14 @@ impl Semaphore {
     /// **Cancel-safe:** if the future is dropped before it completes, no permit is taken.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
-    /// # futures_lite::future::block_on(async {
-    /// use std::sync::Arc;
+    /// anyrt::block_on(async {
+    ///     use std::sync::Arc;
     ///
-    /// let sem = Arc::new(anyrt::sync::Semaphore::new(1));
-    /// let permit = sem.acquire_arc().await;
-    /// std::thread::spawn(move || drop(permit)).join().unwrap();
-    /// assert_eq!(sem.available_permits(), 1);
-    /// # });
+    ///     let sem = Arc::new(anyrt::sync::Semaphore::new(1));
+    ///     let permit = sem.acquire_arc().await;
+    ///     std::thread::spawn(move || drop(permit)).join().unwrap();
+    ///     assert_eq!(sem.available_permits(), 1);
+    /// });
     /// ```
     pub async fn acquire_arc(self: &Arc<Self>) -> SemaphorePermitArc {
         self.acquire().await.inner.forget();
@@ -122,7 +116,6 @@ impl Semaphore {
     /// right now.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use std::sync::Arc;
     ///
     /// let sem = Arc::new(anyrt::sync::Semaphore::new(1));
@@ -141,7 +134,6 @@ impl Semaphore {
     /// Adds `n` permits.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let sem = anyrt::sync::Semaphore::new(0);
     /// sem.add_permits(2);
     /// assert_eq!(sem.available_permits(), 2);
@@ -153,7 +145,6 @@ impl Semaphore {
     /// The number of permits available right now.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// assert_eq!(anyrt::sync::Semaphore::new(3).available_permits(), 3);
     /// ```
     pub fn available_permits(&self) -> usize {
@@ -172,13 +163,12 @@ impl fmt::Debug for Semaphore {
 /// A permit of a [`Semaphore`], returned when dropped.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
-/// # futures_lite::future::block_on(async {
-/// let sem = anyrt::sync::Semaphore::new(1);
-/// let p: anyrt::sync::SemaphorePermit<'_> = sem.acquire().await;
-/// p.forget();
-/// assert_eq!(sem.available_permits(), 0);
-/// # });
+/// anyrt::block_on(async {
+///     let sem = anyrt::sync::Semaphore::new(1);
+///     let p: anyrt::sync::SemaphorePermit<'_> = sem.acquire().await;
+///     p.forget();
+///     assert_eq!(sem.available_permits(), 0);
+/// });
 /// ```
 pub struct SemaphorePermit<'a> {
     inner: async_lock::SemaphoreGuard<'a>,
@@ -189,7 +179,6 @@ impl SemaphorePermit<'_> {
     /// good.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let sem = anyrt::sync::Semaphore::new(1);
     /// sem.try_acquire().unwrap().forget();
     /// assert_eq!(sem.available_permits(), 0);
@@ -209,7 +198,6 @@ impl fmt::Debug for SemaphorePermit<'_> {
 /// spawned task. Made by [`Semaphore::acquire_arc`].
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use std::sync::Arc;
 ///
 /// let sem = Arc::new(anyrt::sync::Semaphore::new(1));
@@ -225,7 +213,6 @@ impl SemaphorePermitArc {
     /// Consumes the permit without returning it.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use std::sync::Arc;
     ///
     /// let sem = Arc::new(anyrt::sync::Semaphore::new(1));

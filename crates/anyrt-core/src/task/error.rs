@@ -9,7 +9,6 @@ use std::sync::Mutex;
 /// turns it into `anyhow::Error` or `Box<dyn Error + Send + Sync>`.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use anyrt::task::JoinError;
 ///
 /// let err = JoinError::cancelled();
@@ -36,7 +35,6 @@ impl JoinError {
     /// For backends; code that awaits a handle reads [`is_cancelled`](Self::is_cancelled).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let err = anyrt::task::JoinError::cancelled();
     /// assert!(err.is_cancelled() && !err.is_panic());
     /// ```
@@ -49,7 +47,6 @@ impl JoinError {
     /// The error of a task that panicked with `payload` (what `catch_unwind` returned).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
     /// let err = anyrt::task::JoinError::panic(payload);
     /// assert_eq!(err.to_string(), "task panicked: boom");
@@ -64,12 +61,6 @@ impl JoinError {
     /// of the `block_on` that owned it).
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
     /// anyrt::block_on(async {
     ///     let mut handle = anyrt::spawn(std::future::pending::<()>());
     ///     handle.abort();
@@ -83,12 +74,6 @@ impl JoinError {
     /// Whether the task panicked. The runtime keeps running, on every backend.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
     /// anyrt::block_on(async {
     ///     let err = anyrt::spawn(async { panic!("boom") }).await.unwrap_err();
     ///     assert!(err.is_panic());
@@ -107,12 +92,6 @@ impl JoinError {
     /// [`try_into_panic`](Self::try_into_panic) when unsure.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
     /// anyrt::block_on(async {
     ///     let err = anyrt::spawn(async { panic!("boom") }).await.unwrap_err();
     ///     let payload = err.into_panic();
@@ -131,7 +110,6 @@ impl JoinError {
     /// The panic payload, or the error itself if the task was cancelled.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use anyrt::task::JoinError;
     ///
     /// let err = JoinError::cancelled();

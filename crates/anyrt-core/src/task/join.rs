@@ -125,32 +125,6 @@ impl<R: RawTask<T>, T: 'static> Erased<R, T> {
 /// the handle can be awaited again.
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-/// #   // The facade in brief: anyrt-core with a small executor and timer.
-/// #   static EX: async_executor::Executor = async_executor::Executor::new();
-/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-/// #   #[derive(Clone, Debug)] pub struct Handle;
-/// #   impl Handle { pub fn current() -> Handle { Handle } }
-/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-/// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-/// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-/// #     use std::{future::Future, time::Duration};
-/// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-/// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-/// #       Box::pin(async move { let _ = rx.await; }) }
-/// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-/// #       Timeout::new(f, sleep(d)) }
-/// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-/// #       anyrt_core::interval_on(super::Handle, p) } } }
 /// use std::time::Duration;
 ///
 /// anyrt::block_on(async {
@@ -321,12 +295,6 @@ impl<T> JoinHandle<T> {
     /// stopped (a started closure cannot be): awaiting gives its own result.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
     /// anyrt::block_on(async {
     ///     let mut stuck = anyrt::spawn(std::future::pending::<()>());
     ///     stuck.abort();
@@ -349,12 +317,6 @@ impl<T> JoinHandle<T> {
     /// waits: a finished task's handle gives its result at the first poll.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
     /// anyrt::block_on(async {
     ///     let handle = anyrt::spawn(async { "done" });
     ///     while !handle.is_finished() {
@@ -372,12 +334,6 @@ impl<T> JoinHandle<T> {
     /// The guard is itself a future giving the task's output.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
     /// anyrt::block_on(async {
     ///     let (tx, rx) = anyrt::channel::oneshot::channel::<()>();
     ///     let guard = anyrt::spawn(async move {
@@ -425,12 +381,6 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// aborts the task. It derefs to the [`JoinHandle`] (`is_finished`, `abort`).
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
-/// #   static EX: async_executor::Executor = async_executor::Executor::new();
-/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
 /// anyrt::block_on(async {
 ///     let guard = anyrt::spawn(async { 5 }).abort_on_drop();
 ///     assert_eq!(guard.await.unwrap(), 5);
@@ -442,12 +392,6 @@ impl<T> AbortOnDrop<T> {
     /// Gives the handle back without aborting the task.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::future::Future; // the facade, in brief
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) } }
     /// anyrt::block_on(async {
     ///     let guard = anyrt::spawn(async { 5 }).abort_on_drop();
     ///     let handle = guard.into_inner(); // dropping it now would detach, not abort

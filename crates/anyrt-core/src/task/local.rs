@@ -26,20 +26,192 @@
 //! ```
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::mem;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 
-use async_executor::LocalExecutor;
+use async_task::Runnable;
 
 use super::JoinHandle;
 
+/// How many local tasks one poll of a scope runs before it lets the scope's own future (and
+/// the runtime under the `block_on`) have a turn.
+const RUNS_PER_POLL: usize = 128;
+
 struct Entry {
     depth: u32,
-    executor: Rc<LocalExecutor<'static>>,
-    driver: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    executor: Rc<LocalExecutor>,
+}
+
+/// A single-threaded executor on async-task: a run queue that wakes may fill from any thread
+/// (a local task's waker can travel), and the wakers of the live tasks, so that dropping the
+/// executor can cancel every task still pending, scheduled or not.
+struct LocalExecutor {
+    queue: Arc<Queue>,
+    // Slot `i` holds the waker of a live task, `None` once it has finished; `free` lists the
+    // empty slots.
+    active: RefCell<Vec<Option<Waker>>>,
+    free: RefCell<Vec<usize>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    runnables: Mutex<VecDeque<Runnable>>,
+    // The waker of the `block_on` whose scope drives this executor, woken by a schedule.
+    driver: Mutex<Option<Waker>>,
+}
+
+impl Queue {
+    fn push(&self, runnable: Runnable) {
+        lock(&self.runnables).push_back(runnable);
+        let driver = lock(&self.driver).clone();
+        if let Some(driver) = driver {
+            driver.wake();
+        }
+    }
+
+    fn take(&self) -> VecDeque<Runnable> {
+        mem::take(&mut *lock(&self.runnables))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl LocalExecutor {
+    fn new() -> LocalExecutor {
+        LocalExecutor {
+            queue: Arc::new(Queue::default()),
+            active: RefCell::new(Vec::new()),
+            free: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn spawn<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let slot = match self.free.borrow_mut().pop() {
+            Some(slot) => slot,
+            None => {
+                let mut active = self.active.borrow_mut();
+                active.push(None);
+                active.len() - 1
+            }
+        };
+        // The slot is freed when the future is dropped: at completion or cancellation, on
+        // this thread (async-task drops a local future where it was spawned). Weakly: the
+        // scope's drop of the last strong reference is what cancels the tasks.
+        let this = Rc::downgrade(self);
+        let future = OnDrop {
+            future,
+            on_drop: Some(move || {
+                if let Some(executor) = this.upgrade() {
+                    executor.release(slot);
+                }
+            }),
+        };
+        let queue = self.queue.clone();
+        // `propagate_panic`: a panic is caught where the task is polled and resumed at join,
+        // where the `JoinHandle` turns it into a `JoinError`.
+        let (runnable, task) = async_task::Builder::new()
+            .propagate_panic(true)
+            .spawn_local(move |()| future, move |r| queue.push(r));
+        self.active.borrow_mut()[slot] = Some(runnable.waker());
+        runnable.schedule();
+        JoinHandle::from_async_task(task)
+    }
+
+    fn release(&self, slot: usize) {
+        if let Some(waker) = self.active.borrow_mut().get_mut(slot) {
+            *waker = None;
+            self.free.borrow_mut().push(slot);
+        }
+    }
+
+    /// Runs the scheduled tasks, at most [`RUNS_PER_POLL`]; asks to be polled again if some
+    /// are left.
+    fn run(&self, cx: &mut Context<'_>) {
+        {
+            let mut driver = lock(&self.queue.driver);
+            if !driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *driver = Some(cx.waker().clone());
+            }
+        }
+        let mut budget = RUNS_PER_POLL;
+        loop {
+            let mut batch = self.queue.take();
+            if batch.is_empty() {
+                return;
+            }
+            while let Some(runnable) = batch.pop_front() {
+                if budget == 0 {
+                    // Back to the front of the queue, in order, for the next poll.
+                    let mut queue = lock(&self.queue.runnables);
+                    batch.push_front(runnable);
+                    batch.append(&mut queue);
+                    *queue = batch;
+                    drop(queue);
+                    cx.waker().wake_by_ref();
+                    return;
+                }
+                budget -= 1;
+                runnable.run();
+            }
+        }
+    }
+}
+
+impl Drop for LocalExecutor {
+    fn drop(&mut self) {
+        // Wake every live task, so that each is in the queue, then drop the queue: dropping a
+        // `Runnable` cancels its task and drops its future here, on its own thread. The
+        // destructors may spawn or wake: nothing is borrowed meanwhile.
+        *lock(&self.queue.driver) = None;
+        let wakers: Vec<Waker> = self.active.take().into_iter().flatten().collect();
+        for waker in wakers {
+            waker.wake();
+        }
+        loop {
+            let batch = self.queue.take();
+            if batch.is_empty() {
+                break;
+            }
+            drop(batch);
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future that calls `on_drop` when it is dropped (completed or not).
+    struct OnDrop<F, D: FnOnce()> {
+        #[pin]
+        future: F,
+        on_drop: Option<D>,
+    }
+
+    impl<F, D: FnOnce()> PinnedDrop for OnDrop<F, D> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(f) = this.project().on_drop.take() {
+                f();
+            }
+        }
+    }
+}
+
+impl<F: Future, D: FnOnce()> Future for OnDrop<F, D> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().future.poll(cx)
+    }
 }
 
 // Three thread-locals rather than one struct: the two counters have no destructor, so
@@ -143,22 +315,18 @@ impl Drop for Leave {
 /// `cx`.
 #[cold]
 fn drive(depth: u32, cx: &mut Context<'_>) {
-    // Take the driver out while it runs: local tasks may spawn more local tasks, which
+    // Cloned out of the list while it runs: local tasks may spawn more local tasks, which
     // borrows the list.
-    let driver = ENTRIES.with(|entries| {
+    let executor = ENTRIES.with(|entries| {
         entries
-            .borrow_mut()
-            .iter_mut()
+            .borrow()
+            .iter()
             .find(|e| e.depth == depth)
-            .and_then(|e| e.driver.take())
+            .map(|e| e.executor.clone())
     });
-    let Some(mut driver) = driver else { return };
-    let _ = driver.as_mut().poll(cx);
-    ENTRIES.with(|entries| {
-        if let Some(e) = entries.borrow_mut().iter_mut().find(|e| e.depth == depth) {
-            e.driver = Some(driver);
-        }
-    });
+    if let Some(executor) = executor {
+        executor.run(cx);
+    }
 }
 
 #[cold]
@@ -172,10 +340,7 @@ fn drop_executor(depth: u32) {
     });
     // Dropped outside the borrow: dropping an executor drops its tasks, whose destructors
     // may touch the list.
-    for mut e in removed {
-        e.driver.take();
-        drop(e.executor);
-    }
+    drop(removed);
 }
 
 impl<F: fmt::Debug> fmt::Debug for LocalScope<F> {
@@ -189,7 +354,6 @@ impl<F: fmt::Debug> fmt::Debug for LocalScope<F> {
 /// The error of `spawn_local` called where no local executor can run the task.
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; pub use task::local::try_spawn_local; }
 /// let err = anyrt::try_spawn_local(async {}).unwrap_err(); // a plain thread
 /// assert!(err.to_string().contains("anyrt::spawn for a Send future"));
 /// ```
@@ -234,19 +398,15 @@ where
     let executor = ENTRIES.with(|entries| {
         let mut entries = entries.borrow_mut();
         if let Some(e) = entries.iter().find(|e| e.depth == depth) {
-            return Ok(e.executor.clone());
+            return e.executor.clone();
         }
         let executor = Rc::new(LocalExecutor::new());
-        let runner = executor.clone();
         entries.push(Entry {
             depth,
             executor: executor.clone(),
-            driver: Some(Box::pin(async move {
-                runner.run(std::future::pending::<()>()).await;
-            })),
         });
         ANY.with(|any| any.set(true));
-        Ok(executor)
-    })?;
-    Ok(JoinHandle::from_async_task(executor.spawn(future)))
+        executor
+    });
+    Ok(executor.spawn(future))
 }

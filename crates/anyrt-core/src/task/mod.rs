@@ -11,6 +11,8 @@
 //! ```
 
 mod error;
+// The type-erased handle: a native handle stored inline in two words, behind a vtable.
+#[allow(unsafe_code)]
 mod join;
 pub mod local;
 
@@ -21,15 +23,13 @@ use std::task::{Context, Poll};
 pub use error::{panic_message, JoinError};
 pub use join::{AbortOnDrop, JoinHandle, RawTask};
 
-/// Yields once to the executor, letting other tasks run.
-///
-/// This is the backend-independent form; the facade's `anyrt::task::yield_now` uses the
-/// native one where a backend has it (tokio's takes part in its co-op budget). Cancel-safe.
+/// Yields once to the executor, letting other tasks run. On tokio it is tokio's own yield
+/// (the task goes to the back of the run queue, after the other ready tasks). Cancel-safe.
 ///
 /// ```
-/// futures_lite::future::block_on(async {
+/// anyrt::block_on(async {
 ///     for _ in 0..3 {
-///         anyrt_core::task::yield_now().await; // let other tasks run between steps
+///         anyrt::task::yield_now().await; // let other tasks run between steps
 ///     }
 /// });
 /// ```
@@ -37,15 +37,18 @@ pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
 }
 
-/// The future of [`yield_now`]: pending at the first poll (after waking its task), ready
-/// at the second.
+/// The future of [`yield_now`]: pending at the first poll (after scheduling its task to run
+/// again), ready at the second. `Send`, `Sync`, `Unpin`, one byte.
 ///
 /// ```
-/// use futures_lite::future::{block_on, poll_once};
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::task::{Context, Waker};
 ///
-/// let mut y = anyrt_core::task::yield_now();
-/// assert_eq!(block_on(poll_once(&mut y)), None); // yielded once
-/// assert_eq!(block_on(poll_once(&mut y)), Some(()));
+/// let mut y = pin!(anyrt::task::yield_now());
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(y.as_mut().poll(&mut cx).is_pending()); // yielded once
+/// assert!(y.as_mut().poll(&mut cx).is_ready());
 /// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
@@ -61,7 +64,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        crate::coop::defer(cx);
         Poll::Pending
     }
 }

@@ -4,13 +4,13 @@ use std::time::Duration;
 
 /// A measurement of the clock anyrt's timers run on.
 ///
-/// Today every backend's timers run on the monotonic system clock, so an `Instant` converts
-/// losslessly to and from [`std::time::Instant`]. Code that takes time from
-/// `anyrt::time::Instant::now()` instead of `std::time::Instant::now()` will keep working
-/// under a virtual clock.
+/// [`Instant::now`] reads the clock of the backend in effect: the system's monotonic clock
+/// on tokio, smol and async-std, a virtual clock where a backend provides one. An `Instant`
+/// converts losslessly to and from [`std::time::Instant`]. Take task time from
+/// `anyrt::time::Instant::now()` instead of `std::time::Instant::now()`, and code keeps
+/// working under a virtual clock.
 ///
 /// ```
-/// # use anyrt_core as anyrt;
 /// use anyrt::time::Instant;
 /// use std::time::Duration;
 ///
@@ -24,22 +24,38 @@ use std::time::Duration;
 pub struct Instant(std::time::Instant);
 
 impl Instant {
-    /// The current time of the clock.
+    /// The current time of the clock of the backend in effect: the clock the calling
+    /// thread's anyrt context names (see
+    /// [`ThreadContext::with_clock`](crate::context::ThreadContext::with_clock)), else the
+    /// system's monotonic clock.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let start = anyrt::time::Instant::now();
     /// assert!(anyrt::time::Instant::now() >= start);
     /// ```
     #[inline]
     pub fn now() -> Instant {
+        match crate::context::current().and_then(|ctx| ctx.clock()) {
+            Some(clock) => clock(),
+            None => Instant::system_now(),
+        }
+    }
+
+    /// The system's monotonic clock: what every real backend's timers run on. The one place
+    /// anyrt reads `std::time::Instant::now()` for task time.
+    ///
+    /// ```
+    /// let t = anyrt::time::Instant::system_now();
+    /// assert!(t <= anyrt::time::Instant::system_now());
+    /// ```
+    #[inline]
+    pub fn system_now() -> Instant {
         Instant(std::time::Instant::now())
     }
 
     /// The `std` instant.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let i = anyrt::time::Instant::now();
     /// let std: std::time::Instant = i.into_std();
     /// assert_eq!(anyrt::time::Instant::from_std(std), i);
@@ -51,7 +67,6 @@ impl Instant {
     /// From a `std` instant.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let std = std::time::Instant::now();
     /// assert_eq!(anyrt::time::Instant::from_std(std).into_std(), std);
     /// ```
@@ -62,7 +77,6 @@ impl Instant {
     /// Time elapsed since `earlier`, zero if `earlier` is later.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use std::time::Duration;
     ///
     /// let a = anyrt::time::Instant::now();
@@ -78,7 +92,6 @@ impl Instant {
     /// `std`'s before Rust 1.60).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use std::time::Duration;
     ///
     /// let a = anyrt::time::Instant::now();
@@ -93,7 +106,6 @@ impl Instant {
     /// Time elapsed since `self`.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use std::time::Duration;
     ///
     /// let start = anyrt::time::Instant::now();
@@ -107,7 +119,6 @@ impl Instant {
     /// `self + d`, or `None` on overflow.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use std::time::Duration;
     ///
     /// let now = anyrt::time::Instant::now();
@@ -121,7 +132,6 @@ impl Instant {
     /// `self - d`, or `None` on overflow.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use std::time::Duration;
     ///
     /// let now = anyrt::time::Instant::now();
@@ -135,7 +145,6 @@ impl Instant {
     /// About thirty years from `self`: the deadline used for sleeps that never end.
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// use std::time::Duration;
     ///
     /// let now = anyrt::time::Instant::now();

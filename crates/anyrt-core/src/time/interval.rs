@@ -18,32 +18,6 @@ use super::{Instant, Timer};
 /// | `Skip` | 35, then 40, 50, ... |
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-/// #   // The facade in brief: anyrt-core with a small executor and timer.
-/// #   static EX: async_executor::Executor = async_executor::Executor::new();
-/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-/// #   #[derive(Clone, Debug)] pub struct Handle;
-/// #   impl Handle { pub fn current() -> Handle { Handle } }
-/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-/// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-/// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-/// #     use std::{future::Future, time::Duration};
-/// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-/// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-/// #       Box::pin(async move { let _ = rx.await; }) }
-/// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-/// #       Timeout::new(f, sleep(d)) }
-/// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-/// #       anyrt_core::interval_on(super::Handle, p) } } }
 /// use anyrt::time::MissedTickBehavior;
 /// use std::time::Duration;
 ///
@@ -70,32 +44,6 @@ pub enum MissedTickBehavior {
 /// It is also a `Stream` of the instants the ticks were scheduled for.
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-/// #   // The facade in brief: anyrt-core with a small executor and timer.
-/// #   static EX: async_executor::Executor = async_executor::Executor::new();
-/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-/// #   #[derive(Clone, Debug)] pub struct Handle;
-/// #   impl Handle { pub fn current() -> Handle { Handle } }
-/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-/// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-/// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-/// #     use std::{future::Future, time::Duration};
-/// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-/// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-/// #       Box::pin(async move { let _ = rx.await; }) }
-/// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-/// #       Timeout::new(f, sleep(d)) }
-/// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-/// #       anyrt_core::interval_on(super::Handle, p) } } }
 /// use std::time::Duration;
 ///
 /// anyrt::block_on(async {
@@ -170,32 +118,6 @@ impl<T: Timer> Interval<T> {
     /// The period.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-    /// #     use std::{future::Future, time::Duration};
-    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) }
-    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-    /// #       Timeout::new(f, sleep(d)) }
-    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-    /// #       anyrt_core::interval_on(super::Handle, p) } } }
     /// use std::time::Duration;
     ///
     /// let iv = anyrt::time::interval(Duration::from_millis(250));
@@ -208,32 +130,6 @@ impl<T: Timer> Interval<T> {
     /// The behaviour on missed ticks.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-    /// #     use std::{future::Future, time::Duration};
-    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) }
-    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-    /// #       Timeout::new(f, sleep(d)) }
-    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-    /// #       anyrt_core::interval_on(super::Handle, p) } } }
     /// use anyrt::time::MissedTickBehavior;
     /// use std::time::Duration;
     ///
@@ -247,32 +143,6 @@ impl<T: Timer> Interval<T> {
     /// Sets the behaviour on missed ticks.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-    /// #     use std::{future::Future, time::Duration};
-    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) }
-    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-    /// #       Timeout::new(f, sleep(d)) }
-    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-    /// #       anyrt_core::interval_on(super::Handle, p) } } }
     /// use anyrt::time::MissedTickBehavior;
     /// use std::time::Duration;
     ///
@@ -288,32 +158,6 @@ impl<T: Timer> Interval<T> {
     /// Restarts the schedule: the next tick is one period from now.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-    /// #     use std::{future::Future, time::Duration};
-    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) }
-    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-    /// #       Timeout::new(f, sleep(d)) }
-    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-    /// #       anyrt_core::interval_on(super::Handle, p) } } }
     /// use std::time::Duration;
     ///
     /// anyrt::block_on(async {
@@ -335,32 +179,6 @@ impl<T: Timer> Interval<T> {
     /// `Future` or `Stream`.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-    /// #     use std::{future::Future, time::Duration};
-    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) }
-    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-    /// #       Timeout::new(f, sleep(d)) }
-    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-    /// #       anyrt_core::interval_on(super::Handle, p) } } }
     /// use std::task::{Context, Waker};
     /// use std::time::Duration;
     ///
@@ -408,32 +226,6 @@ impl<T: Timer> Interval<T> {
     /// no tick.
     ///
     /// ```
-    /// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-    /// #   // The facade in brief: anyrt-core with a small executor and timer.
-    /// #   static EX: async_executor::Executor = async_executor::Executor::new();
-    /// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-    /// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-    /// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-    /// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-    /// #   #[derive(Clone, Debug)] pub struct Handle;
-    /// #   impl Handle { pub fn current() -> Handle { Handle } }
-    /// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-    /// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-    /// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-    /// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-    /// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-    /// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-    /// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-    /// #     use std::{future::Future, time::Duration};
-    /// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-    /// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-    /// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-    /// #       Box::pin(async move { let _ = rx.await; }) }
-    /// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-    /// #       Timeout::new(f, sleep(d)) }
-    /// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-    /// #       anyrt_core::interval_on(super::Handle, p) } } }
     /// use std::time::Duration;
     ///
     /// anyrt::block_on(async {
@@ -474,32 +266,6 @@ impl<T: Timer> futures_core::Stream for Interval<T> {
 /// Cancel-safe.
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-/// #   // The facade in brief: anyrt-core with a small executor and timer.
-/// #   static EX: async_executor::Executor = async_executor::Executor::new();
-/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-/// #   #[derive(Clone, Debug)] pub struct Handle;
-/// #   impl Handle { pub fn current() -> Handle { Handle } }
-/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-/// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-/// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-/// #     use std::{future::Future, time::Duration};
-/// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-/// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-/// #       Box::pin(async move { let _ = rx.await; }) }
-/// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-/// #       Timeout::new(f, sleep(d)) }
-/// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-/// #       anyrt_core::interval_on(super::Handle, p) } } }
 /// use std::time::Duration;
 ///
 /// anyrt::block_on(async {

@@ -81,32 +81,6 @@ pub trait Timer {
 /// It converts into `std::io::Error` (kind `TimedOut`), so `?` works in IO code.
 ///
 /// ```
-/// # mod anyrt { pub use anyrt_core::*; use std::{future::Future, time::Duration};
-/// #   // The facade in brief: anyrt-core with a small executor and timer.
-/// #   static EX: async_executor::Executor = async_executor::Executor::new();
-/// #   pub fn spawn<F: Future<Output: Send + 'static> + Send + 'static>(f: F)
-/// #   -> task::JoinHandle<F::Output> { task::JoinHandle::from_async_task(EX.spawn(f)) }
-/// #   pub fn block_on<F: Future>(f: F) -> F::Output {
-/// #   futures_lite::future::block_on(EX.run(task::local::LocalScope::new(f))) }
-/// #   #[derive(Clone, Debug)] pub struct Handle;
-/// #   impl Handle { pub fn current() -> Handle { Handle } }
-/// #   impl Executor for Handle { type Sleep = BoxFuture<()>;
-/// #     fn spawn<F>(&self, f: F) -> task::JoinHandle<F::Output>
-/// #     where F: Future + Send + 'static, F::Output: Send + 'static { spawn(f) }
-/// #     fn spawn_blocking<F, R>(&self, f: F) -> task::JoinHandle<R>
-/// #     where F: FnOnce() -> R + Send + 'static, R: Send + 'static {
-/// #       task::JoinHandle::from_blocking_async_task(EX.spawn(async move { f() })) }
-/// #     fn sleep(&self, d: Duration) -> BoxFuture<()> { time::sleep(d) } }
-/// #   pub mod time { pub use anyrt_core::time::*; use anyrt_core::{BoxFuture, ExecutorTimer};
-/// #     use std::{future::Future, time::Duration};
-/// #     pub fn sleep(d: Duration) -> BoxFuture<()> {
-/// #       let (tx, rx) = anyrt_core::channel::oneshot::channel();
-/// #       std::thread::spawn(move || { std::thread::sleep(d); tx.send(()) });
-/// #       Box::pin(async move { let _ = rx.await; }) }
-/// #     pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F, BoxFuture<()>> {
-/// #       Timeout::new(f, sleep(d)) }
-/// #     pub fn interval(p: Duration) -> Interval<ExecutorTimer<super::Handle>> {
-/// #       anyrt_core::interval_on(super::Handle, p) } } }
 /// use std::time::Duration;
 ///
 /// anyrt::block_on(async {
@@ -125,7 +99,6 @@ impl Elapsed {
     /// The error value (for backends and adapters).
     ///
     /// ```
-    /// # use anyrt_core as anyrt;
     /// let e = anyrt::time::Elapsed::new();
     /// assert_eq!(e, anyrt::time::Elapsed::default());
     /// ```

@@ -1,48 +1,25 @@
-//! Backend names and the selection rule.
+//! The selection rule: which backend a call runs on, and where blocking is refused.
+//!
+//! First match wins: (1) the runtime the calling thread is inside: anyrt's own (one
+//! thread-local read, checked first), then an async-std task, then a tokio task, then a
+//! foreign tokio runtime's context; (2) [`set_default_backend`]; (3) `ANYRT_BACKEND`;
+//! (4) the only enabled backend; (5) tokio, then smol, then async-std.
+//!
+//! The rule lives here, with [`Backend`], because `Backend::current()` and
+//! `Backend::selected()` are methods of that type. Rule 1's probes of foreign runtimes are
+//! thread-local queries of those runtimes (`tokio::task::try_id`, tokio's
+//! `Handle::try_current`, `async_std::task::try_current`), compiled in with the backend
+//! feature that names them; nothing here starts or drives a runtime.
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::OnceLock;
 
-use anyrt_core::context;
-
-/// An async runtime anyrt can run on.
-///
-/// ```
-/// use anyrt::Backend;
-///
-/// // What this build can run on.
-/// assert!(!Backend::enabled().is_empty());
-/// // A plain thread is inside no runtime...
-/// assert_eq!(Backend::current(), None);
-/// // ...but a spawn here would go to the selected backend.
-/// assert!(Backend::enabled().contains(&Backend::selected()));
-/// assert_eq!("async-std".parse::<Backend>().unwrap(), Backend::AsyncStd);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Backend {
-    /// tokio (feature `tokio`).
-    Tokio,
-    /// smol: async-executor, async-io and blocking (feature `smol`).
-    Smol,
-    /// async-std (feature `async-std`); discontinued upstream since 2025, kept as a legacy
-    /// backend.
-    AsyncStd,
-}
-
-const ENABLED: &[Backend] = &[
-    #[cfg(feature = "tokio")]
-    Backend::Tokio,
-    #[cfg(feature = "smol")]
-    Backend::Smol,
-    #[cfg(feature = "async-std")]
-    Backend::AsyncStd,
-];
+use crate::context::{self, ContextKind};
+use crate::{Backend, BlockOnError};
 
 impl Backend {
-    /// The backends compiled into this build, in the order of the default rule (tokio, smol,
-    /// async-std).
+    /// The backends compiled into this build, in the order of the default rule (tokio,
+    /// smol, async-std).
     ///
     /// ```
     /// // Run the same check on every backend this build has.
@@ -51,8 +28,8 @@ impl Backend {
     ///     assert_eq!(rt.block_on(async { anyrt::Backend::current() }), Some(backend));
     /// }
     /// ```
-    pub fn enabled() -> &'static [Backend] {
-        ENABLED
+    pub const fn enabled() -> &'static [Backend] {
+        Backend::ENABLED
     }
 
     /// Whether this backend is compiled in (its Cargo feature is on).
@@ -60,17 +37,16 @@ impl Backend {
     /// ```
     /// use anyrt::Backend;
     ///
-    /// assert_eq!(Backend::Smol.is_enabled(), cfg!(feature = "smol"));
     /// assert!(Backend::enabled().iter().all(|b| b.is_enabled()));
     /// ```
     pub fn is_enabled(self) -> bool {
-        ENABLED.contains(&self)
+        Backend::ENABLED.contains(&self)
     }
 
     /// The runtime the calling thread is inside: anyrt's own (a `Runtime`, `block_on`, a
-    /// task, a blocking closure), an async-std task, or a tokio runtime context. `None` on a
-    /// plain thread, and inside runtimes anyrt cannot see (a foreign smol or `futures`
-    /// executor).
+    /// task, a blocking closure), an async-std task, or a tokio runtime context (rule 1 of
+    /// the selection rule). `None` on a plain thread, and inside runtimes anyrt cannot see
+    /// (a foreign smol or `futures` executor).
     ///
     /// ```
     /// use anyrt::Backend;
@@ -79,8 +55,12 @@ impl Backend {
     /// let inside = anyrt::block_on(async { Backend::current() });
     /// assert_eq!(inside, Some(Backend::selected()));
     /// ```
+    #[inline]
     pub fn current() -> Option<Backend> {
-        current_core().map(Backend::from)
+        match context::current() {
+            Some(ctx) => Some(ctx.backend),
+            None => foreign_context(),
+        }
     }
 
     /// The backend a spawn on this thread would use: [`current`](Self::current) if any,
@@ -103,62 +83,16 @@ impl Backend {
     ///     assert_eq!(rt.block_on(async { Backend::selected() }), b);
     /// }
     /// ```
+    #[inline]
     pub fn selected() -> Backend {
-        Backend::from(select())
-    }
-
-    /// The name: `"tokio"`, `"smol"` or `"async-std"` (also the Cargo feature's name).
-    /// `Display` prints it and `FromStr` parses it.
-    ///
-    /// ```
-    /// use anyrt::Backend;
-    ///
-    /// assert_eq!(Backend::AsyncStd.name(), "async-std");
-    /// assert_eq!(Backend::Tokio.to_string(), "tokio");
-    /// assert_eq!("smol".parse::<Backend>().unwrap(), Backend::Smol);
-    /// ```
-    pub fn name(self) -> &'static str {
-        anyrt_core::Backend::from(self).name()
-    }
-}
-
-impl fmt::Display for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Backend {
-    type Err = anyrt_core::ParseBackendError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse::<anyrt_core::Backend>().map(Backend::from)
-    }
-}
-
-impl From<anyrt_core::Backend> for Backend {
-    fn from(b: anyrt_core::Backend) -> Self {
-        match b {
-            anyrt_core::Backend::Tokio => Backend::Tokio,
-            anyrt_core::Backend::Smol => Backend::Smol,
-            anyrt_core::Backend::AsyncStd => Backend::AsyncStd,
-            #[allow(unreachable_patterns)]
-            other => unreachable!("anyrt_core::Backend::{other:?} has no facade name"),
+        match context::current() {
+            Some(ctx) => ctx.backend,
+            None => foreign_context().unwrap_or_else(default_backend),
         }
     }
 }
 
-impl From<Backend> for anyrt_core::Backend {
-    fn from(b: Backend) -> Self {
-        match b {
-            Backend::Tokio => anyrt_core::Backend::Tokio,
-            Backend::Smol => anyrt_core::Backend::Smol,
-            Backend::AsyncStd => anyrt_core::Backend::AsyncStd,
-        }
-    }
-}
-
-/// The error of [`set_default_backend`](crate::set_default_backend).
+/// The error of [`set_default_backend`].
 ///
 /// ```
 /// use anyrt::{Backend, SelectionError};
@@ -203,7 +137,7 @@ impl fmt::Display for SelectionError {
 
 impl std::error::Error for SelectionError {}
 
-static DEFAULT: OnceLock<anyrt_core::Backend> = OnceLock::new();
+static DEFAULT: OnceLock<Backend> = OnceLock::new();
 
 /// Sets the backend used where the calling thread is inside no runtime (a plain thread,
 /// `main`). Call it first thing in `main`; it fails once any spawn or selection has fixed
@@ -212,7 +146,7 @@ static DEFAULT: OnceLock<anyrt_core::Backend> = OnceLock::new();
 /// It overrides `ANYRT_BACKEND`. Code inside a runtime keeps using that runtime.
 ///
 /// ```
-/// # #[cfg(feature = "smol")] {
+/// # if anyrt::Backend::Smol.is_enabled() {
 /// anyrt::set_default_backend(anyrt::Backend::Smol).unwrap();
 /// assert_eq!(anyrt::Backend::selected(), anyrt::Backend::Smol);
 /// assert!(anyrt::set_default_backend(anyrt::Backend::Smol).is_err());
@@ -225,23 +159,25 @@ pub fn set_default_backend(backend: Backend) -> Result<(), SelectionError> {
     let mut set = false;
     let current = *DEFAULT.get_or_init(|| {
         set = true;
-        backend.into()
+        backend
     });
     if set {
         Ok(())
     } else {
-        Err(SelectionError::AlreadySet {
-            current: current.into(),
-        })
+        Err(SelectionError::AlreadySet { current })
     }
 }
 
 /// The process default (rules 2–5), fixed at first use.
-pub(crate) fn default_backend() -> anyrt_core::Backend {
+///
+/// # Panics
+///
+/// As [`Backend::selected`].
+pub fn default_backend() -> Backend {
     *DEFAULT.get_or_init(compute_default)
 }
 
-fn compute_default() -> anyrt_core::Backend {
+fn compute_default() -> Backend {
     if let Some(value) = std::env::var_os("ANYRT_BACKEND") {
         let value = value.to_string_lossy();
         if !value.trim().is_empty() {
@@ -255,20 +191,24 @@ fn compute_default() -> anyrt_core::Backend {
                     enabled_list()
                 );
             }
-            return backend.into();
+            return backend;
         }
     }
-    match ENABLED.first() {
-        Some(b) => (*b).into(),
+    match Backend::ENABLED.first() {
+        Some(b) => *b,
         None => no_backend(),
     }
 }
 
 fn enabled_list() -> String {
-    if ENABLED.is_empty() {
+    if Backend::ENABLED.is_empty() {
         return "none".to_owned();
     }
-    ENABLED
+    names(Backend::ENABLED)
+}
+
+fn names(backends: &[Backend]) -> String {
+    backends
         .iter()
         .map(|b| b.name())
         .collect::<Vec<_>>()
@@ -280,15 +220,18 @@ fn enabled_list() -> String {
 fn no_backend() -> ! {
     panic!(
         "anyrt has no backend compiled in: the application must enable at least one of the \
-         features `tokio`, `smol`, `async-std` of the `anyrt` crate, for example \
-         `anyrt = {{ version = \"0.1\", features = [\"tokio\"] }}`"
+         features {} of the `anyrt` crate, for example \
+         `anyrt = {{ version = \"0.1\", features = [\"tokio\"] }}`",
+        names(Backend::ALL)
     )
 }
 
+/// Panics for a backend that is not compiled in, with a message that names the feature to
+/// enable (or, with none compiled in, the features to choose from).
 #[cold]
 #[track_caller]
-pub(crate) fn not_compiled_in(b: anyrt_core::Backend) -> ! {
-    if ENABLED.is_empty() {
+pub fn not_compiled_in(b: Backend) -> ! {
+    if Backend::ENABLED.is_empty() {
         no_backend()
     }
     panic!(
@@ -297,30 +240,34 @@ pub(crate) fn not_compiled_in(b: anyrt_core::Backend) -> ! {
     )
 }
 
-/// Rule 1: the runtime the calling thread is inside.
-#[inline]
-pub(crate) fn current_core() -> Option<anyrt_core::Backend> {
-    if let Some(ctx) = context::current() {
-        return Some(ctx.backend);
-    }
-    foreign_context()
-}
-
+/// Rule 1 past anyrt's own context: an async-std task, a tokio task, a tokio runtime
+/// context, in that order (with their features).
 #[cold]
-pub(crate) fn foreign_context() -> Option<anyrt_core::Backend> {
+pub(crate) fn foreign_context() -> Option<Backend> {
     #[cfg(feature = "async-std")]
-    if anyrt_async_std::in_native_context() {
-        return Some(anyrt_core::Backend::AsyncStd);
+    if async_std::task::try_current().is_some() {
+        return Some(Backend::AsyncStd);
     }
     #[cfg(feature = "tokio")]
-    if anyrt_tokio::in_native_context() {
-        return Some(anyrt_core::Backend::Tokio);
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Some(Backend::Tokio);
     }
     None
 }
 
-/// The whole selection rule. One thread-local read inside an anyrt context.
+/// `Err` where blocking is refused: anyrt's own async code, an async-std task, a tokio
+/// runtime context (a task, or the body of a foreign tokio `block_on`, which is no task and
+/// where tokio would panic with its own message). Otherwise the backend a `block_on` here
+/// runs on. One thread-local read inside anyrt; one probe of the foreign runtimes outside.
 #[inline]
-pub(crate) fn select() -> anyrt_core::Backend {
-    current_core().unwrap_or_else(default_backend)
+pub fn blocking_backend() -> Result<Backend, BlockOnError> {
+    let refused = match context::current() {
+        Some(ctx) if ctx.kind == ContextKind::Async => ctx.backend,
+        Some(ctx) => return Ok(ctx.backend),
+        None => match foreign_context() {
+            Some(b) => b,
+            None => return Ok(default_backend()),
+        },
+    };
+    Err(BlockOnError::new(Some(refused)))
 }

@@ -1,0 +1,191 @@
+//! [`Provider`], the trait every backend crate implements, and [`RuntimeConfig`], the one
+//! configuration of an owned runtime on every backend.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use crate::task::JoinHandle;
+use crate::time::{Instant, Timeout};
+use crate::{Backend, Executor};
+
+/// What a backend crate implements: the `anyrt` facade reaches every backend through this
+/// trait, by static dispatch (each call is monomorphised for the backend it runs on: no
+/// indirection on any hot path).
+///
+/// A backend is a unit type (`anyrt_tokio::Tokio`, `anyrt_smol::Smol`, ...) whose associated
+/// functions are the backend's ambient operations (they run on the runtime the calling
+/// thread is inside, else on the backend's process-wide runtime, started lazily), with its
+/// owned [`Runtime`](Self::Runtime) and [`Handle`](Self::Handle) types for the rest.
+///
+/// What every implementation must guarantee (the conformance suite checks it through the
+/// facade): a spawn never fails for lack of a runtime; dropping a [`JoinHandle`] detaches;
+/// the anyrt [`context`](crate::context) is set on the runtime's threads, inside `block_on`
+/// and inside blocking closures; the future of every `block_on` is wrapped in
+/// [`LocalScope`](crate::task::local::LocalScope) (innermost); dropping a runtime never
+/// blocks and cancels the tasks still pending.
+///
+/// ```
+/// use anyrt_core::{Backend, Provider, RuntimeConfig};
+///
+/// // Generic code over a backend, as the facade's dispatch table writes it.
+/// fn answer<P: Provider>() -> u32 {
+///     let rt = P::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
+///     P::runtime_block_on(&rt, async { P::spawn(async { 6 * 7 }).await.unwrap() })
+/// }
+///
+/// assert_eq!(answer::<anyrt_smol::Smol>(), 42);
+/// assert_eq!(anyrt_smol::Smol::BACKEND, Backend::Smol);
+/// ```
+pub trait Provider: Sized + Send + Sync + 'static {
+    /// Which backend this is.
+    const BACKEND: Backend;
+
+    /// An owned runtime: what `anyrt::Runtime` wraps. Dropping it shuts it down without
+    /// blocking; its tasks still pending are dropped.
+    type Runtime: Executor<Sleep = Self::Sleep> + fmt::Debug;
+
+    /// A handle to a runtime of this backend: what `anyrt::Handle` wraps. It does not keep
+    /// the runtime alive.
+    type Handle: Executor<Sleep = Self::Sleep> + Clone + fmt::Debug;
+
+    /// The future of a sleep on this backend's timer. Ready at the first poll for a zero
+    /// duration or a past deadline; `Duration::MAX` pends without panicking.
+    type Sleep: Future<Output = ()> + Send + 'static;
+
+    /// Builds an owned runtime. `worker_threads(0)` is an error here, on every backend
+    /// ([`RuntimeConfig::workers`] says so).
+    ///
+    /// # Errors
+    ///
+    /// An invalid configuration, or the operating system refusing to start the threads.
+    fn build(config: &RuntimeConfig) -> io::Result<Self::Runtime>;
+
+    /// A handle to `runtime`.
+    fn runtime_handle(runtime: &Self::Runtime) -> Self::Handle;
+
+    /// Runs `future` to completion on the calling thread, inside `runtime`: spawns inside go
+    /// to it and `spawn_local` works. Does not check whether blocking is allowed (the facade
+    /// does).
+    fn runtime_block_on<F: Future>(runtime: &Self::Runtime, future: F) -> F::Output;
+
+    /// Shuts `runtime` down, waiting at most `timeout` for its threads.
+    fn shutdown_timeout(runtime: Self::Runtime, timeout: Duration);
+
+    /// Runs `future` to completion on the calling thread, inside `handle`'s runtime.
+    fn handle_block_on<F: Future>(handle: &Self::Handle, future: F) -> F::Output;
+
+    /// The runtime of this backend the calling thread is inside, if any.
+    fn current() -> Option<Self::Handle>;
+
+    /// The backend's process-wide runtime, started on first use.
+    fn global() -> Self::Handle;
+
+    /// Spawns on the runtime the calling thread is inside, else on the process-wide one.
+    fn spawn<F>(future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Runs a blocking closure on the backend's blocking pool, with the blocking context
+    /// entered (so `block_on` works inside it).
+    fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static;
+
+    /// Runs `future` to completion on the calling thread, on the process-wide runtime (or
+    /// the runtime the thread is inside, in a blocking closure). Does not check whether
+    /// blocking is allowed.
+    fn block_on<F: Future>(future: F) -> F::Output;
+
+    /// A sleep of `duration` on the timer of the runtime the thread is inside, else on the
+    /// process-wide runtime's.
+    fn sleep(duration: Duration) -> Self::Sleep;
+
+    /// A sleep until `deadline`; see [`sleep`](Self::sleep).
+    fn sleep_until(deadline: Instant) -> Self::Sleep;
+
+    /// The backend's clock: the system's monotonic clock on the real backends, a virtual
+    /// one on a simulation. Its deadlines are measured on it.
+    fn now() -> Instant {
+        Instant::now()
+    }
+
+    /// `future`, bounded by `duration` on this backend's timer.
+    fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F, Self::Sleep> {
+        Timeout::new(future, Self::sleep(duration))
+    }
+
+    /// `future`, bounded by `deadline` on this backend's timer.
+    fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F, Self::Sleep> {
+        Timeout::new(future, Self::sleep_until(deadline))
+    }
+}
+
+/// The configuration of an owned runtime, the same on every backend.
+///
+/// `anyrt::Runtime::builder(backend)` fills one in; a backend reads it in
+/// [`Provider::build`]. Room is left for backend-specific knobs: the struct is
+/// `#[non_exhaustive]` and is only built through its methods.
+///
+/// ```
+/// use anyrt_core::RuntimeConfig;
+///
+/// let config = RuntimeConfig::new().worker_threads(2).thread_name("db-worker");
+/// assert_eq!(config.workers().unwrap(), 2);
+/// assert_eq!(config.name(), Some("db-worker"));
+/// // Zero workers is an error when the runtime is built, on every backend.
+/// assert!(RuntimeConfig::new().worker_threads(0).workers().is_err());
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RuntimeConfig {
+    worker_threads: Option<usize>,
+    thread_name: Option<String>,
+}
+
+impl RuntimeConfig {
+    /// The defaults: one worker thread per CPU, the backend's own thread name.
+    pub fn new() -> RuntimeConfig {
+        RuntimeConfig::default()
+    }
+
+    /// The number of worker threads (checked by [`workers`](Self::workers): zero is an
+    /// error from `build()`).
+    pub fn worker_threads(mut self, n: usize) -> RuntimeConfig {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The name of the runtime's threads.
+    pub fn thread_name(mut self, name: impl Into<String>) -> RuntimeConfig {
+        self.thread_name = Some(name.into());
+        self
+    }
+
+    /// The number of worker threads to start: the one given, or the number of CPUs
+    /// ([`std::thread::available_parallelism`], 1 if unknown), on every backend.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for zero worker threads.
+    pub fn workers(&self) -> io::Result<usize> {
+        match self.worker_threads {
+            Some(0) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "worker_threads must be at least 1 (got 0); leave it unset for one worker \
+                 per CPU",
+            )),
+            Some(n) => Ok(n),
+            None => Ok(std::thread::available_parallelism().map_or(1, NonZeroUsize::get)),
+        }
+    }
+
+    /// The thread name given, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.thread_name.as_deref()
+    }
+}
