@@ -9,8 +9,15 @@ use syn::parse::{ParseStream, Parser};
 use syn::{Ident, Token};
 
 /// The list every "unknown argument" error ends with.
-pub(crate) const VALID_ARGUMENTS: &str =
-    "valid arguments: tokio, smol, async_std, worker_threads = N";
+fn valid_arguments() -> String {
+    let mut s = String::from("valid arguments: ");
+    for b in Backend::ALL {
+        s.push_str(b.ident());
+        s.push_str(", ");
+    }
+    s.push_str("worker_threads = N");
+    s
+}
 
 /// Which attribute is being expanded; they accept the same arguments with different limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,46 +41,55 @@ impl Kind {
 /// A backend named in the arguments. Mirrors `anyrt_core::Backend`, which this crate cannot
 /// depend on (a proc-macro crate only produces tokens naming it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Backend {
-    Tokio,
-    Smol,
-    AsyncStd,
+pub(crate) struct Backend {
+    /// The argument that names it, which is also the name of its generated test.
+    ident: &'static str,
+    /// The variant of `anyrt::__private::Backend`.
+    variant: &'static str,
+    /// Whether its feature is on: `anyrt`'s backend features turn on this crate's feature of
+    /// the same name, so a test is only generated for a backend that is compiled in.
+    enabled: bool,
 }
 
 impl Backend {
-    /// All backends, in the order their tests are generated.
-    pub(crate) const ALL: [Backend; 3] = [Backend::Tokio, Backend::Smol, Backend::AsyncStd];
+    /// All backends, in the order their tests are generated: the one list in this crate.
+    pub(crate) const ALL: &'static [Backend] = &[
+        Backend::new("tokio", "Tokio", cfg!(feature = "tokio")),
+        Backend::new("smol", "Smol", cfg!(feature = "smol")),
+        Backend::new("async_std", "AsyncStd", cfg!(feature = "async-std")),
+    ];
+
+    const fn new(ident: &'static str, variant: &'static str, enabled: bool) -> Backend {
+        Backend {
+            ident,
+            variant,
+            enabled,
+        }
+    }
 
     /// The argument that names this backend, which is also the name of its generated test.
     pub(crate) fn ident(self) -> &'static str {
-        match self {
-            Backend::Tokio => "tokio",
-            Backend::Smol => "smol",
-            Backend::AsyncStd => "async_std",
-        }
+        self.ident
     }
 
     /// The variant of `anyrt::__private::Backend`.
     pub(crate) fn variant(self) -> &'static str {
-        match self {
-            Backend::Tokio => "Tokio",
-            Backend::Smol => "Smol",
-            Backend::AsyncStd => "AsyncStd",
-        }
+        self.variant
     }
 
-    /// The `macro_rules!` macro in `anyrt` that keeps its input only when this backend's
-    /// feature is enabled.
-    pub(crate) fn gate(self) -> &'static str {
-        match self {
-            Backend::Tokio => "__if_tokio",
-            Backend::Smol => "__if_smol",
-            Backend::AsyncStd => "__if_async_std",
-        }
+    /// Whether its feature is enabled in `anyrt`.
+    pub(crate) fn enabled(self) -> bool {
+        self.enabled
     }
 
     fn from_ident(name: &str) -> Option<Backend> {
-        Backend::ALL.into_iter().find(|b| b.ident() == name)
+        Backend::ALL.iter().copied().find(|b| b.ident() == name)
+    }
+
+    /// The backend named `ident` (for this crate's tests).
+    #[cfg(test)]
+    pub(crate) fn named(ident: &str) -> Backend {
+        Backend::from_ident(ident).expect("a backend of that name")
     }
 }
 
@@ -132,23 +148,23 @@ fn parse_one(kind: Kind, input: ParseStream<'_>, args: &mut Args) -> syn::Result
         }
         return Err(syn::Error::new_spanned(
             written,
-            format!("the async-std backend is written `async_std`; {VALID_ARGUMENTS}"),
+            format!(
+                "the async-std backend is written `async_std`; {}",
+                valid_arguments()
+            ),
         ));
     }
 
     if input.peek(syn::LitStr) {
         let lit: syn::LitStr = input.parse()?;
         let value = lit.value();
-        let hint = match Backend::ALL
-            .into_iter()
-            .find(|b| same_name(b.ident(), &value))
-        {
+        let hint = match Backend::ALL.iter().find(|b| same_name(b.ident(), &value)) {
             Some(b) => format!("write the backend as an identifier: `{}`", b.ident()),
             None => format!("unexpected string literal {:?}", value),
         };
         return Err(syn::Error::new(
             lit.span(),
-            format!("{hint}; {VALID_ARGUMENTS}"),
+            format!("{hint}; {}", valid_arguments()),
         ));
     }
 
@@ -156,7 +172,7 @@ fn parse_one(kind: Kind, input: ParseStream<'_>, args: &mut Args) -> syn::Result
         let tt: TokenTree = input.parse()?;
         return Err(syn::Error::new(
             tt.span(),
-            format!("expected an argument, found `{tt}`; {VALID_ARGUMENTS}"),
+            format!("expected an argument, found `{tt}`; {}", valid_arguments()),
         ));
     }
 
@@ -237,15 +253,18 @@ fn parse_worker_threads(value: &syn::Expr) -> syn::Result<usize> {
 fn unknown_argument(ident: &Ident) -> syn::Error {
     let name = ident.to_string();
     let suggestion = Backend::ALL
-        .into_iter()
-        .map(Backend::ident)
+        .iter()
+        .map(|b| b.ident())
         .chain(["worker_threads"])
         .find(|valid| same_name(valid, &name));
     let msg = match suggestion {
         Some(valid) => {
-            format!("unknown argument `{name}` (did you mean `{valid}`?); {VALID_ARGUMENTS}")
+            format!(
+                "unknown argument `{name}` (did you mean `{valid}`?); {}",
+                valid_arguments()
+            )
         }
-        None => format!("unknown argument `{name}`; {VALID_ARGUMENTS}"),
+        None => format!("unknown argument `{name}`; {}", valid_arguments()),
     };
     syn::Error::new(ident.span(), msg)
 }
@@ -318,7 +337,10 @@ mod tests {
     #[test]
     fn backends_in_the_order_given() {
         let args = ok(Kind::Test, quote!(async_std, tokio));
-        assert_eq!(args.backends, [Backend::AsyncStd, Backend::Tokio]);
+        assert_eq!(
+            args.backends,
+            [Backend::named("async_std"), Backend::named("tokio")]
+        );
         let args = ok(Kind::Test, quote!(tokio, smol, async_std,));
         assert_eq!(args.backends, Backend::ALL);
         assert_eq!(args.worker_threads, None);
@@ -330,16 +352,19 @@ mod tests {
         assert_eq!(args.worker_threads, Some(4));
         assert!(args.backends.is_empty());
         let args = ok(Kind::Test, quote!(smol, worker_threads = 2usize));
-        assert_eq!(args.backends, [Backend::Smol]);
+        assert_eq!(args.backends, [Backend::named("smol")]);
         assert_eq!(args.worker_threads, Some(2));
         let args = ok(Kind::Main, quote!(worker_threads = 1, tokio));
-        assert_eq!(args.backends, [Backend::Tokio]);
+        assert_eq!(args.backends, [Backend::named("tokio")]);
         assert_eq!(args.worker_threads, Some(1));
     }
 
     #[test]
     fn one_backend_on_main() {
-        assert_eq!(ok(Kind::Main, quote!(smol)).backends, [Backend::Smol]);
+        assert_eq!(
+            ok(Kind::Main, quote!(smol)).backends,
+            [Backend::named("smol")]
+        );
         assert_eq!(
             errors(Kind::Main, quote!(tokio, smol)),
             ["`#[anyrt::main]` runs one runtime: give at most one backend (`tokio` is already given)"]

@@ -13,8 +13,27 @@ use syn::{braced, token, AttrStyle, Attribute, Ident, Signature, Visibility};
 
 use crate::args::{parse_args, Args, Backend, Errors, Kind};
 
-/// `#[anyrt::test]`.
+/// `#[anyrt::test]`, for the backends enabled in `anyrt`.
 pub(crate) fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_for(args, item, Backend::enabled)
+}
+
+/// The message of the test generated when no backend is enabled.
+fn no_backend_message() -> String {
+    let features: Vec<String> = Backend::ALL
+        .iter()
+        .map(|b| format!("`{}`", b.ident().replace('_', "-")))
+        .collect();
+    format!(
+        "#[anyrt::test] generated no test: no backend is enabled in `anyrt`. Enable at least \
+         one of the features {} of anyrt in [dev-dependencies], for example \
+         `anyrt = {{ version = \"0.1\", features = [\"tokio\", \"smol\"] }}`",
+        features.join(", ")
+    )
+}
+
+/// `#[anyrt::test]`, with `enabled` saying which backends get a test.
+fn test_for(args: TokenStream, item: TokenStream, enabled: fn(Backend) -> bool) -> TokenStream {
     let mut input: ItemFn = match syn::parse2(item.clone()) {
         Ok(input) => input,
         Err(e) => return with_error(item, e),
@@ -40,11 +59,11 @@ pub(crate) fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     });
 
     match errors.take() {
-        None => expand_test(&input, &args),
+        None => expand_test(&input, &args, enabled),
         // The expansion needs an async fn without parameters; anything else stays as written.
         Some(e) if !signature_ok => with_error(input.original(), e),
         // Bad arguments only: expand as if there were none, so the tests still exist.
-        Some(e) => with_error(expand_test(&input, &args), e),
+        Some(e) => with_error(expand_test(&input, &args, enabled), e),
     }
 }
 
@@ -114,25 +133,26 @@ fn check_signature(kind: Kind, sig: &Signature) -> Option<syn::Error> {
 ///
 /// <cfg> <doc>
 /// VIS mod NAME {
-///     ::anyrt::__if_tokio! {
-///         <doc> <other attributes>
-///         #[::core::prelude::v1::test]
-///         fn tokio() {
-///             ::anyrt::__private::run_test(
-///                 ::core::module_path!(), // "crate::path::NAME"
-///                 ::anyrt::__private::Backend::Tokio,
-///                 ::core::option::Option::None, // or Some(N) for worker_threads = N
-///                 super::__anyrt_test_NAME(),
-///             );
-///         }
+///     <doc> <other attributes>
+///     #[::core::prelude::v1::test]
+///     fn tokio() {
+///         ::anyrt::__private::run_test(
+///             ::core::module_path!(), // "crate::path::NAME"
+///             ::anyrt::__private::Backend::Tokio,
+///             ::core::option::Option::None, // or Some(N) for worker_threads = N
+///             super::__anyrt_test_NAME(),
+///         );
 ///     }
-///     // the same for smol and async_std
+///     // the same for each other backend enabled in `anyrt`
 /// }
 /// ```
 ///
+/// With no backend enabled at all, the module holds one test, `no_backend_enabled`, that
+/// fails with a message naming the features to enable.
+///
 /// The body stays in the parent module, so paths in it (`super::`, `self::`, private items,
 /// names such as `tokio` or `smol`) mean exactly what they meant before.
-fn expand_test(input: &ItemFn, args: &Args) -> TokenStream {
+fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> TokenStream {
     let name = &input.sig.ident;
     let body_name = format_ident!("__anyrt_test_{}", name, span = name.span());
 
@@ -170,13 +190,12 @@ fn expand_test(input: &ItemFn, args: &Args) -> TokenStream {
         syn::ReturnType::Type(_, ty) => ty.span(),
         syn::ReturnType::Default => Span::call_site(),
     };
-    let backends: &[Backend] = if args.backends.is_empty() {
-        &Backend::ALL
+    let named: &[Backend] = if args.backends.is_empty() {
+        Backend::ALL
     } else {
         &args.backends
     };
-    let tests = backends.iter().map(|&backend| {
-        let gate = Ident::new(backend.gate(), Span::call_site());
+    let tests = named.iter().filter(|b| enabled(**b)).map(|&backend| {
         let test_name = Ident::new(backend.ident(), Span::call_site());
         let variant = Ident::new(backend.variant(), Span::call_site());
         let run = quote_spanned! {output_span=>
@@ -188,16 +207,25 @@ fn expand_test(input: &ItemFn, args: &Args) -> TokenStream {
             );
         };
         quote! {
-            ::anyrt::#gate! {
-                #(#docs)*
-                #(#others)*
-                #[::core::prelude::v1::test]
-                fn #test_name() {
-                    #run
-                }
+            #(#docs)*
+            #(#others)*
+            #[::core::prelude::v1::test]
+            fn #test_name() {
+                #run
             }
         }
     });
+    let mut tests: Vec<TokenStream> = tests.collect();
+    if !Backend::ALL.iter().any(|b| enabled(*b)) {
+        // "running 0 tests ... ok" would hide that nothing ran: fail, saying what to do.
+        let msg = no_backend_message();
+        tests.push(quote! {
+            #[::core::prelude::v1::test]
+            fn no_backend_enabled() {
+                ::core::panic!(#msg);
+            }
+        });
+    }
 
     let vis = &input.vis;
     quote! {
@@ -343,6 +371,11 @@ mod tests {
 
     use super::*;
 
+    /// The expansion with every backend enabled, whatever this crate's features.
+    fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+        test_for(args, item, |_| true)
+    }
+
     fn messages(tokens: &TokenStream) -> Vec<String> {
         let mut out = Vec::new();
         let mut iter = tokens.clone().into_iter().peekable();
@@ -383,18 +416,16 @@ mod tests {
             #[cfg(unix)]
             #[doc = r" Docs."]
             mod works {
-                ::anyrt::__if_smol! {
-                    #[doc = r" Docs."]
-                    #[should_panic]
-                    #[::core::prelude::v1::test]
-                    fn smol() {
-                        ::anyrt::__private::run_test(
-                            ::core::module_path!(),
-                            ::anyrt::__private::Backend::Smol,
-                            ::core::option::Option::Some(2usize),
-                            super::__anyrt_test_works(),
-                        );
-                    }
+                #[doc = r" Docs."]
+                #[should_panic]
+                #[::core::prelude::v1::test]
+                fn smol() {
+                    ::anyrt::__private::run_test(
+                        ::core::module_path!(),
+                        ::anyrt::__private::Backend::Smol,
+                        ::core::option::Option::Some(2usize),
+                        super::__anyrt_test_works(),
+                    );
                 }
             }
         };
@@ -410,9 +441,6 @@ mod tests {
             ),
         )
         .to_string();
-        for gate in ["__if_tokio", "__if_smol", "__if_async_std"] {
-            assert!(out.contains(gate), "{gate} missing in {out}");
-        }
         for name in ["fn tokio", "fn smol", "fn async_std"] {
             assert!(out.contains(name), "{name} missing in {out}");
         }
@@ -423,6 +451,26 @@ mod tests {
             )
         ))
         .is_empty());
+    }
+
+    #[test]
+    fn test_expands_only_enabled_backends_and_fails_with_none() {
+        let item = quote!(
+            async fn t() {}
+        );
+        let only_smol = test_for(quote!(), item.clone(), |b| b.ident() == "smol").to_string();
+        assert!(only_smol.contains("fn smol"), "{only_smol}");
+        assert!(!only_smol.contains("fn tokio"), "{only_smol}");
+        // A backend named but not compiled in: no test for it, and no error.
+        let named_off = test_for(quote!(tokio), item.clone(), |b| b.ident() == "smol");
+        assert!(!named_off.to_string().contains("fn tokio"), "{named_off}");
+        // No backend at all: one failing test that says what to enable.
+        let none = test_for(quote!(), item, |_| false).to_string();
+        assert!(none.contains("fn no_backend_enabled"), "{none}");
+        assert!(
+            none.contains("Enable at least one of the features"),
+            "{none}"
+        );
     }
 
     #[test]

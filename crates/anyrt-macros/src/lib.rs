@@ -2,11 +2,14 @@
 //!
 //! **Who should depend on this crate:** nobody directly. Use the attributes through the
 //! `anyrt` facade (its `macros` feature, on by default) as `#[anyrt::test]` and
-//! `#[anyrt::main]`; the expansion names paths in `anyrt` (`::anyrt::__private`, and the
-//! `::anyrt::__if_tokio!` family of macros), so it only compiles where `anyrt` is a
-//! dependency under that name. The examples in this crate are not compiled here, because
-//! this crate cannot depend on `anyrt`; the `anyrt` documentation of the same attributes
-//! has the runnable ones.
+//! `#[anyrt::main]`; the expansion names paths in `anyrt` (`::anyrt::__private`), so it
+//! only compiles where `anyrt` is a dependency under that name. The examples here compile
+//! and run against `anyrt` (a dev-dependency).
+//!
+//! # Features
+//!
+//! `tokio`, `smol`, `async-std`: turned on by `anyrt`'s features of the same names, so that
+//! `#[anyrt::test]` generates a test only for the backends compiled in.
 //!
 //! # `#[anyrt::test]`
 //!
@@ -77,7 +80,9 @@ use proc_macro::TokenStream;
 ///
 /// - backends: `tokio`, `smol`, `async_std`. Only the tests for these are generated;
 ///   without any, one per backend. A backend whose feature is not enabled in `anyrt` gets no
-///   test (features stay additive: this is never an error). The async-std backend is written
+///   test (features stay additive: this is never an error). With no backend enabled at all,
+///   one test, `<name>::no_backend_enabled`, fails with a message naming the features to
+///   enable: "running 0 tests ... ok" would hide that nothing ran. The async-std backend is written
 ///   `async_std`, as an identifier; `async-std` and string literals are rejected with a hint.
 /// - `worker_threads = N`: the size of each test's runtime (a positive integer literal).
 ///   Without it, the backend's default (the number of CPUs).
@@ -98,18 +103,16 @@ use proc_macro::TokenStream;
 /// async fn __anyrt_test_answers() { /* the body */ }
 ///
 /// mod answers {
-///     ::anyrt::__if_tokio! {
-///         #[::core::prelude::v1::test]
-///         fn tokio() {
-///             ::anyrt::__private::run_test(
-///                 ::core::module_path!(),            // "my_crate::answers"
-///                 ::anyrt::__private::Backend::Tokio,
-///                 ::core::option::Option::None,      // Some(N) with worker_threads = N
-///                 super::__anyrt_test_answers(),
-///             );
-///         }
+///     #[::core::prelude::v1::test]
+///     fn tokio() {
+///         ::anyrt::__private::run_test(
+///             ::core::module_path!(),            // "my_crate::answers"
+///             ::anyrt::__private::Backend::Tokio,
+///             ::core::option::Option::None,      // Some(N) with worker_threads = N
+///             super::__anyrt_test_answers(),
+///         );
 ///     }
-///     // the same for `smol` and `async_std`
+///     // the same for `smol` and `async_std`, if enabled in `anyrt`
 /// }
 /// ```
 ///

@@ -163,6 +163,7 @@ mod dispatch;
 
 mod block_on;
 mod runtime;
+mod unordered;
 
 pub mod prelude;
 pub mod task;
@@ -188,41 +189,6 @@ pub use anyrt_macros::{main, test};
 pub use block_on::{block_on, try_block_on};
 pub use runtime::{Builder, Handle, Runtime, RuntimeError};
 pub use task::{spawn, spawn_blocking, spawn_local, try_spawn_local};
-
-// Used by `#[anyrt::test]`: expand their input only if the backend is compiled in.
-
-#[cfg(feature = "tokio")]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __if_tokio { ($($t:tt)*) => { $($t)* }; }
-#[cfg(not(feature = "tokio"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __if_tokio {
-    ($($t:tt)*) => {};
-}
-
-#[cfg(feature = "smol")]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __if_smol { ($($t:tt)*) => { $($t)* }; }
-#[cfg(not(feature = "smol"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __if_smol {
-    ($($t:tt)*) => {};
-}
-
-#[cfg(feature = "async-std")]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __if_async_std { ($($t:tt)*) => { $($t)* }; }
-#[cfg(not(feature = "async-std"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __if_async_std {
-    ($($t:tt)*) => {};
-}
 
 // Interoperability: futures' Spawn traits, async_executors, foreign runtimes.
 pub mod compat;

@@ -35,14 +35,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
-
 #[doc(inline)]
 pub use anyrt_core::task::local::SpawnLocalError;
 #[doc(inline)]
 pub use anyrt_core::task::{yield_now, AbortOnDrop, JoinError, JoinHandle, YieldNow};
 
 use anyrt_core::Backend;
+
+use crate::unordered::Unordered;
 
 /// Spawns a task on the runtime the calling thread is inside, or, on a plain thread, on the
 /// selected backend's process-wide runtime (started on first use). Never fails for lack of
@@ -148,7 +148,7 @@ where
 /// });
 /// ```
 pub struct JoinSet<T> {
-    tasks: FuturesUnordered<JoinHandle<T>>,
+    tasks: Unordered<T>,
 }
 
 impl<T> JoinSet<T> {
@@ -160,7 +160,7 @@ impl<T> JoinSet<T> {
     /// ```
     pub fn new() -> Self {
         JoinSet {
-            tasks: FuturesUnordered::new(),
+            tasks: Unordered::new(),
         }
     }
 
@@ -196,7 +196,7 @@ impl<T> JoinSet<T> {
     /// });
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.tasks.len() == 0
     }
 
     /// Adds an already spawned task: one spawned on a given runtime, say. It is aborted
@@ -229,9 +229,7 @@ impl<T> JoinSet<T> {
     /// });
     /// ```
     pub fn abort_all(&mut self) {
-        for h in self.tasks.iter_mut() {
-            h.abort();
-        }
+        self.tasks.for_each_mut(JoinHandle::abort);
     }
 
     /// Waits for the next task to finish: `None` when the set is empty. Cancel-safe: a task
@@ -272,10 +270,10 @@ impl<T> JoinSet<T> {
     /// assert!(set.poll_join_next(&mut cx).is_pending());
     /// ```
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
-        if self.tasks.is_empty() {
+        if self.tasks.len() == 0 {
             return Poll::Ready(None);
         }
-        self.tasks.poll_next_unpin(cx)
+        self.tasks.poll_next(cx).map(Some)
     }
 
     /// Aborts every task and waits until all have finished. Cancel-safe: the tasks are

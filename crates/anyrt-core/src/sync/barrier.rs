@@ -1,11 +1,13 @@
 use std::fmt;
+use std::pin::pin;
+use std::sync::{Mutex, PoisonError};
 
-use crate::channel::assert_can_block;
+use crate::channel::{assert_can_block, park_on};
 
 /// Makes `n` tasks wait for each other: each [`wait`](Self::wait) returns once `n` have
 /// called it, then the barrier can be used again.
 ///
-/// Built on `async_lock::Barrier`.
+/// Built on a generation count and `tokio::sync::Notify`.
 ///
 /// ```
 /// anyrt::block_on(async {
@@ -20,7 +22,15 @@ use crate::channel::assert_can_block;
 /// });
 /// ```
 pub struct Barrier {
-    inner: async_lock::Barrier,
+    n: usize,
+    state: Mutex<State>,
+    released: tokio::sync::Notify,
+}
+
+struct State {
+    arrived: usize,
+    // Counts the releases: a waiter is done once it has moved on from the one it joined.
+    generation: u64,
 }
 
 impl Barrier {
@@ -33,7 +43,40 @@ impl Barrier {
     /// ```
     pub const fn new(n: usize) -> Self {
         Barrier {
-            inner: async_lock::Barrier::new(n),
+            n,
+            state: Mutex::new(State {
+                arrived: 0,
+                generation: 0,
+            }),
+            released: tokio::sync::Notify::const_new(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn arrive(&self) -> bool {
+        let generation = {
+            let mut state = self.state();
+            state.arrived += 1;
+            if state.arrived >= self.n {
+                state.arrived = 0;
+                state.generation += 1;
+                drop(state);
+                self.released.notify_waiters();
+                return true;
+            }
+            state.generation
+        };
+        loop {
+            // Registered before the check, so a release in between is not missed.
+            let mut released = pin!(self.released.notified());
+            released.as_mut().enable();
+            if self.state().generation != generation {
+                return false;
+            }
+            released.await;
         }
     }
 
@@ -52,7 +95,7 @@ impl Barrier {
     /// ```
     pub async fn wait(&self) -> BarrierWaitResult {
         BarrierWaitResult {
-            leader: self.inner.wait().await.is_leader(),
+            leader: self.arrive().await,
         }
     }
 
@@ -71,7 +114,7 @@ impl Barrier {
     pub fn wait_blocking(&self) -> BarrierWaitResult {
         assert_can_block("anyrt::sync::Barrier::wait_blocking");
         BarrierWaitResult {
-            leader: self.inner.wait_blocking().is_leader(),
+            leader: park_on(self.arrive()),
         }
     }
 }

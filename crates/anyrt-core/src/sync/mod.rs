@@ -39,11 +39,11 @@
 //!
 //! # What they are built on
 //!
-//! [`Mutex`], [`RwLock`], [`Semaphore`], [`Barrier`] and [`OnceCell`] wrap
-//! [async-lock](https://docs.rs/async-lock) (smol-rs): runtime-independent, built on
-//! event-listener, with blocking forms that park on the same events. [`Notify`] wraps
-//! `tokio::sync::Notify` (tokio's `sync` feature only: no runtime in it): async-lock has no
-//! equivalent, and tokio's stored-permit semantics are the ones most users know. The
+//! [`Mutex`], [`RwLock`], [`Semaphore`], [`Notify`] and [`OnceCell`] wrap `tokio::sync`'s
+//! (tokio's `sync` feature only: no runtime in it, they work under every executor and from
+//! plain threads; their semantics, fair queues and stored permits, are the ones most users
+//! know); [`Barrier`] is a generation count on `tokio::sync::Notify`, so that it can be
+//! built in a `const`. The blocking forms park the calling thread on the same futures. The
 //! wrappers keep the public API anyrt's own.
 //!
 //! ```
@@ -72,11 +72,6 @@ pub use notify::{Notified, Notify};
 pub use once_cell::OnceCell;
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{Semaphore, SemaphorePermit, SemaphorePermitArc};
-
-/// Takes one unit of the tokio co-op budget (a no-op elsewhere).
-async fn coop_step() {
-    std::future::poll_fn(crate::coop::poll_proceed).await
-}
 
 #[cfg(test)]
 mod tests;

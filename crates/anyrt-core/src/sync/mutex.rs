@@ -1,16 +1,15 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use super::coop_step;
-use crate::channel::assert_can_block;
+use crate::channel::{assert_can_block, park_on};
 
 /// An async mutex: waiting for it suspends the task instead of blocking the thread, and its
 /// guard may be held across `.await`.
 ///
 /// Prefer `std::sync::Mutex` for short critical sections that never await while holding
-/// the lock (see the [module docs](super)). Built on `async_lock::Mutex`, which is fair
-/// enough in practice: a waiter that keeps losing the race for more than about half a
-/// millisecond gets the lock handed to it directly.
+/// the lock (see the [module docs](super)). Built on `tokio::sync::Mutex` (tokio's `sync`
+/// feature only: no runtime in it), which is fair: waiters get the lock in the order they
+/// asked.
 ///
 /// ```
 /// anyrt::block_on(async {
@@ -20,7 +19,7 @@ use crate::channel::assert_can_block;
 /// });
 /// ```
 pub struct Mutex<T: ?Sized> {
-    inner: async_lock::Mutex<T>,
+    inner: tokio::sync::Mutex<T>,
 }
 
 impl<T> Mutex<T> {
@@ -32,7 +31,7 @@ impl<T> Mutex<T> {
     /// ```
     pub const fn new(value: T) -> Self {
         Mutex {
-            inner: async_lock::Mutex::new(value),
+            inner: tokio::sync::Mutex::const_new(value),
         }
     }
 
@@ -60,7 +59,6 @@ impl<T: ?Sized> Mutex<T> {
     /// });
     /// ```
     pub async fn lock(&self) -> MutexGuard<'_, T> {
-        coop_step().await;
         MutexGuard {
             inner: self.inner.lock().await,
         }
@@ -76,7 +74,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert!(m.try_lock().is_some());
     /// ```
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.inner.try_lock().map(|inner| MutexGuard { inner })
+        self.inner.try_lock().ok().map(|inner| MutexGuard { inner })
     }
 
     /// Locks the mutex, blocking the thread while another holder has it.
@@ -95,7 +93,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock_blocking(&self) -> MutexGuard<'_, T> {
         assert_can_block("anyrt::sync::Mutex::lock_blocking");
         MutexGuard {
-            inner: self.inner.lock_blocking(),
+            inner: park_on(self.inner.lock()),
         }
     }
 
@@ -142,7 +140,7 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for Mutex<T> {
 /// });
 /// ```
 pub struct MutexGuard<'a, T: ?Sized> {
-    inner: async_lock::MutexGuard<'a, T>,
+    inner: tokio::sync::MutexGuard<'a, T>,
 }
 
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {

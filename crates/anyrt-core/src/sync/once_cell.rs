@@ -1,5 +1,8 @@
 use std::fmt;
 use std::future::Future;
+use std::pin::pin;
+
+use tokio::sync::SetError;
 
 /// A cell written once, possibly by async code, then read freely: lazily initialised
 /// shared state (a client, a connection pool, a config).
@@ -7,7 +10,7 @@ use std::future::Future;
 /// When several tasks call [`get_or_init`](Self::get_or_init) at once, one runs its
 /// initialiser; the others wait for its result.
 ///
-/// Built on `async_lock::OnceCell`.
+/// Built on `tokio::sync::OnceCell` (tokio's `sync` feature only: no runtime in it).
 ///
 /// ```
 /// anyrt::block_on(async {
@@ -19,7 +22,19 @@ use std::future::Future;
 /// });
 /// ```
 pub struct OnceCell<T> {
-    inner: async_lock::OnceCell<T>,
+    inner: tokio::sync::OnceCell<T>,
+    // Notified whenever an initialisation attempt ends (done, failed or cancelled), for
+    // `wait` and for a `set` that found one in progress.
+    settled: tokio::sync::Notify,
+}
+
+/// Notifies a cell's waiters when dropped: at the end of an initialisation attempt.
+struct Settle<'a>(&'a tokio::sync::Notify);
+
+impl Drop for Settle<'_> {
+    fn drop(&mut self) {
+        self.0.notify_waiters();
+    }
 }
 
 impl<T> OnceCell<T> {
@@ -31,7 +46,8 @@ impl<T> OnceCell<T> {
     /// ```
     pub const fn new() -> Self {
         OnceCell {
-            inner: async_lock::OnceCell::new(),
+            inner: tokio::sync::OnceCell::const_new(),
+            settled: tokio::sync::Notify::const_new(),
         }
     }
 
@@ -62,7 +78,7 @@ impl<T> OnceCell<T> {
     /// assert!(!anyrt::sync::OnceCell::<u8>::new().is_initialized());
     /// ```
     pub fn is_initialized(&self) -> bool {
-        self.inner.is_initialized()
+        self.inner.initialized()
     }
 
     /// The value; if the cell is empty, runs `init` to produce it. Concurrent callers wait
@@ -83,6 +99,10 @@ impl<T> OnceCell<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
     {
+        if let Some(v) = self.inner.get() {
+            return v;
+        }
+        let _settle = Settle(&self.settled);
         self.inner.get_or_init(init).await
     }
 
@@ -101,6 +121,10 @@ impl<T> OnceCell<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        if let Some(v) = self.inner.get() {
+            return Ok(v);
+        }
+        let _settle = Settle(&self.settled);
         self.inner.get_or_try_init(init).await
     }
 
@@ -118,7 +142,24 @@ impl<T> OnceCell<T> {
     /// });
     /// ```
     pub async fn set(&self, value: T) -> Result<&T, T> {
-        self.inner.set(value).await
+        let mut value = value;
+        loop {
+            // Registered before the attempt, so an initialisation that ends in between is
+            // not missed.
+            let mut settled = pin!(self.settled.notified());
+            settled.as_mut().enable();
+            match self.inner.set(value) {
+                Ok(()) => {
+                    self.settled.notify_waiters();
+                    return Ok(self.inner.get().expect("just set"));
+                }
+                Err(SetError::AlreadyInitializedError(v)) => return Err(v),
+                Err(SetError::InitializingError(v)) => {
+                    value = v;
+                    settled.await;
+                }
+            }
+        }
     }
 
     /// Waits until the cell is initialised (by someone else) and returns the value.
@@ -132,7 +173,14 @@ impl<T> OnceCell<T> {
     /// });
     /// ```
     pub async fn wait(&self) -> &T {
-        self.inner.wait().await
+        loop {
+            let mut settled = pin!(self.settled.notified());
+            settled.as_mut().enable();
+            if let Some(v) = self.inner.get() {
+                return v;
+            }
+            settled.await;
+        }
     }
 
     /// Takes the value out, leaving the cell empty.
@@ -165,7 +213,8 @@ impl<T> Default for OnceCell<T> {
 impl<T> From<T> for OnceCell<T> {
     fn from(value: T) -> Self {
         OnceCell {
-            inner: async_lock::OnceCell::from(value),
+            inner: tokio::sync::OnceCell::new_with(Some(value)),
+            settled: tokio::sync::Notify::const_new(),
         }
     }
 }

@@ -1,15 +1,15 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use super::coop_step;
-use crate::channel::assert_can_block;
+use crate::channel::{assert_can_block, park_on};
 
 /// An async reader-writer lock: many readers or one writer, and guards that may be held
 /// across `.await`.
 ///
 /// Prefer `std::sync::RwLock` for short critical sections that never await while holding
-/// the lock (see the [module docs](super)). Built on `async_lock::RwLock`, which favours
-/// writers: once a writer waits, new readers wait behind it, so writers are not starved.
+/// the lock (see the [module docs](super)). Built on `tokio::sync::RwLock` (tokio's `sync`
+/// feature only: no runtime in it), which is fair: waiters are served in the order they
+/// asked, so once a writer waits, new readers wait behind it and writers are not starved.
 ///
 /// ```
 /// anyrt::block_on(async {
@@ -24,7 +24,7 @@ use crate::channel::assert_can_block;
 /// });
 /// ```
 pub struct RwLock<T: ?Sized> {
-    inner: async_lock::RwLock<T>,
+    inner: tokio::sync::RwLock<T>,
 }
 
 impl<T> RwLock<T> {
@@ -36,7 +36,7 @@ impl<T> RwLock<T> {
     /// ```
     pub const fn new(value: T) -> Self {
         RwLock {
-            inner: async_lock::RwLock::new(value),
+            inner: tokio::sync::RwLock::const_new(value),
         }
     }
 
@@ -62,7 +62,6 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        coop_step().await;
         RwLockReadGuard {
             inner: self.inner.read().await,
         }
@@ -81,7 +80,6 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        coop_step().await;
         RwLockWriteGuard {
             inner: self.inner.write().await,
         }
@@ -97,7 +95,10 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.try_read().is_some());
     /// ```
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
-        self.inner.try_read().map(|inner| RwLockReadGuard { inner })
+        self.inner
+            .try_read()
+            .ok()
+            .map(|inner| RwLockReadGuard { inner })
     }
 
     /// Acquires write access if it is available right now.
@@ -112,6 +113,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
         self.inner
             .try_write()
+            .ok()
             .map(|inner| RwLockWriteGuard { inner })
     }
 
@@ -130,7 +132,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read_blocking(&self) -> RwLockReadGuard<'_, T> {
         assert_can_block("anyrt::sync::RwLock::read_blocking");
         RwLockReadGuard {
-            inner: self.inner.read_blocking(),
+            inner: park_on(self.inner.read()),
         }
     }
 
@@ -150,7 +152,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write_blocking(&self) -> RwLockWriteGuard<'_, T> {
         assert_can_block("anyrt::sync::RwLock::write_blocking");
         RwLockWriteGuard {
-            inner: self.inner.write_blocking(),
+            inner: park_on(self.inner.write()),
         }
     }
 
@@ -197,7 +199,7 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for RwLock<T> {
 /// });
 /// ```
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    inner: async_lock::RwLockReadGuard<'a, T>,
+    inner: tokio::sync::RwLockReadGuard<'a, T>,
 }
 
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
@@ -224,7 +226,7 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for RwLockReadGuard<'_, T> {
 /// });
 /// ```
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
-    inner: async_lock::RwLockWriteGuard<'a, T>,
+    inner: tokio::sync::RwLockWriteGuard<'a, T>,
 }
 
 impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {

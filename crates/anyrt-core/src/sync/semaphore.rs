@@ -1,13 +1,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::coop_step;
-use crate::channel::assert_can_block;
+use crate::channel::{assert_can_block, park_on};
 
 /// A counting semaphore: at most N permits out at once. The usual tool to cap concurrency
 /// (requests in flight, open files).
 ///
-/// Built on `async_lock::Semaphore`.
+/// Built on `tokio::sync::Semaphore` (tokio's `sync` feature only: no runtime in it), which
+/// is fair: permits go to waiters in the order they asked.
 ///
 /// ```
 /// anyrt::block_on(async {
@@ -21,11 +21,15 @@ use crate::channel::assert_can_block;
 /// });
 /// ```
 pub struct Semaphore {
-    inner: async_lock::Semaphore,
+    inner: tokio::sync::Semaphore,
 }
 
 impl Semaphore {
     /// Creates a semaphore with `permits` permits. Usable in a `static`.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` is more than [`Semaphore::MAX_PERMITS`].
     ///
     /// ```
     /// static LIMIT: anyrt::sync::Semaphore = anyrt::sync::Semaphore::new(4);
@@ -33,7 +37,18 @@ impl Semaphore {
     /// ```
     pub const fn new(permits: usize) -> Self {
         Semaphore {
-            inner: async_lock::Semaphore::new(permits),
+            inner: tokio::sync::Semaphore::const_new(permits),
+        }
+    }
+
+    /// The most permits a semaphore can hold (`usize::MAX >> 3`).
+    pub const MAX_PERMITS: usize = tokio::sync::Semaphore::MAX_PERMITS;
+
+    /// A permit of the inner semaphore; it is never closed.
+    async fn take(&self) -> tokio::sync::SemaphorePermit<'_> {
+        match self.inner.acquire().await {
+            Ok(permit) => permit,
+            Err(_) => unreachable!("anyrt::sync::Semaphore is never closed"),
         }
     }
 
@@ -52,9 +67,8 @@ impl Semaphore {
     /// });
     /// ```
     pub async fn acquire(&self) -> SemaphorePermit<'_> {
-        coop_step().await;
         SemaphorePermit {
-            inner: self.inner.acquire().await,
+            inner: self.take().await,
         }
     }
 
@@ -67,6 +81,7 @@ impl Semaphore {
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         self.inner
             .try_acquire()
+            .ok()
             .map(|inner| SemaphorePermit { inner })
     }
 
@@ -86,7 +101,7 @@ impl Semaphore {
     pub fn acquire_blocking(&self) -> SemaphorePermit<'_> {
         assert_can_block("anyrt::sync::Semaphore::acquire_blocking");
         SemaphorePermit {
-            inner: self.inner.acquire_blocking(),
+            inner: park_on(self.take()),
         }
     }
 
@@ -124,7 +139,7 @@ impl Semaphore {
     /// drop(p);
     /// ```
     pub fn try_acquire_arc(self: &Arc<Self>) -> Option<SemaphorePermitArc> {
-        let permit = self.inner.try_acquire()?;
+        let permit = self.inner.try_acquire().ok()?;
         permit.forget();
         Some(SemaphorePermitArc {
             sem: Some(self.clone()),
@@ -171,7 +186,7 @@ impl fmt::Debug for Semaphore {
 /// });
 /// ```
 pub struct SemaphorePermit<'a> {
-    inner: async_lock::SemaphoreGuard<'a>,
+    inner: tokio::sync::SemaphorePermit<'a>,
 }
 
 impl SemaphorePermit<'_> {

@@ -1,7 +1,7 @@
 //! Interoperability: handing anyrt to code written against other abstractions, plugging
 //! other executors into anyrt, and running inside runtimes anyrt did not start.
 //!
-//! # futures' `Spawn` and `LocalSpawn`
+//! # futures' `Spawn` and `LocalSpawn` (feature `futures`, on by default)
 //!
 //! [`Handle`] and [`Runtime`] implement [`futures::task::Spawn`](futures_util::task::Spawn),
 //! so a library that takes `impl Spawn` (and uses `SpawnExt::spawn` or
@@ -81,6 +81,7 @@
 //! [`Handle::spawn`]: crate::Handle::spawn
 //! [`Runtime`]: crate::Runtime
 
+#[cfg(feature = "futures")]
 mod spawn;
 
 #[cfg(feature = "async-executors")]
