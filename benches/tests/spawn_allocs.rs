@@ -11,10 +11,10 @@
 
 use std::future::pending;
 
-use anyrt_benches::alloc::{count_this_thread, ThreadCountingAlloc};
+use anyrt_benches::alloc::{count_this_thread, CountingAlloc};
 
 #[global_allocator]
-static ALLOC: ThreadCountingAlloc = ThreadCountingAlloc;
+static ALLOC: CountingAlloc = CountingAlloc;
 
 const N: usize = 1_000;
 /// The worker threads of the owned runtimes (async-std's global one has its own count).

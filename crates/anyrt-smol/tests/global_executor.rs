@@ -6,45 +6,19 @@
 
 use anyrt_core::{Provider, RuntimeConfig};
 use anyrt_smol::Smol;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyrt_smol::Handle;
+use anyrt_test_support::alloc::{count_this_thread, CountingAlloc};
 use async_executor::Executor;
-
-/// Counts allocations made by the calling thread only, so tests running in parallel (and
-/// the executor's own threads) do not disturb a measurement.
-struct CountingAlloc;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; counting touches only a const-initialized
-// thread-local without a destructor, which never allocates.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: the caller's contract is `System.alloc`'s.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
 fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCS.with(Cell::get);
-    f();
-    ALLOCS.with(Cell::get) - before
+    count_this_thread(f).1 as usize
 }
 
 const APP_THREAD: &str = "app-executor";
@@ -68,8 +42,7 @@ fn app_executor() -> &'static Arc<Executor<'static>> {
 }
 
 fn within<F: Future>(f: F) -> F::Output {
-    futures_lite::future::block_on(Smol::timeout(Duration::from_secs(10), f))
-        .expect("timed out: a deadlock?")
+    anyrt_test_support::block_on_within::<Smol, F>(f)
 }
 
 fn thread_name() -> Option<String> {

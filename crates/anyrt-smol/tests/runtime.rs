@@ -19,7 +19,7 @@ const LIMIT: Duration = Duration::from_secs(10);
 
 /// Awaits `f` on this thread (not an anyrt thread), failing instead of hanging.
 fn within<F: Future>(f: F) -> F::Output {
-    futures_lite::future::block_on(Smol::timeout(LIMIT, f)).expect("timed out: a deadlock?")
+    anyrt_test_support::block_on_within::<Smol, F>(f)
 }
 
 fn assert_cancelled<T: std::fmt::Debug>(handle: JoinHandle<T>) {
@@ -27,18 +27,10 @@ fn assert_cancelled<T: std::fmt::Debug>(handle: JoinHandle<T>) {
     assert!(err.is_cancelled(), "{err:?}");
 }
 
-/// Sets a flag when dropped: tells whether a task's future was dropped.
-struct DropFlag(Arc<AtomicBool>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
+use anyrt_test_support::DropFlag;
 
 fn drop_flag() -> (DropFlag, Arc<AtomicBool>) {
-    let flag = Arc::new(AtomicBool::new(false));
-    (DropFlag(flag.clone()), flag)
+    DropFlag::new()
 }
 
 /// A task that never completes on its own, and a flag set when its future is dropped.

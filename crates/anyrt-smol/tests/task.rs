@@ -14,18 +14,10 @@ use anyrt_smol::{Handle, Smol};
 
 /// Awaits `f` on this thread (not an anyrt thread), failing instead of hanging.
 fn within<F: Future>(f: F) -> F::Output {
-    futures_lite::future::block_on(Smol::timeout(Duration::from_secs(10), f))
-        .expect("timed out: a deadlock?")
+    anyrt_test_support::block_on_within::<Smol, F>(f)
 }
 
-/// Sets a flag when dropped: tells whether a task's future was dropped.
-struct DropFlag(Arc<AtomicBool>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
+use anyrt_test_support::DropFlag;
 
 #[test]
 fn join_handle_is_two_pointers() {

@@ -1,63 +1,17 @@
 //! No allocation per spawn beyond tokio's own: counted per thread by a global allocator.
 
 use anyrt_core::Provider;
+use anyrt_test_support::alloc::{count_this_thread, min_allocs, CountingAlloc};
 use anyrt_tokio::Tokio;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::Future;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call to the system allocator; only counts on the side.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
+static GLOBAL: CountingAlloc = CountingAlloc;
 
 /// Allocations made on this thread by `f` (the smallest of a few runs, so that a one-off
 /// growth of some queue does not count).
-fn count<R>(mut f: impl FnMut() -> R) -> u64 {
-    (0..5)
-        .map(|_| {
-            let before = allocs();
-            let r = f();
-            let n = allocs() - before;
-            drop(r);
-            n
-        })
-        .min()
-        .unwrap()
+fn count<R>(f: impl FnMut() -> R) -> u64 {
+    min_allocs(5, f)
 }
 
 fn ready() -> impl Future<Output = u64> + Send + 'static {
@@ -97,9 +51,7 @@ fn spawn_allocates_as_much_as_tokio_spawn() {
 fn count_blocking<H: Future + Unpin>(mut spawn: impl FnMut() -> H) -> u64 {
     (0..10)
         .map(|_| {
-            let before = allocs();
-            let h = spawn();
-            let n = allocs() - before;
+            let (h, n) = count_this_thread(&mut spawn);
             futures_lite::future::block_on(h);
             // Let the blocking thread go idle again.
             std::thread::sleep(std::time::Duration::from_millis(2));
