@@ -11,6 +11,7 @@
 //! | `smol` | the smol backend (async-executor, async-io, blocking) |
 //! | `async-std` | the async-std backend (legacy: async-std is discontinued upstream, RUSTSEC-2025-0052; prefer smol) |
 //! | `macros` (default) | [`#[anyrt::test]`](test) and [`#[anyrt::main]`](main) |
+//! | `futures` (default) | futures' `FutureExt`/`StreamExt`/`SinkExt` in the [`prelude`]; futures' `Spawn` for [`Handle`] and [`Runtime`] ([`compat`]) |
 //! | `async-executors` | the async_executors 0.7 traits on [`Handle`], and an adapter the other way ([`compat`]) |
 //!
 //! ```
@@ -30,7 +31,7 @@
 //!
 //! | you write | depend on |
 //! |---|---|
-//! | a library | `anyrt = "0.1"`, with no backend feature: the application picks |
+//! | a library | `anyrt = { version = "0.1", default-features = false }`: no backend, the application picks |
 //! | an application | `anyrt = { version = "0.1", features = ["tokio"] }`: its backends |
 //! | a backend (your own executor) | `anyrt-core`: implement [`Executor`] for it |
 //!
@@ -38,9 +39,12 @@
 //! features above; applications never name them. `anyrt-core` is re-exported here item by
 //! item, so libraries and applications need only `anyrt`.
 //!
-//! A library's own tests need a backend: enable the backends in its `[dev-dependencies]`
-//! (`anyrt = { version = "0.1", features = ["tokio", "smol"] }`), and `#[anyrt::test]` runs
-//! each test on every one of them.
+//! A library's own tests need a backend: enable the backends (and `macros`) in its
+//! `[dev-dependencies]` (`anyrt = { version = "0.1", features = ["macros", "tokio",
+//! "smol"] }`), and `#[anyrt::test]` runs each test on every one of them. With
+//! `default-features = false` and no backend, a library builds 12 crates (anyrt, anyrt-core
+//! and 10 small dependencies: async-task, async-channel, tokio with only its `sync` feature,
+//! ...).
 //!
 //! # Which backend runs a call
 //!
