@@ -39,35 +39,22 @@ pub enum ContextKind {
     Blocking,
 }
 
-/// The anyrt runtime context of a thread: which backend, what kind of code, and the clock
-/// that task time is read from there.
+/// The anyrt runtime context of a thread: which backend, and what kind of code.
 ///
 /// ```
 /// use anyrt_core::context::{ContextKind, ThreadContext};
 /// use anyrt_core::Backend;
 ///
-/// let ctx = ThreadContext::async_on(Backend::Tokio);
-/// assert_eq!((ctx.backend, ctx.kind), (Backend::Tokio, ContextKind::Async));
+/// let ctx = ThreadContext { backend: Backend::Tokio, kind: ContextKind::Async };
+/// assert_eq!(ctx, ThreadContext::async_on(Backend::Tokio));
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThreadContext {
     /// The backend whose runtime the thread is inside.
     pub backend: Backend,
     /// Whether the thread is running async code or a blocking closure.
     pub kind: ContextKind,
-    // `None`: the system's monotonic clock (every real backend's).
-    clock: Option<fn() -> Instant>,
 }
-
-impl PartialEq for ThreadContext {
-    /// Backend and kind; the clock is not compared (function pointers have no reliable
-    /// identity).
-    fn eq(&self, other: &Self) -> bool {
-        self.backend == other.backend && self.kind == other.kind
-    }
-}
-
-impl Eq for ThreadContext {}
 
 impl ThreadContext {
     /// An async context of `backend`: a runtime worker, a task, a `block_on`.
@@ -82,7 +69,6 @@ impl ThreadContext {
         ThreadContext {
             backend,
             kind: ContextKind::Async,
-            clock: None,
         }
     }
 
@@ -98,48 +84,62 @@ impl ThreadContext {
         ThreadContext {
             backend,
             kind: ContextKind::Blocking,
-            clock: None,
         }
-    }
-
-    /// The same context with `clock` as the clock of task time: what
-    /// [`Instant::now`](crate::time::Instant::now) reads while it is entered. For a backend
-    /// whose time is not the system's (a virtual clock); without it, the system's monotonic
-    /// clock.
-    ///
-    /// ```
-    /// use anyrt_core::context::{self, ThreadContext};
-    /// use anyrt_core::time::Instant;
-    /// use anyrt_core::Backend;
-    /// use std::time::Duration;
-    ///
-    /// fn frozen() -> Instant {
-    ///     // A clock that never moves, for the example: a virtual clock's `now`.
-    ///     static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    ///     *ORIGIN.get_or_init(Instant::system_now)
-    /// }
-    ///
-    /// let ctx = ThreadContext::async_on(Backend::Smol).with_clock(frozen);
-    /// let _guard = context::enter(ctx);
-    /// let a = Instant::now();
-    /// std::thread::sleep(Duration::from_millis(2));
-    /// assert_eq!(Instant::now(), a); // task time is the context's clock
-    /// ```
-    pub const fn with_clock(self, clock: fn() -> Instant) -> Self {
-        ThreadContext {
-            clock: Some(clock),
-            ..self
-        }
-    }
-
-    /// The clock of this context, if it is not the system's.
-    pub const fn clock(&self) -> Option<fn() -> Instant> {
-        self.clock
     }
 }
 
 thread_local! {
     static CURRENT: Cell<Option<ThreadContext>> = const { Cell::new(None) };
+    // Apart from `CURRENT`, which stays two bytes: only a backend with a clock of its own
+    // (a virtual one) sets it.
+    static CLOCK: Cell<Option<fn() -> Instant>> = const { Cell::new(None) };
+}
+
+/// The clock of task time on the calling thread, if a backend set one other than the
+/// system's (see [`enter_clock`]).
+#[inline]
+pub fn clock() -> Option<fn() -> Instant> {
+    CLOCK.with(Cell::get)
+}
+
+/// Makes `clock` the clock of task time on the calling thread until the guard is dropped:
+/// what [`Instant::now`](crate::time::Instant::now) reads meanwhile. For a backend whose time
+/// is not the system's (a virtual clock); the real backends never call it.
+///
+/// ```
+/// use anyrt_core::context;
+/// use anyrt_core::time::Instant;
+/// use std::time::Duration;
+///
+/// fn frozen() -> Instant {
+///     // A clock that never moves, for the example: a virtual clock's `now`.
+///     static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+///     *ORIGIN.get_or_init(Instant::system_now)
+/// }
+///
+/// let _guard = context::enter_clock(frozen);
+/// let a = Instant::now();
+/// std::thread::sleep(Duration::from_millis(2));
+/// assert_eq!(Instant::now(), a); // task time is the entered clock
+/// ```
+pub fn enter_clock(clock: fn() -> Instant) -> ClockGuard {
+    ClockGuard {
+        prev: CLOCK.with(|c| c.replace(Some(clock))),
+    }
+}
+
+/// Restores the previous clock when dropped. Returned by [`enter_clock`].
+#[derive(Debug)]
+#[must_use = "the clock is left again when the guard is dropped"]
+pub struct ClockGuard {
+    prev: Option<fn() -> Instant>,
+}
+
+impl Drop for ClockGuard {
+    fn drop(&mut self) {
+        let prev = self.prev;
+        CLOCK.with(|c| c.set(prev));
+    }
 }
 
 /// The anyrt context of the calling thread, if a backend set one.

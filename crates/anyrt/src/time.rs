@@ -158,6 +158,7 @@ impl Sleep {
     }
 
     /// A sleep until `deadline` on `backend`'s timer, made at its first poll.
+    #[inline]
     fn unarmed(backend: Backend, deadline: Instant) -> Sleep {
         Sleep {
             inner: SleepInner::Unarmed { backend, deadline },
@@ -183,6 +184,7 @@ impl fmt::Debug for Sleep {
 ///     assert!(start.elapsed() >= Duration::from_millis(5));
 /// });
 /// ```
+#[inline]
 pub fn sleep(duration: Duration) -> Sleep {
     Sleep::on_backend(Backend::selected(), duration)
 }
@@ -200,6 +202,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///     sleep_until(deadline).await; // already past: ready at once
 /// });
 /// ```
+#[inline]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::until_on(Backend::selected(), deadline)
 }
@@ -236,6 +239,7 @@ pub type Timeout<F, S = Sleep> = anyrt_core::time::Timeout<F, S>;
 ///     assert!(slow.await.is_err());
 /// });
 /// ```
+#[inline]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     timeout_at(
         anyrt_core::time::deadline_after(Instant::now(), duration),
@@ -260,6 +264,7 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 ///     assert!(timeout_at(past, std::future::pending::<()>()).await.is_err());
 /// });
 /// ```
+#[inline]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout::new(future, Sleep::unarmed(Backend::selected(), deadline))
 }

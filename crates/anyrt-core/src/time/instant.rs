@@ -24,10 +24,9 @@ use std::time::Duration;
 pub struct Instant(std::time::Instant);
 
 impl Instant {
-    /// The current time of the clock of the backend in effect: the clock the calling
-    /// thread's anyrt context names (see
-    /// [`ThreadContext::with_clock`](crate::context::ThreadContext::with_clock)), else the
-    /// system's monotonic clock.
+    /// The current time of the clock of the backend in effect: the clock a backend entered
+    /// on the calling thread (see [`context::enter_clock`](crate::context::enter_clock)),
+    /// else the system's monotonic clock.
     ///
     /// ```
     /// let start = anyrt::time::Instant::now();
@@ -35,7 +34,7 @@ impl Instant {
     /// ```
     #[inline]
     pub fn now() -> Instant {
-        match crate::context::current().and_then(|ctx| ctx.clock()) {
+        match crate::context::clock() {
             Some(clock) => clock(),
             None => Instant::system_now(),
         }
@@ -60,6 +59,7 @@ impl Instant {
     /// let std: std::time::Instant = i.into_std();
     /// assert_eq!(anyrt::time::Instant::from_std(std), i);
     /// ```
+    #[inline]
     pub fn into_std(self) -> std::time::Instant {
         self.0
     }
@@ -70,6 +70,7 @@ impl Instant {
     /// let std = std::time::Instant::now();
     /// assert_eq!(anyrt::time::Instant::from_std(std).into_std(), std);
     /// ```
+    #[inline]
     pub fn from_std(i: std::time::Instant) -> Instant {
         Instant(i)
     }
@@ -84,6 +85,7 @@ impl Instant {
     /// assert_eq!(b.saturating_duration_since(a), Duration::from_secs(1));
     /// assert_eq!(a.saturating_duration_since(b), Duration::ZERO);
     /// ```
+    #[inline]
     pub fn saturating_duration_since(&self, earlier: Instant) -> Duration {
         self.0.saturating_duration_since(earlier.0)
     }
@@ -99,6 +101,7 @@ impl Instant {
     /// assert_eq!(b.duration_since(a), Duration::from_millis(3));
     /// assert_eq!(a.duration_since(b), Duration::ZERO);
     /// ```
+    #[inline]
     pub fn duration_since(&self, earlier: Instant) -> Duration {
         self.saturating_duration_since(earlier)
     }
@@ -112,6 +115,7 @@ impl Instant {
     /// std::thread::sleep(Duration::from_millis(2));
     /// assert!(start.elapsed() >= Duration::from_millis(2));
     /// ```
+    #[inline]
     pub fn elapsed(&self) -> Duration {
         Instant::now().saturating_duration_since(*self)
     }
@@ -125,6 +129,7 @@ impl Instant {
     /// assert!(now.checked_add(Duration::from_secs(1)).is_some());
     /// assert_eq!(now.checked_add(Duration::MAX), None);
     /// ```
+    #[inline]
     pub fn checked_add(&self, d: Duration) -> Option<Instant> {
         self.0.checked_add(d).map(Instant)
     }
@@ -138,6 +143,7 @@ impl Instant {
     /// assert_eq!(now.checked_sub(Duration::ZERO), Some(now));
     /// assert_eq!(now.checked_sub(Duration::MAX), None);
     /// ```
+    #[inline]
     pub fn checked_sub(&self, d: Duration) -> Option<Instant> {
         self.0.checked_sub(d).map(Instant)
     }
@@ -150,6 +156,7 @@ impl Instant {
     /// let now = anyrt::time::Instant::now();
     /// assert!(now.far_future() - now > Duration::from_secs(86_400 * 365 * 29));
     /// ```
+    #[inline]
     pub fn far_future(&self) -> Instant {
         const THIRTY_YEARS: Duration = Duration::from_secs(86_400 * 365 * 30);
         self.checked_add(THIRTY_YEARS).unwrap_or(*self)
@@ -157,12 +164,14 @@ impl Instant {
 }
 
 impl From<std::time::Instant> for Instant {
+    #[inline]
     fn from(i: std::time::Instant) -> Self {
         Instant(i)
     }
 }
 
 impl From<Instant> for std::time::Instant {
+    #[inline]
     fn from(i: Instant) -> Self {
         i.0
     }
@@ -170,12 +179,14 @@ impl From<Instant> for std::time::Instant {
 
 impl Add<Duration> for Instant {
     type Output = Instant;
+    #[inline]
     fn add(self, d: Duration) -> Instant {
         Instant(self.0 + d)
     }
 }
 
 impl AddAssign<Duration> for Instant {
+    #[inline]
     fn add_assign(&mut self, d: Duration) {
         self.0 += d;
     }
@@ -183,12 +194,14 @@ impl AddAssign<Duration> for Instant {
 
 impl Sub<Duration> for Instant {
     type Output = Instant;
+    #[inline]
     fn sub(self, d: Duration) -> Instant {
         Instant(self.0 - d)
     }
 }
 
 impl SubAssign<Duration> for Instant {
+    #[inline]
     fn sub_assign(&mut self, d: Duration) {
         self.0 -= d;
     }
@@ -196,6 +209,7 @@ impl SubAssign<Duration> for Instant {
 
 impl Sub<Instant> for Instant {
     type Output = Duration;
+    #[inline]
     fn sub(self, other: Instant) -> Duration {
         self.saturating_duration_since(other)
     }

@@ -167,6 +167,7 @@ impl<F, S> Timeout<F, S> {
     /// let t = Timeout::new(async { "work" }, std::future::pending::<()>());
     /// assert_eq!(futures_lite::future::block_on(t), Ok("work"));
     /// ```
+    #[inline]
     pub fn new(future: F, sleep: S) -> Self {
         Timeout { future, sleep }
     }
@@ -215,6 +216,7 @@ impl<F, S> Timeout<F, S> {
 impl<F: Future, S: Future<Output = ()>> Future for Timeout<F, S> {
     type Output = Result<F::Output, Elapsed>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if let Poll::Ready(v) = this.future.poll(cx) {
@@ -238,6 +240,7 @@ impl<F: Future, S: Future<Output = ()>> Future for Timeout<F, S> {
 /// assert_eq!(deadline_after(now, Duration::from_secs(1)), now + Duration::from_secs(1));
 /// assert_eq!(deadline_after(now, Duration::MAX), now.far_future());
 /// ```
+#[inline]
 pub fn deadline_after(now: Instant, d: Duration) -> Instant {
     now.checked_add(d).unwrap_or_else(|| now.far_future())
 }
