@@ -189,3 +189,114 @@ impl RuntimeConfig {
         self.thread_name.as_deref()
     }
 }
+
+/// Implements [`Provider`] for a backend whose types follow the convention of anyrt's own:
+/// `Runtime::with_config(&RuntimeConfig)`, and inherent `handle`, `block_on` and
+/// `shutdown_timeout` on the runtime, `current`, `global` and `block_on` on the handle. The
+/// block names the rest: the backend, the three types and the five ambient functions.
+///
+/// How anyrt-smol uses it (each backend crate's `lib.rs` compiles its own use):
+///
+/// ```text
+/// anyrt_core::impl_provider!(Smol {
+///     backend: Backend::Smol,
+///     runtime: Runtime,
+///     handle: Handle,
+///     sleep: Sleep,
+///     spawn: task::spawn,
+///     spawn_blocking: task::spawn_blocking,
+///     block_on: block_on::block_on,
+///     sleep_for: Sleep::after,
+///     sleep_until: Sleep::at,
+/// });
+/// ```
+#[macro_export]
+macro_rules! impl_provider {
+    ($provider:ty {
+        backend: $backend:expr,
+        runtime: $runtime:ty,
+        handle: $handle:ty,
+        sleep: $sleep:ty,
+        spawn: $spawn:path,
+        spawn_blocking: $spawn_blocking:path,
+        block_on: $block_on:path,
+        sleep_for: $sleep_for:path,
+        sleep_until: $sleep_until:path $(,)?
+    }) => {
+        impl $crate::Provider for $provider {
+            const BACKEND: $crate::Backend = $backend;
+            type Runtime = $runtime;
+            type Handle = $handle;
+            type Sleep = $sleep;
+
+            fn build(config: &$crate::RuntimeConfig) -> ::std::io::Result<$runtime> {
+                <$runtime>::with_config(config)
+            }
+
+            fn runtime_handle(runtime: &$runtime) -> $handle {
+                runtime.handle()
+            }
+
+            #[inline]
+            fn runtime_block_on<F: ::core::future::Future>(
+                runtime: &$runtime,
+                future: F,
+            ) -> F::Output {
+                runtime.block_on(future)
+            }
+
+            fn shutdown_timeout(runtime: $runtime, timeout: ::core::time::Duration) {
+                runtime.shutdown_timeout(timeout);
+            }
+
+            #[inline]
+            fn handle_block_on<F: ::core::future::Future>(
+                handle: &$handle,
+                future: F,
+            ) -> F::Output {
+                handle.block_on(future)
+            }
+
+            fn current() -> ::core::option::Option<$handle> {
+                <$handle>::current()
+            }
+
+            fn global() -> $handle {
+                <$handle>::global()
+            }
+
+            #[inline]
+            fn spawn<F>(future: F) -> $crate::task::JoinHandle<F::Output>
+            where
+                F: ::core::future::Future + ::core::marker::Send + 'static,
+                F::Output: ::core::marker::Send + 'static,
+            {
+                $spawn(future)
+            }
+
+            #[inline]
+            fn spawn_blocking<F, R>(f: F) -> $crate::task::JoinHandle<R>
+            where
+                F: ::core::ops::FnOnce() -> R + ::core::marker::Send + 'static,
+                R: ::core::marker::Send + 'static,
+            {
+                $spawn_blocking(f)
+            }
+
+            #[inline]
+            fn block_on<F: ::core::future::Future>(future: F) -> F::Output {
+                $block_on(future)
+            }
+
+            #[inline]
+            fn sleep(duration: ::core::time::Duration) -> $sleep {
+                $sleep_for(duration)
+            }
+
+            #[inline]
+            fn sleep_until(deadline: $crate::time::Instant) -> $sleep {
+                $sleep_until(deadline)
+            }
+        }
+    };
+}

@@ -54,87 +54,23 @@ mod block_on;
 mod runtime;
 mod task;
 
-use std::future::Future;
-use std::io;
-use std::time::Duration;
-
-use anyrt_core::task::JoinHandle;
-use anyrt_core::time::Instant;
-use anyrt_core::{Backend, Provider, RuntimeConfig};
+use anyrt_core::Backend;
 
 pub use anyrt_executor::Sleep;
 pub use runtime::{set_global_executor, Handle, Runtime, SetGlobalExecutorError};
 
-/// The smol backend, as the [`Provider`] the facade dispatches to.
+/// The smol backend, as the [`Provider`](anyrt_core::Provider) the facade dispatches to.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Smol;
 
-impl Provider for Smol {
-    const BACKEND: Backend = Backend::Smol;
-    type Runtime = Runtime;
-    type Handle = Handle;
-    type Sleep = Sleep;
-
-    fn build(config: &RuntimeConfig) -> io::Result<Runtime> {
-        Runtime::with_config(config)
-    }
-
-    fn runtime_handle(runtime: &Runtime) -> Handle {
-        runtime.handle()
-    }
-
-    #[inline]
-    fn runtime_block_on<F: Future>(runtime: &Runtime, future: F) -> F::Output {
-        runtime.block_on(future)
-    }
-
-    fn shutdown_timeout(runtime: Runtime, timeout: Duration) {
-        runtime.shutdown_timeout(timeout);
-    }
-
-    #[inline]
-    fn handle_block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
-        handle.block_on(future)
-    }
-
-    fn current() -> Option<Handle> {
-        Handle::current()
-    }
-
-    fn global() -> Handle {
-        Handle::global()
-    }
-
-    #[inline]
-    fn spawn<F>(future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        task::spawn(future)
-    }
-
-    #[inline]
-    fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        task::spawn_blocking(f)
-    }
-
-    #[inline]
-    fn block_on<F: Future>(future: F) -> F::Output {
-        block_on::block_on(future)
-    }
-
-    #[inline]
-    fn sleep(duration: Duration) -> Sleep {
-        Sleep::after(duration)
-    }
-
-    #[inline]
-    fn sleep_until(deadline: Instant) -> Sleep {
-        Sleep::at(deadline)
-    }
-}
+anyrt_core::impl_provider!(Smol {
+    backend: Backend::Smol,
+    runtime: Runtime,
+    handle: Handle,
+    sleep: Sleep,
+    spawn: task::spawn,
+    spawn_blocking: task::spawn_blocking,
+    block_on: block_on::block_on,
+    sleep_for: Sleep::after,
+    sleep_until: Sleep::at,
+});
