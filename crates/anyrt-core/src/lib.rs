@@ -120,28 +120,20 @@ impl fmt::Display for BlockOnError {
 
 impl std::error::Error for BlockOnError {}
 
-/// Checks the anyrt thread context: `Err` inside anyrt's own async code (a task, a runtime
-/// worker, a `block_on`), `Ok` on a plain thread or in a blocking closure. Foreign runtimes
-/// are the facade's business.
+/// `Err` where blocking would stall a runtime or deadlock: inside anyrt's own async code (a
+/// task, a runtime worker, a `block_on`), an async-std task or a tokio runtime context; `Ok`
+/// on a plain thread and in a blocking closure. The same test as `anyrt::try_block_on`'s, and
+/// what the `_blocking` methods of the channels and locks check.
 ///
 /// ```
-/// use anyrt_core::context::{self, ThreadContext};
-/// use anyrt_core::Backend;
-///
 /// assert!(anyrt_core::check_can_block().is_ok()); // a plain thread
-/// {
-///     let _async = context::enter(ThreadContext::async_on(Backend::Smol));
-///     assert!(anyrt_core::check_can_block().is_err());
-///     let _blocking = context::enter(ThreadContext::blocking_on(Backend::Smol));
-///     assert!(anyrt_core::check_can_block().is_ok()); // inside spawn_blocking
-/// }
+/// anyrt::block_on(async {
+///     assert!(anyrt_core::check_can_block().is_err()); // async code
+///     let inside = anyrt::spawn_blocking(anyrt_core::check_can_block).await.unwrap();
+///     assert!(inside.is_ok()); // a blocking closure
+/// });
 /// ```
 #[inline]
 pub fn check_can_block() -> Result<(), BlockOnError> {
-    match context::current() {
-        Some(ctx) if ctx.kind == context::ContextKind::Async => {
-            Err(BlockOnError::new(Some(ctx.backend)))
-        }
-        _ => Ok(()),
-    }
+    select::can_block().map(drop)
 }

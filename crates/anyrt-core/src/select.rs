@@ -257,17 +257,30 @@ pub(crate) fn foreign_context() -> Option<Backend> {
 
 /// `Err` where blocking is refused: anyrt's own async code, an async-std task, a tokio
 /// runtime context (a task, or the body of a foreign tokio `block_on`, which is no task and
-/// where tokio would panic with its own message). Otherwise the backend a `block_on` here
-/// runs on. One thread-local read inside anyrt; one probe of the foreign runtimes outside.
+/// where tokio would panic with its own message). Otherwise `Ok`, with the backend of the
+/// blocking closure the thread is in, if any. It never reads the process default (so a bad
+/// `ANYRT_BACKEND` cannot fail an explicit runtime's `block_on`). One thread-local read
+/// inside anyrt; one probe of the foreign runtimes outside.
 #[inline]
-pub fn blocking_backend() -> Result<Backend, BlockOnError> {
+pub fn can_block() -> Result<Option<Backend>, BlockOnError> {
     let refused = match context::current() {
         Some(ctx) if ctx.kind == ContextKind::Async => ctx.backend,
-        Some(ctx) => return Ok(ctx.backend),
+        Some(ctx) => return Ok(Some(ctx.backend)),
         None => match foreign_context() {
             Some(b) => b,
-            None => return Ok(default_backend()),
+            None => return Ok(None),
         },
     };
     Err(BlockOnError::new(Some(refused)))
+}
+
+/// [`can_block`], then the backend a `block_on` here runs on: the blocking closure's, else
+/// the process default (rules 2–5).
+///
+/// # Panics
+///
+/// As [`Backend::selected`], where the default is needed and cannot be had.
+#[inline]
+pub fn blocking_backend() -> Result<Backend, BlockOnError> {
+    Ok(can_block()?.unwrap_or_else(default_backend))
 }

@@ -230,7 +230,7 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if let Err(e) = anyrt_core::select::blocking_backend() {
+        if let Err(e) = anyrt_core::select::can_block() {
             panic!("{e}");
         }
         each_backend!(&self.inner, RuntimeInner, rt, P => P::runtime_block_on(rt, future))
@@ -449,7 +449,7 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if let Err(e) = anyrt_core::select::blocking_backend() {
+        if let Err(e) = anyrt_core::select::can_block() {
             panic!("{e}");
         }
         each_backend!(&self.inner, HandleInner, h, P => P::handle_block_on(h, future))

@@ -235,8 +235,8 @@ impl<T: Clone> Receiver<T> {
     ///
     /// # Panics
     ///
-    /// Inside an async task or `block_on` of an anyrt runtime (the message names
-    /// `spawn_blocking`); use `recv().await` there.
+    /// Inside async code anyrt can see (an anyrt task or `block_on`, a tokio runtime, an
+    /// async-std task) (the message names `spawn_blocking`); use `recv().await` there.
     ///
     /// ```
     /// let (tx, mut rx) = anyrt::channel::broadcast::channel(4);

@@ -136,9 +136,10 @@ impl<T> Sender<T> {
     ///
     /// # Panics
     ///
-    /// Inside an async task or `block_on` of an anyrt runtime, where blocking would stall the
-    /// runtime or deadlock: the message names `spawn_blocking`. Use `send().await` there. In a
-    /// runtime anyrt cannot see (a foreign executor), this cannot be checked.
+    /// Inside async code anyrt can see (an anyrt task or `block_on`, a tokio runtime, an
+    /// async-std task), where blocking would stall the runtime or deadlock: the message names
+    /// `spawn_blocking`. Use `send().await` there. In a runtime anyrt cannot see (a foreign
+    /// executor), this cannot be checked.
     ///
     /// ```
     /// let (tx, rx) = anyrt::channel::bounded(1);
@@ -387,9 +388,10 @@ impl<T> Receiver<T> {
     ///
     /// # Panics
     ///
-    /// Inside an async task or `block_on` of an anyrt runtime, where blocking would stall the
-    /// runtime or deadlock: the message names `spawn_blocking`. Use `recv().await` there. In
-    /// a runtime anyrt cannot see (a foreign executor), this cannot be checked.
+    /// Inside async code anyrt can see (an anyrt task or `block_on`, a tokio runtime, an
+    /// async-std task), where blocking would stall the runtime or deadlock: the message names
+    /// `spawn_blocking`. Use `recv().await` there. In a runtime anyrt cannot see (a foreign
+    /// executor), this cannot be checked.
     ///
     /// ```
     /// let (tx, rx) = anyrt::channel::unbounded();

@@ -139,8 +139,8 @@ impl<T> Receiver<T> {
     ///
     /// # Panics
     ///
-    /// Inside an async task or `block_on` of an anyrt runtime (the message names
-    /// `spawn_blocking`); `.await` the receiver there.
+    /// Inside async code anyrt can see (an anyrt task or `block_on`, a tokio runtime, an
+    /// async-std task) (the message names `spawn_blocking`); `.await` the receiver there.
     ///
     /// ```
     /// let (tx, rx) = anyrt::channel::oneshot::channel();

@@ -103,8 +103,8 @@ impl Barrier {
     ///
     /// # Panics
     ///
-    /// Inside an async task or `block_on` of an anyrt runtime (the message names
-    /// `spawn_blocking`); use `wait().await` there.
+    /// Inside async code anyrt can see (an anyrt task or `block_on`, a tokio runtime, an
+    /// async-std task) (the message names `spawn_blocking`); use `wait().await` there.
     ///
     /// ```
     /// let b = anyrt::sync::Barrier::new(1);

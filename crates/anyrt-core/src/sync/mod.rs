@@ -32,8 +32,9 @@
 //!   `read()`, `write()` or `acquire()` before it completes leaves nothing held and loses no
 //!   wake-up for the other waiters.
 //! - **Blocking bridge.** The `_blocking` methods work on plain threads and inside
-//!   `anyrt::spawn_blocking`; inside an async task or `block_on` of an anyrt runtime they
-//!   panic with a message naming `spawn_blocking` rather than stall the runtime.
+//!   `anyrt::spawn_blocking`; inside async code anyrt can see (an anyrt task or `block_on`, a
+//! tokio runtime, an async-std task) they   panic with a message naming `spawn_blocking`
+//! rather than stall the runtime.
 //! - **Co-op budget.** On tokio, acquiring a [`Mutex`], [`RwLock`] or [`Semaphore`] takes
 //!   part in the task's co-op budget, as tokio's own locks do.
 //!

@@ -81,8 +81,8 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// # Panics
     ///
-    /// Inside an async task or `block_on` of an anyrt runtime (the message names
-    /// `spawn_blocking`); use `lock().await` there.
+    /// Inside async code anyrt can see (an anyrt task or `block_on`, a tokio runtime, an
+    /// async-std task) (the message names `spawn_blocking`); use `lock().await` there.
     ///
     /// ```
     /// let m = anyrt::sync::Mutex::new(0);

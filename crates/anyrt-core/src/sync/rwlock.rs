@@ -121,8 +121,8 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// # Panics
     ///
-    /// Inside an async task or `block_on` of an anyrt runtime (the message names
-    /// `spawn_blocking`); use `read().await` there.
+    /// Inside async code anyrt can see (an anyrt task or `block_on`, a tokio runtime, an
+    /// async-std task) (the message names `spawn_blocking`); use `read().await` there.
     ///
     /// ```
     /// let lock = anyrt::sync::RwLock::new(1);
@@ -140,8 +140,8 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// # Panics
     ///
-    /// Inside an async task or `block_on` of an anyrt runtime (the message names
-    /// `spawn_blocking`); use `write().await` there.
+    /// Inside async code anyrt can see (an anyrt task or `block_on`, a tokio runtime, an
+    /// async-std task) (the message names `spawn_blocking`); use `write().await` there.
     ///
     /// ```
     /// let lock = anyrt::sync::RwLock::new(1);

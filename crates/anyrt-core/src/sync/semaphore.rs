@@ -89,8 +89,8 @@ impl Semaphore {
     ///
     /// # Panics
     ///
-    /// Inside an async task or `block_on` of an anyrt runtime (the message names
-    /// `spawn_blocking`); use `acquire().await` there.
+    /// Inside async code anyrt can see (an anyrt task or `block_on`, a tokio runtime, an
+    /// async-std task) (the message names `spawn_blocking`); use `acquire().await` there.
     ///
     /// ```
     /// let sem = anyrt::sync::Semaphore::new(1);
