@@ -442,6 +442,32 @@ per_backend! {
     }
 }
 
+per_backend! {
+    fn shutdown_timeout_inside_async_code_never_waits(b: Backend) {
+        // A runtime whose only worker is stuck in a task until this test lets it go.
+        let rt = Runtime::builder(b).worker_threads(1).build().unwrap();
+        let (release, stuck) = mpsc::channel::<()>();
+        let (started_tx, started_rx) = mpsc::channel();
+        drop(rt.spawn(async move {
+            started_tx.send(()).unwrap();
+            let _ = stuck.recv_timeout(Duration::from_secs(10));
+        }));
+        started_rx.recv_timeout(WAIT).unwrap();
+        // Shut it down from async code: waiting there would stall the caller's runtime.
+        let outer = Runtime::new(b).unwrap();
+        let took = outer.block_on(async move {
+            let t = std::time::Instant::now();
+            rt.shutdown_timeout(Duration::from_secs(30));
+            t.elapsed()
+        });
+        release.send(()).ok();
+        assert!(
+            took < Duration::from_secs(5),
+            "{b}: shutdown_timeout inside block_on waited {took:?} for a stuck worker"
+        );
+    }
+}
+
 // --- Handle ------------------------------------------------------------------------------------
 
 #[test]

@@ -146,7 +146,8 @@ impl Runtime {
     /// Shuts the runtime down and waits at most `timeout` for its workers to stop. When it
     /// returns before the timeout, the tasks still pending have been dropped.
     ///
-    /// Called on one of the runtime's own workers, it waits for the other workers only.
+    /// Called on one of the runtime's own workers, it waits for the other workers only; in
+    /// async code, it does not wait.
     pub fn shutdown_timeout(self, timeout: Duration) {
         self.inner.shutdown_timeout(timeout);
     }

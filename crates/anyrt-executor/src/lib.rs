@@ -582,8 +582,15 @@ impl<B: Flavor> Runtime<B> {
     /// have all stopped, the tasks still pending are dropped before this returns.
     ///
     /// Called on one of this runtime's own workers, it waits for the other workers only.
+    /// Called in async code (where waiting would stall a runtime) it does not wait, like a
+    /// drop.
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shared.close();
+        if anyrt_core::check_can_block().is_err() {
+            // Async code (anyrt's, a tokio runtime, an async-std task): waiting would stall
+            // the caller's runtime. Shut down as a drop does, without waiting.
+            return;
+        }
         let me = thread::current().id();
         let on_worker = self.workers.iter().any(|w| w.thread().id() == me);
         let target = usize::from(on_worker);

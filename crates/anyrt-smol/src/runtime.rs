@@ -248,7 +248,8 @@ impl Runtime {
     /// (a worker busy in a task that does not yield stops only when the task does). Once
     /// they have all stopped, the tasks still pending are dropped before this returns.
     ///
-    /// Called on one of this runtime's own workers, it waits for the other workers only.
+    /// Called on one of this runtime's own workers, it waits for the other workers only; in
+    /// async code, it does not wait.
     pub fn shutdown_timeout(self, timeout: Duration) {
         self.inner.shutdown_timeout(timeout);
     }

@@ -289,7 +289,9 @@ impl Runtime {
     }
 
     /// Shuts the runtime down, waiting at most `timeout` for its threads to stop. Pending
-    /// tasks are dropped. Dropping the runtime does the same without waiting.
+    /// tasks are dropped. Dropping the runtime does the same without waiting, and so does
+    /// this inside async code (where waiting would stall the caller's runtime), on every
+    /// backend.
     ///
     /// ```
     /// use anyrt::{Backend, Runtime};
