@@ -96,7 +96,7 @@ async fn semaphore_caps_concurrency() {
         .map(|_| {
             let (sem, inside, max) = (sem.clone(), inside.clone(), max.clone());
             anyrt::spawn(async move {
-                let _p = sem.acquire_arc().await;
+                let _p = sem.acquire_arc().await.unwrap();
                 let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
                 max.fetch_max(now, Ordering::SeqCst);
                 anyrt::time::sleep(Duration::from_millis(1)).await;
@@ -109,7 +109,7 @@ async fn semaphore_caps_concurrency() {
     }
     assert_eq!(max.load(Ordering::SeqCst), 3);
     assert_eq!(sem.available_permits(), 3);
-    let p = sem.acquire().await;
+    let p = sem.acquire().await.unwrap();
     p.forget();
     sem.add_permits(1);
     assert_eq!(sem.available_permits(), 3);
@@ -122,6 +122,33 @@ async fn semaphore_caps_concurrency() {
     );
     drop(all);
     assert_eq!(sem.available_permits(), 3);
+}
+
+#[anyrt::test]
+async fn a_closed_semaphore_turns_every_acquire_away() {
+    let sem = Arc::new(Semaphore::new(1));
+    let held = sem.acquire().await.unwrap();
+    // A waiter, parked before the close: it must fail, not wait for ever.
+    let waiter = anyrt::spawn({
+        let sem = sem.clone();
+        async move { sem.acquire_arc().await.map(drop) }
+    });
+    anyrt::time::sleep(Duration::from_millis(5)).await;
+    assert!(!sem.is_closed());
+    sem.close();
+    assert!(sem.is_closed());
+    assert!(within("the waiter", waiter).await.unwrap().is_err());
+    assert!(sem.acquire().await.is_err());
+    assert!(sem.try_acquire().unwrap_err().is_closed());
+    let blocking = {
+        let sem = sem.clone();
+        anyrt::spawn_blocking(move || sem.acquire_blocking().is_err())
+    };
+    assert!(within("acquire_blocking", blocking).await.unwrap());
+    // The permit taken before the close stays valid; dropping it returns it, unusable.
+    drop(held);
+    assert_eq!(sem.available_permits(), 1);
+    assert!(sem.try_acquire().is_err());
 }
 
 #[anyrt::test]

@@ -72,7 +72,9 @@ pub use mutex::{Mutex, MutexGuard};
 pub use notify::{Notified, Notify};
 pub use once_cell::OnceCell;
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-pub use semaphore::{Semaphore, SemaphorePermit, SemaphorePermitArc};
+pub use semaphore::{
+    AcquireError, Semaphore, SemaphorePermit, SemaphorePermitArc, TryAcquireError,
+};
 
 #[cfg(test)]
 mod tests;

@@ -12,11 +12,11 @@ use crate::channel::{assert_can_block, park_on};
 /// ```
 /// anyrt::block_on(async {
 ///     let sem = anyrt::sync::Semaphore::new(2);
-///     let a = sem.acquire().await;
-///     let b = sem.acquire().await;
-///     assert!(sem.try_acquire().is_none());
+///     let a = sem.acquire().await.unwrap();
+///     let b = sem.acquire().await.unwrap();
+///     assert!(sem.try_acquire().is_err());
 ///     drop(a);
-///     assert!(sem.try_acquire().is_some());
+///     assert!(sem.try_acquire().is_ok());
 ///     # drop(b);
 /// });
 /// ```
@@ -44,31 +44,25 @@ impl Semaphore {
     /// The most permits a semaphore can hold (`usize::MAX >> 3`).
     pub const MAX_PERMITS: usize = tokio::sync::Semaphore::MAX_PERMITS;
 
-    /// A permit of the inner semaphore; it is never closed.
-    async fn take(&self) -> tokio::sync::SemaphorePermit<'_> {
-        match self.inner.acquire().await {
-            Ok(permit) => permit,
-            Err(_) => unreachable!("anyrt::sync::Semaphore is never closed"),
-        }
-    }
-
     /// Takes a permit, waiting while none is available. The permit returns when the
-    /// [`SemaphorePermit`] is dropped.
+    /// [`SemaphorePermit`] is dropped. Fails once the semaphore is [closed](Self::close),
+    /// also for an acquire already waiting.
     ///
     /// **Cancel-safe:** if the future is dropped before it completes, no permit is taken.
     ///
     /// ```
     /// anyrt::block_on(async {
     ///     let sem = anyrt::sync::Semaphore::new(1);
-    ///     let permit = sem.acquire().await;
+    ///     let permit = sem.acquire().await.unwrap();
     ///     assert_eq!(sem.available_permits(), 0);
     ///     drop(permit);
     ///     assert_eq!(sem.available_permits(), 1);
     /// });
     /// ```
-    pub async fn acquire(&self) -> SemaphorePermit<'_> {
-        SemaphorePermit {
-            inner: self.take().await,
+    pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        match self.inner.acquire().await {
+            Ok(inner) => Ok(SemaphorePermit { inner }),
+            Err(_) => Err(AcquireError(())),
         }
     }
 
@@ -76,33 +70,32 @@ impl Semaphore {
     ///
     /// ```
     /// let sem = anyrt::sync::Semaphore::new(0);
-    /// assert!(sem.try_acquire().is_none());
+    /// assert!(sem.try_acquire().unwrap_err().is_no_permits());
     /// ```
-    pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.inner
             .try_acquire()
-            .ok()
             .map(|inner| SemaphorePermit { inner })
+            .map_err(TryAcquireError::from_tokio)
     }
 
-    /// Takes a permit, blocking the thread while none is available.
+    /// Takes a permit, blocking the thread while none is available. Fails once the semaphore
+    /// is closed.
     ///
     /// # Panics
     ///
     /// Inside async code anyrt can see (an anyrt task or `block_on`, a tokio runtime, an
-    /// async-std task) (the message names `spawn_blocking`); use `acquire().await` there.
+    /// async-std task): the message names `spawn_blocking`; use `acquire().await` there.
     ///
     /// ```
     /// let sem = anyrt::sync::Semaphore::new(1);
-    /// let _p = sem.acquire_blocking();
+    /// let _p = sem.acquire_blocking().unwrap();
     /// assert_eq!(sem.available_permits(), 0);
     /// ```
     #[track_caller]
-    pub fn acquire_blocking(&self) -> SemaphorePermit<'_> {
+    pub fn acquire_blocking(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
         assert_can_block("anyrt::sync::Semaphore::acquire_blocking");
-        SemaphorePermit {
-            inner: park_on(self.take()),
-        }
+        park_on(self.acquire())
     }
 
     /// Takes a permit that owns a reference to the semaphore, so it can move into a
@@ -115,16 +108,16 @@ impl Semaphore {
     ///     use std::sync::Arc;
     ///
     ///     let sem = Arc::new(anyrt::sync::Semaphore::new(1));
-    ///     let permit = sem.acquire_arc().await;
+    ///     let permit = sem.acquire_arc().await.unwrap();
     ///     std::thread::spawn(move || drop(permit)).join().unwrap();
     ///     assert_eq!(sem.available_permits(), 1);
     /// });
     /// ```
-    pub async fn acquire_arc(self: &Arc<Self>) -> SemaphorePermitArc {
-        self.acquire().await.inner.forget();
-        SemaphorePermitArc {
+    pub async fn acquire_arc(self: &Arc<Self>) -> Result<SemaphorePermitArc, AcquireError> {
+        self.acquire().await?.inner.forget();
+        Ok(SemaphorePermitArc {
             sem: Some(self.clone()),
-        }
+        })
     }
 
     /// Takes an owned permit (see [`acquire_arc`](Self::acquire_arc)) if one is available
@@ -135,15 +128,44 @@ impl Semaphore {
     ///
     /// let sem = Arc::new(anyrt::sync::Semaphore::new(1));
     /// let p = sem.try_acquire_arc().unwrap();
-    /// assert!(sem.try_acquire_arc().is_none());
+    /// assert!(sem.try_acquire_arc().is_err());
     /// drop(p);
     /// ```
-    pub fn try_acquire_arc(self: &Arc<Self>) -> Option<SemaphorePermitArc> {
-        let permit = self.inner.try_acquire().ok()?;
-        permit.forget();
-        Some(SemaphorePermitArc {
+    pub fn try_acquire_arc(self: &Arc<Self>) -> Result<SemaphorePermitArc, TryAcquireError> {
+        self.try_acquire()?.inner.forget();
+        Ok(SemaphorePermitArc {
             sem: Some(self.clone()),
         })
+    }
+
+    /// Closes the semaphore: every acquire waiting now, and every later one, fails with
+    /// [`AcquireError`]. Permits already taken stay valid; [`add_permits`](Self::add_permits)
+    /// still counts, but nobody can take them. A connection pool closes its semaphore to
+    /// turn its waiters away at shutdown.
+    ///
+    /// ```
+    /// anyrt::block_on(async {
+    ///     let sem = anyrt::sync::Semaphore::new(1);
+    ///     let held = sem.acquire().await.unwrap();
+    ///     sem.close();
+    ///     assert!(sem.is_closed());
+    ///     assert!(sem.acquire().await.is_err());
+    ///     assert!(sem.try_acquire().unwrap_err().is_closed());
+    ///     drop(held); // still a valid permit until here
+    /// });
+    /// ```
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    ///
+    /// ```
+    /// let sem = anyrt::sync::Semaphore::new(1);
+    /// assert!(!sem.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
     }
 
     /// Adds `n` permits.
@@ -167,6 +189,74 @@ impl Semaphore {
     }
 }
 
+/// The error of an acquire on a [closed](Semaphore::close) semaphore.
+///
+/// ```
+/// let sem = anyrt::sync::Semaphore::new(1);
+/// sem.close();
+/// let err = anyrt::block_on(sem.acquire()).unwrap_err();
+/// assert_eq!(err.to_string(), "the semaphore is closed: it gives no more permits");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AcquireError(());
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the semaphore is closed: it gives no more permits")
+    }
+}
+
+impl std::error::Error for AcquireError {}
+
+/// The error of [`Semaphore::try_acquire`]: no permit right now, or the semaphore is closed.
+///
+/// ```
+/// let sem = anyrt::sync::Semaphore::new(0);
+/// let err = sem.try_acquire().unwrap_err();
+/// assert!(err.is_no_permits() && !err.is_closed());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TryAcquireError {
+    /// The semaphore is closed.
+    Closed,
+    /// No permit is available right now.
+    NoPermits,
+}
+
+impl TryAcquireError {
+    fn from_tokio(e: tokio::sync::TryAcquireError) -> Self {
+        match e {
+            tokio::sync::TryAcquireError::Closed => TryAcquireError::Closed,
+            tokio::sync::TryAcquireError::NoPermits => TryAcquireError::NoPermits,
+        }
+    }
+
+    /// Whether the semaphore is closed.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, TryAcquireError::Closed)
+    }
+
+    /// Whether no permit was available.
+    pub fn is_no_permits(&self) -> bool {
+        matches!(self, TryAcquireError::NoPermits)
+    }
+}
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryAcquireError::Closed => {
+                f.write_str("the semaphore is closed: it gives no more permits")
+            }
+            TryAcquireError::NoPermits => f.write_str("no permit is available right now"),
+        }
+    }
+}
+
+impl std::error::Error for TryAcquireError {}
+
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Semaphore")
@@ -180,7 +270,7 @@ impl fmt::Debug for Semaphore {
 /// ```
 /// anyrt::block_on(async {
 ///     let sem = anyrt::sync::Semaphore::new(1);
-///     let p: anyrt::sync::SemaphorePermit<'_> = sem.acquire().await;
+///     let p: anyrt::sync::SemaphorePermit<'_> = sem.acquire().await.unwrap();
 ///     p.forget();
 ///     assert_eq!(sem.available_permits(), 0);
 /// });

@@ -123,10 +123,10 @@ fn rwlock_dropped_writer_releases_readers() {
 #[test]
 fn semaphore_paths() {
     let s = Semaphore::new(2);
-    let a = block_on(s.acquire());
+    let a = block_on(s.acquire()).unwrap();
     let b = s.try_acquire().unwrap();
     assert_eq!(s.available_permits(), 0);
-    assert!(s.try_acquire().is_none());
+    assert!(s.try_acquire().is_err());
     {
         let fut = pin!(s.acquire());
         assert!(fut.poll(&mut noop_cx()).is_pending());
@@ -137,12 +137,12 @@ fn semaphore_paths() {
     assert_eq!(s.available_permits(), 1);
     s.add_permits(2);
     assert_eq!(s.available_permits(), 3);
-    let _c = s.acquire_blocking();
+    let _c = s.acquire_blocking().unwrap();
     assert!(format!("{s:?}").contains("available_permits: 2"));
 
     let s = Arc::new(Semaphore::new(1));
-    let p = block_on(s.acquire_arc());
-    assert!(s.try_acquire_arc().is_none());
+    let p = block_on(s.acquire_arc()).unwrap();
+    assert!(s.try_acquire_arc().is_err());
     std::thread::spawn(move || drop(p)).join().unwrap();
     assert_eq!(s.available_permits(), 1);
     s.try_acquire_arc().unwrap().forget();
