@@ -91,6 +91,7 @@ impl<F: Future> Future for Tracked<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let _ctx = context::enter(ASYNC);
+        anyrt_core::coop::reset();
         self.project().future.poll(cx)
     }
 }

@@ -1,11 +1,15 @@
-//! Co-operative scheduling budget.
+//! Co-operative scheduling budget: a task looping over operations that are ready at once
+//! yields at least once every [`BUDGET`] of them, on every backend, so that it can neither
+//! starve its runtime nor escape `abort()`.
 //!
 //! tokio gives each task a budget of operations per poll; its own channels return `Pending`
-//! when the budget is spent, so a busy loop yields to other tasks. anyrt's channels and
-//! locks call [`poll_proceed`] for the same effect. With the `tokio` feature (which the
-//! tokio backend turns on) it is tokio's own budget, in any tokio runtime, anyrt's or not,
-//! from the first call; inside an anyrt context of another backend, and without the feature,
-//! it is always `Ready`.
+//! when the budget is spent, so a busy loop yields to other tasks. anyrt's channels, locks,
+//! ready sleeps and timeouts call [`poll_proceed`] for the same effect. On tokio (with the
+//! `tokio` feature, which the tokio backend turns on) it is tokio's own budget, in any tokio
+//! runtime, anyrt's or not, from the first call. Inside async code of another backend anyrt
+//! can see it is a counter of the same size, per thread, that the backend resets when it
+//! starts polling a task ([`reset`]). Elsewhere (a plain thread, a blocking closure, a
+//! foreign executor anyrt cannot see) it is always `Ready`.
 //!
 //! ```
 //! use std::task::{Context, Waker};
@@ -15,7 +19,77 @@
 //! assert!(anyrt_core::coop::poll_proceed(&mut cx).is_ready());
 //! ```
 
+use std::cell::Cell;
 use std::task::{Context, Poll};
+
+use crate::context::{self, ContextKind};
+use crate::Backend;
+
+/// The operations a task may run before it yields: tokio's own budget, and anyrt's on the
+/// other backends.
+pub const BUDGET: u8 = 128;
+
+thread_local! {
+    // `const`, no destructor: one load and one store per operation.
+    static LEFT: Cell<u8> = const { Cell::new(BUDGET) };
+}
+
+/// Which budget applies on the calling thread.
+enum Budget {
+    Tokio,
+    Anyrt,
+    None,
+}
+
+#[inline]
+fn budget() -> Budget {
+    match context::current() {
+        Some(ctx) if ctx.backend == Backend::Tokio => Budget::Tokio,
+        Some(ctx) if ctx.kind == ContextKind::Async => Budget::Anyrt,
+        Some(_) => Budget::None,
+        // A plain thread or a foreign tokio runtime: tokio knows which.
+        None => Budget::Tokio,
+    }
+}
+
+/// anyrt's counter: one unit, or `Pending` (woken at once) when it is spent.
+#[inline]
+fn spend_anyrt(cx: &mut Context<'_>) -> Poll<()> {
+    LEFT.with(|left| match left.get() {
+        0 => {
+            left.set(BUDGET);
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        n => {
+            left.set(n - 1);
+            Poll::Ready(())
+        }
+    })
+}
+
+#[cfg(feature = "tokio")]
+#[inline]
+fn spend_tokio(cx: &mut Context<'_>) -> Poll<()> {
+    tokio::task::coop::poll_proceed(cx).map(|restore| restore.made_progress())
+}
+
+#[cfg(not(feature = "tokio"))]
+#[inline]
+fn spend_tokio(_: &mut Context<'_>) -> Poll<()> {
+    Poll::Ready(())
+}
+
+/// Gives the task about to be polled on this thread a full budget. Backends call it where
+/// they start polling a task (or the future of a `block_on`); on tokio, tokio does.
+///
+/// ```
+/// anyrt_core::coop::reset();
+/// ```
+#[inline]
+pub fn reset() {
+    LEFT.with(|left| left.set(BUDGET));
+}
 
 /// Consumes one unit of the current task's budget: `Pending` (with the task woken again
 /// soon) when it is spent, so that the caller returns `Pending` and lets other tasks run.
@@ -36,22 +110,26 @@ use std::task::{Context, Poll};
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    #[cfg(feature = "tokio")]
-    {
-        // Inside a smol or async-std context anyrt set there is no budget to take, and
-        // anyrt's own thread-local (a plain `Cell` read) says so more cheaply than asking
-        // tokio (about 40 instructions). On tokio, on a plain thread (tokio says "no budget
-        // here") or in a foreign runtime, tokio decides.
-        if crate::context::current().is_some_and(|ctx| ctx.backend != crate::Backend::Tokio) {
-            return Poll::Ready(());
-        }
-        tokio::task::coop::poll_proceed(cx).map(|restore| restore.made_progress())
+    match budget() {
+        Budget::Tokio => spend_tokio(cx),
+        Budget::Anyrt => spend_anyrt(cx),
+        Budget::None => Poll::Ready(()),
     }
-    #[cfg(not(feature = "tokio"))]
-    {
-        let _ = cx;
-        Poll::Ready(())
+}
+
+/// [`poll_proceed`] for operations built on `tokio::sync`, whose polls already spend
+/// tokio's budget themselves: anyrt's counter where it applies, nothing on tokio.
+#[inline]
+pub(crate) fn poll_proceed_unless_tokio(cx: &mut Context<'_>) -> Poll<()> {
+    match budget() {
+        Budget::Anyrt => spend_anyrt(cx),
+        Budget::Tokio | Budget::None => Poll::Ready(()),
     }
+}
+
+/// One unit of [`poll_proceed_unless_tokio`], awaited.
+pub(crate) async fn step_unless_tokio() {
+    std::future::poll_fn(poll_proceed_unless_tokio).await
 }
 
 /// [`poll_proceed`] once per operation: `taken` records that the operation already paid its
@@ -84,7 +162,7 @@ pub fn poll_proceed_once(taken: &mut bool, cx: &mut Context<'_>) -> Poll<()> {
 #[inline]
 pub(crate) fn defer(cx: &mut Context<'_>) {
     #[cfg(feature = "tokio")]
-    if crate::context::current().is_none_or(|ctx| ctx.backend == crate::Backend::Tokio) {
+    if context::current().is_none_or(|ctx| ctx.backend == Backend::Tokio) {
         // tokio's yield has no state but "polled once": its first poll hands the waker to
         // the scheduler's deferred list (or wakes it outside a runtime) and pends. Polling a
         // fresh one once and dropping it does exactly that.

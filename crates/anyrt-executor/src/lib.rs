@@ -223,6 +223,7 @@ impl<F: Future, B: Flavor> Future for Stoppable<F, B> {
         if stopping::<B>() {
             return Poll::Pending;
         }
+        anyrt_core::coop::reset();
         self.project().future.poll(cx)
     }
 }

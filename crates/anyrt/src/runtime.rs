@@ -8,7 +8,7 @@ use anyrt_core::task::JoinHandle;
 use anyrt_core::time::Instant;
 use anyrt_core::{Backend, Executor, RuntimeConfig};
 
-use crate::time::Sleep;
+use crate::time::{Sleep, Timeout};
 
 /// The error of building a [`Runtime`]. It implements `std::error::Error` (with the IO
 /// error as its `source`), so `?` takes it into `anyhow` or `Box<dyn Error>`.
@@ -480,6 +480,10 @@ anyrt_core::impl_executor!(Handle {
     fn now(&self) -> Instant {
         each_backend!(&self.inner, HandleInner, h, P => Executor::now(h))
     }
+
+    fn timeout<F: Future>(&self, duration: Duration, future: F) -> Timeout<F> {
+        crate::time::timeout_on(self.backend(), self.now(), duration, future)
+    }
 });
 
 anyrt_core::impl_executor!(Runtime {
@@ -495,5 +499,9 @@ anyrt_core::impl_executor!(Runtime {
 
     fn now(&self) -> Instant {
         each_backend!(&self.inner, RuntimeInner, rt, P => Executor::now(rt))
+    }
+
+    fn timeout<F: Future>(&self, duration: Duration, future: F) -> Timeout<F> {
+        crate::time::timeout_on(self.backend(), self.now(), duration, future)
     }
 });

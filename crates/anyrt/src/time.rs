@@ -65,6 +65,10 @@ pin_project_lite::pin_project! {
     pub struct Sleep {
         #[pin]
         inner: SleepInner,
+        // One unit of the co-op budget, taken at the first poll, so that a loop of ready
+        // sleeps yields; `true` from the start for a timeout's sleep, which must never be
+        // held back by the budget.
+        budgeted: bool,
     }
 }
 
@@ -105,7 +109,10 @@ macro_rules! sleep_inner {
                     })*
                     other => anyrt_core::select::not_compiled_in(other),
                 };
-                Sleep { inner }
+                Sleep {
+                    inner,
+                    budgeted: false,
+                }
             }
         }
 
@@ -115,6 +122,7 @@ macro_rules! sleep_inner {
             #[inline]
             fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
                 let mut this = self.as_mut().project();
+                std::task::ready!(anyrt_core::coop::poll_proceed_once(this.budgeted, cx));
                 let (backend, deadline) = match this.inner.as_mut().project() {
                     SleepProj::Ready => return Poll::Ready(()),
                     SleepProj::Unarmed { backend, deadline } => (*backend, *deadline),
@@ -154,6 +162,7 @@ impl Sleep {
     fn ready() -> Sleep {
         Sleep {
             inner: SleepInner::Ready,
+            budgeted: false,
         }
     }
 
@@ -162,6 +171,7 @@ impl Sleep {
     fn unarmed(backend: Backend, deadline: Instant) -> Sleep {
         Sleep {
             inner: SleepInner::Unarmed { backend, deadline },
+            budgeted: true,
         }
     }
 }
@@ -241,10 +251,20 @@ pub type Timeout<F, S = Sleep> = anyrt_core::time::Timeout<F, S>;
 /// ```
 #[inline]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    timeout_at(
-        anyrt_core::time::deadline_after(Instant::now(), duration),
-        future,
-    )
+    timeout_on(Backend::selected(), Instant::now(), duration, future)
+}
+
+/// A timeout of `duration` from `now` on `backend`'s timer, whose sleep is armed only if the
+/// future is pending and never held back by the co-op budget.
+#[inline]
+pub(crate) fn timeout_on<F: Future>(
+    backend: Backend,
+    now: Instant,
+    duration: Duration,
+    future: F,
+) -> Timeout<F> {
+    let deadline = anyrt_core::time::deadline_after(now, duration);
+    Timeout::new(future, Sleep::unarmed(backend, deadline))
 }
 
 /// Runs `future` until `deadline`; see [`timeout`]. Cancel-safe exactly when `future` is.

@@ -210,6 +210,7 @@ impl<T: Clone> Receiver<T> {
     /// });
     /// ```
     pub async fn recv(&mut self) -> Result<T, RecvError> {
+        crate::coop::step_unless_tokio().await;
         self.inner.recv().await.map_err(RecvError::from_imp)
     }
 

@@ -200,6 +200,7 @@ impl<T> Future for Receiver<T> {
         if self.inner.is_terminated() {
             return Poll::Ready(Err(RecvError));
         }
+        std::task::ready!(crate::coop::poll_proceed_unless_tokio(cx));
         Pin::new(&mut self.inner)
             .poll(cx)
             .map(|r| r.map_err(|_| RecvError))

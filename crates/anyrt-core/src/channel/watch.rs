@@ -265,6 +265,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn changed(&mut self) -> Result<(), RecvError> {
+        crate::coop::step_unless_tokio().await;
         self.inner.changed().await.map_err(|_| RecvError)
     }
 

@@ -33,10 +33,11 @@
 //!   wake-up for the other waiters.
 //! - **Blocking bridge.** The `_blocking` methods work on plain threads and inside
 //!   `anyrt::spawn_blocking`; inside async code anyrt can see (an anyrt task or `block_on`, a
-//! tokio runtime, an async-std task) they   panic with a message naming `spawn_blocking`
-//! rather than stall the runtime.
-//! - **Co-op budget.** On tokio, acquiring a [`Mutex`], [`RwLock`] or [`Semaphore`] takes
-//!   part in the task's co-op budget, as tokio's own locks do.
+//!   tokio runtime, an async-std task) they panic with a message naming `spawn_blocking`
+//!   rather than stall the runtime.
+//! - **Co-op budget.** Acquiring a [`Mutex`], [`RwLock`] or [`Semaphore`] and waiting on a
+//!   [`Notify`] take part in the task's co-op budget (tokio's on tokio, anyrt's counter on
+//!   the other backends; see `anyrt_core::coop`), so a loop over locks that are free yields.
 //!
 //! # What they are built on
 //!

@@ -59,6 +59,7 @@ impl<T: ?Sized> Mutex<T> {
     /// });
     /// ```
     pub async fn lock(&self) -> MutexGuard<'_, T> {
+        crate::coop::step_unless_tokio().await;
         MutexGuard {
             inner: self.inner.lock().await,
         }

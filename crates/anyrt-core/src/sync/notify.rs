@@ -153,6 +153,7 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        std::task::ready!(crate::coop::poll_proceed_unless_tokio(cx));
         self.project().inner.poll(cx)
     }
 }

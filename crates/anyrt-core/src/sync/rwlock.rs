@@ -62,6 +62,7 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
+        crate::coop::step_unless_tokio().await;
         RwLockReadGuard {
             inner: self.inner.read().await,
         }
@@ -80,6 +81,7 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
+        crate::coop::step_unless_tokio().await;
         RwLockWriteGuard {
             inner: self.inner.write().await,
         }

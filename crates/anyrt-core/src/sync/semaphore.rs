@@ -60,6 +60,7 @@ impl Semaphore {
     /// });
     /// ```
     pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        crate::coop::step_unless_tokio().await;
         match self.inner.acquire().await {
             Ok(inner) => Ok(SemaphorePermit { inner }),
             Err(_) => Err(AcquireError(())),

@@ -290,6 +290,7 @@ impl<F: Future> Future for LocalScope<F> {
             depth
         });
         *this.depth = depth;
+        crate::coop::reset();
         let _leave = Leave;
         if let Poll::Ready(v) = this.future.poll(cx) {
             return Poll::Ready(v);

@@ -148,13 +148,15 @@ pin_project_lite::pin_project! {
     /// let ready = Timeout::new(async { 7 }, std::future::ready(()));
     /// assert_eq!(block_on(ready), Ok(7));
     /// ```
-    #[derive(Debug)]
     #[must_use = "futures do nothing unless awaited"]
     pub struct Timeout<F, S> {
         #[pin]
         future: F,
         #[pin]
         sleep: S,
+        // One unit of the co-op budget, taken at the first poll: a loop of timeouts around
+        // ready futures yields too.
+        budgeted: bool,
     }
 }
 
@@ -169,7 +171,11 @@ impl<F, S> Timeout<F, S> {
     /// ```
     #[inline]
     pub fn new(future: F, sleep: S) -> Self {
-        Timeout { future, sleep }
+        Timeout {
+            future,
+            sleep,
+            budgeted: false,
+        }
     }
 
     /// The inner future.
@@ -213,12 +219,19 @@ impl<F, S> Timeout<F, S> {
     }
 }
 
+impl<F, S> fmt::Debug for Timeout<F, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout").finish_non_exhaustive()
+    }
+}
+
 impl<F: Future, S: Future<Output = ()>> Future for Timeout<F, S> {
     type Output = Result<F::Output, Elapsed>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        std::task::ready!(crate::coop::poll_proceed_once(this.budgeted, cx));
         if let Poll::Ready(v) = this.future.poll(cx) {
             return Poll::Ready(Ok(v));
         }
