@@ -57,7 +57,9 @@ type Slot = MaybeUninit<*mut ()>;
 
 struct VTable<T> {
     poll: unsafe fn(*mut Slot, &mut Context<'_>) -> Poll<Result<T, JoinError>>,
-    abort: unsafe fn(*mut Slot),
+    // The whole handle: an implementation may replace it (an aborted async-task handle
+    // becomes one that waits for the cancellation to finish).
+    abort: unsafe fn(*mut JoinHandle<T>),
     is_finished: unsafe fn(*const Slot) -> bool,
     drop: unsafe fn(*mut Slot),
 }
@@ -91,9 +93,9 @@ impl<R: RawTask<T>, T: 'static> Erased<R, T> {
         unsafe { (*Self::raw(slot)).poll_join(cx) }
     }
 
-    unsafe fn abort(slot: *mut Slot) {
-        // SAFETY: as in `poll`.
-        unsafe { (*Self::raw(slot)).abort() }
+    unsafe fn abort(handle: *mut JoinHandle<T>) {
+        // SAFETY: the handle is live and its slot holds an `R` (as in `poll`).
+        unsafe { (*Self::raw(&raw mut (*handle).slot)).abort() }
     }
 
     unsafe fn is_finished(slot: *const Slot) -> bool {
@@ -250,7 +252,10 @@ impl<T: 'static> JoinHandle<T> {
     /// ```
     pub fn from_async_task(task: async_task::Task<T>) -> Self {
         // SAFETY: `async_task::Task<T>` is `Send` when `T: Send` and always `Sync`.
-        unsafe { Self::new_unchecked(AsyncTask::new(task)) }
+        let mut handle = unsafe { Self::new_unchecked(AsyncTask::new(task)) };
+        // The same handle, with an `abort` that waits for the cancellation (see `AsyncTask`).
+        handle.vtable = ptr::NonNull::from(AsyncTask::<T>::VTABLE);
+        handle
     }
 
     /// Like [`from_async_task`](Self::from_async_task), for a blocking closure's task:
@@ -309,8 +314,8 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort(&mut self) {
-        // SAFETY: the vtable matches the slot's contents.
-        unsafe { ((*self.vtable.as_ptr()).abort)(&mut self.slot) }
+        // SAFETY: the vtable matches the slot's contents; the handle is borrowed mutably.
+        unsafe { ((*self.vtable.as_ptr()).abort)(self) }
     }
 
     /// Whether the task has finished: completed, panicked or been cancelled. It never
@@ -438,11 +443,142 @@ impl<T> fmt::Debug for AbortOnDrop<T> {
 }
 
 /// The raw task for an [`async_task::Task`]: `None` once aborted.
+///
+/// Dropping an async-task handle cancels the task but does not wait for it: the task may
+/// still be running its poll. So `abort` (through the handle's own vtable entry) replaces
+/// the handle with a [`Cancelling`] one that awaits async-task's `cancel()`: awaiting it
+/// returns once the future has been dropped, and gives the output if the poll that was
+/// running completed the task, as on tokio. Two allocations per abort; none per spawn.
 struct AsyncTask<T>(Option<async_task::FallibleTask<T>>);
 
 impl<T> AsyncTask<T> {
     fn new(task: async_task::Task<T>) -> Self {
         AsyncTask(Some(task.fallible()))
+    }
+}
+
+impl<T: 'static> AsyncTask<T> {
+    const VTABLE: &'static VTable<T> = &VTable {
+        poll: Erased::<AsyncTask<T>, T>::poll,
+        abort: AsyncTask::<T>::abort_handle,
+        is_finished: Erased::<AsyncTask<T>, T>::is_finished,
+        drop: Erased::<AsyncTask<T>, T>::drop,
+    };
+
+    /// # Safety
+    ///
+    /// `handle` is a live `JoinHandle` built by `from_async_task` (its slot holds an
+    /// `AsyncTask<T>`).
+    unsafe fn abort_handle(handle: *mut JoinHandle<T>) {
+        // SAFETY: the caller's contract: the slot holds an `AsyncTask<T>`, borrowed mutably.
+        let this = unsafe { &mut *Erased::<AsyncTask<T>, T>::raw(&raw mut (*handle).slot) };
+        // A task that finished keeps its output; an aborted one is `None`.
+        let Some(task) = this.0.take_if(|t| !t.is_finished()) else {
+            return;
+        };
+        let cancelling = Cancelling::start(task);
+        // SAFETY: `handle` is live and borrowed mutably; the old handle dropped by the
+        // assignment holds `AsyncTask(None)`, whose drop does nothing. The new raw task holds
+        // the same task, so it is `Send`/`Sync` exactly when the old one was.
+        unsafe { *handle = JoinHandle::new_unchecked(cancelling) };
+    }
+}
+
+/// A cancelled async-task task whose cancellation may still be finishing: see [`AsyncTask`].
+struct Cancelling<T> {
+    state: std::sync::Mutex<CancelState<T>>,
+}
+
+// Never pinned: the output is only moved out.
+impl<T> Unpin for Cancelling<T> {}
+
+enum CancelState<T> {
+    /// async-task's `cancel()`, pending; and the waker of the last poll of the handle (the
+    /// task's one awaiter), so that `is_finished` can look without losing it.
+    Waiting {
+        cancel: Pin<Box<dyn Future<Output = Option<T>>>>,
+        waker: Option<std::task::Waker>,
+    },
+    Done(Result<T, JoinError>),
+    Taken,
+}
+
+impl<T: 'static> Cancelling<T> {
+    fn start(task: async_task::FallibleTask<T>) -> Self {
+        let mut cancel: Pin<Box<dyn Future<Output = Option<T>>>> = Box::pin(task.cancel());
+        // The first poll cancels the task (it is dropped at its next await, or now if idle).
+        let state = match Self::poll_cancel(&mut cancel, std::task::Waker::noop()) {
+            Poll::Ready(out) => CancelState::Done(out),
+            Poll::Pending => CancelState::Waiting {
+                cancel,
+                waker: None,
+            },
+        };
+        Cancelling {
+            state: std::sync::Mutex::new(state),
+        }
+    }
+
+    fn poll_cancel(
+        cancel: &mut Pin<Box<dyn Future<Output = Option<T>>>>,
+        waker: &std::task::Waker,
+    ) -> Poll<Result<T, JoinError>> {
+        let mut cx = Context::from_waker(waker);
+        // As at join: a panic of the task is resumed here (`propagate_panic`).
+        match panic::catch_unwind(AssertUnwindSafe(|| cancel.as_mut().poll(&mut cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            // The poll that was running when `abort()` came completed the task.
+            Ok(Poll::Ready(Some(v))) => Poll::Ready(Ok(v)),
+            Ok(Poll::Ready(None)) => Poll::Ready(Err(JoinError::cancelled())),
+            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
+        }
+    }
+}
+
+impl<T: 'static> RawTask<T> for Cancelling<T> {
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let state = self
+            .state
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let out = match state {
+            CancelState::Waiting { cancel, waker } => {
+                *waker = Some(cx.waker().clone());
+                match Self::poll_cancel(cancel, cx.waker()) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(out) => out,
+                }
+            }
+            CancelState::Done(_) => match std::mem::replace(state, CancelState::Taken) {
+                CancelState::Done(out) => out,
+                _ => unreachable!(),
+            },
+            CancelState::Taken => Err(JoinError::cancelled()),
+        };
+        *state = CancelState::Taken;
+        Poll::Ready(out)
+    }
+
+    fn abort(&mut self) {}
+
+    fn is_finished(&self) -> bool {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let CancelState::Waiting { cancel, waker } = &mut *state else {
+            return true;
+        };
+        let waker = waker
+            .clone()
+            .unwrap_or_else(|| std::task::Waker::noop().clone());
+        match Self::poll_cancel(cancel, &waker) {
+            Poll::Pending => false,
+            Poll::Ready(out) => {
+                *state = CancelState::Done(out);
+                true
+            }
+        }
     }
 }
 
@@ -461,9 +597,10 @@ impl<T: 'static> RawTask<T> for AsyncTask<T> {
         }
     }
 
+    // Reached only through `JoinHandle::new` (not `from_async_task`, whose vtable waits):
+    // dropping an async-task handle cancels the task.
     fn abort(&mut self) {
         if self.0.as_ref().is_some_and(|t| !t.is_finished()) {
-            // Dropping an async-task handle cancels the task.
             self.0 = None;
         }
     }
