@@ -468,6 +468,45 @@ per_backend! {
     }
 }
 
+per_backend! {
+    fn a_current_thread_runtime_runs_its_tasks_on_the_block_on_thread(b: Backend) {
+        let rt = Runtime::builder(b).current_thread().build().unwrap();
+        let here = thread::current().id();
+        // Spawned before any block_on: it runs once one drives the runtime.
+        let early = rt.spawn(async { thread::current().id() });
+        let (in_task, nested, early) = rt.block_on(async move {
+            let in_task = anyrt::spawn(async { thread::current().id() });
+            let nested = anyrt::spawn(async {
+                anyrt::time::sleep(Duration::from_millis(1)).await;
+                anyrt::spawn(async { thread::current().id() }).await.unwrap()
+            });
+            (
+                within("a task", in_task).await.unwrap(),
+                within("a nested task", nested).await.unwrap(),
+                within("the early task", early).await.unwrap(),
+            )
+        });
+        assert_eq!((in_task, nested, early), (here, here, here), "{b}");
+        // Blocking closures still go to a pool.
+        let blocking = rt.block_on(anyrt::spawn_blocking(|| thread::current().id()));
+        assert_ne!(blocking.unwrap(), here, "{b}");
+        // Dropping it cancels what is still pending.
+        let flag = DropFlag::new();
+        let pending = rt.spawn(pending_with(flag.guard()));
+        drop(rt);
+        flag.wait("the pending task to be dropped");
+        assert!(wait_plain("the handle", pending).unwrap_err().is_cancelled());
+    }
+}
+
+/// `#[anyrt::test(current_thread)]`: what `#[tokio::test]` gives by default.
+#[anyrt::test(current_thread)]
+async fn current_thread_tests_run_their_tasks_on_the_test_thread() {
+    let here = thread::current().id();
+    let there = anyrt::spawn(async { thread::current().id() });
+    assert_eq!(within("a task", there).await.unwrap(), here);
+}
+
 // --- Handle ------------------------------------------------------------------------------------
 
 #[test]

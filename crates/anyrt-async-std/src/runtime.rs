@@ -99,10 +99,11 @@ impl Runtime {
     /// `worker_threads(0)`, or a worker thread that cannot be started.
     pub fn with_config(config: &RuntimeConfig) -> io::Result<Runtime> {
         let thread_name = config.name().unwrap_or(AsyncStd::THREAD_NAME).to_owned();
-        Ok(Runtime {
-            inner: anyrt_executor::Runtime::start(config.workers()?, &thread_name)?,
-            thread_name,
-        })
+        let inner = match config.is_current_thread() {
+            true => anyrt_executor::Runtime::current_thread(),
+            false => anyrt_executor::Runtime::start(config.workers()?, &thread_name)?,
+        };
+        Ok(Runtime { inner, thread_name })
     }
 
     /// Runs `future` to completion on the calling thread. Spawns inside it go to this

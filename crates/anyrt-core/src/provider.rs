@@ -145,6 +145,7 @@ pub trait Provider: Sized + Send + Sync + 'static {
 pub struct RuntimeConfig {
     worker_threads: Option<usize>,
     thread_name: Option<String>,
+    current_thread: bool,
 }
 
 impl RuntimeConfig {
@@ -187,6 +188,26 @@ impl RuntimeConfig {
     /// The thread name given, if any.
     pub fn name(&self) -> Option<&str> {
         self.thread_name.as_deref()
+    }
+
+    /// A current-thread runtime: no worker threads; the runtime's tasks run on the thread
+    /// that calls its `block_on`, while it does (what `#[tokio::test]` gives by default).
+    /// `worker_threads` does not apply to it. Blocking closures still run on a pool.
+    ///
+    /// ```
+    /// use anyrt_core::RuntimeConfig;
+    ///
+    /// assert!(RuntimeConfig::new().current_thread().is_current_thread());
+    /// assert!(!RuntimeConfig::new().is_current_thread());
+    /// ```
+    pub fn current_thread(mut self) -> RuntimeConfig {
+        self.current_thread = true;
+        self
+    }
+
+    /// Whether [`current_thread`](Self::current_thread) was asked for.
+    pub fn is_current_thread(&self) -> bool {
+        self.current_thread
     }
 }
 

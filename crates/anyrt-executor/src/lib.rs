@@ -505,6 +505,8 @@ pub struct Runtime<B: Flavor> {
     shared: Arc<Shared<B>>,
     workers: Vec<thread::JoinHandle<()>>,
     alive: Arc<Alive>,
+    // No workers: the executor runs inside `block_on`.
+    current_thread: bool,
 }
 
 impl<B: Flavor> Runtime<B> {
@@ -518,6 +520,7 @@ impl<B: Flavor> Runtime<B> {
             shared: Shared::new(B::Executor::from(Executor::new())),
             workers: Vec::with_capacity(worker_threads),
             alive: Arc::new(Alive::default()),
+            current_thread: false,
         };
         for _ in 0..worker_threads {
             let shared = rt.shared.clone();
@@ -534,6 +537,18 @@ impl<B: Flavor> Runtime<B> {
         Ok(rt)
     }
 
+    /// A current-thread runtime: no worker thread; its tasks run on the thread that calls
+    /// [`block_on`](Self::block_on), while it does. Dropping it drops the tasks still
+    /// pending at once.
+    pub fn current_thread() -> Runtime<B> {
+        Runtime {
+            shared: Shared::new(B::Executor::from(Executor::new())),
+            workers: Vec::new(),
+            alive: Arc::new(Alive::default()),
+            current_thread: true,
+        }
+    }
+
     /// What the runtime's workers and handles share.
     pub fn shared(&self) -> &Arc<Shared<B>> {
         &self.shared
@@ -546,11 +561,16 @@ impl<B: Flavor> Runtime<B> {
 
     /// Runs `future` to completion on the calling thread, inside this runtime: `spawn` in it
     /// goes to this runtime, and `spawn_local` works in it (local tasks still pending when it
-    /// returns are dropped). The calling thread does not run the runtime's tasks.
+    /// returns are dropped). The calling thread does not run the runtime's tasks, except on a
+    /// [current-thread](Self::current_thread) runtime, where nobody else does.
     #[inline]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _context = context::enter(ThreadContext::async_on(B::BACKEND));
         let _current = enter_strong(&*self.shared);
+        if self.current_thread {
+            // The calling thread runs the runtime's tasks meanwhile.
+            return async_io::block_on(self.shared.executor().run(LocalScope::new(future)));
+        }
         async_io::block_on(LocalScope::new(future))
     }
 

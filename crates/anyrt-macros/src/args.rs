@@ -15,7 +15,7 @@ fn valid_arguments() -> String {
         s.push_str(b.ident());
         s.push_str(", ");
     }
-    s.push_str("worker_threads = N");
+    s.push_str("worker_threads = N, current_thread");
     s
 }
 
@@ -101,6 +101,8 @@ pub(crate) struct Args {
     pub(crate) backends: Vec<Backend>,
     /// `worker_threads = N`, at least 1.
     pub(crate) worker_threads: Option<usize>,
+    /// `current_thread`: a runtime whose tasks run on the thread of its `block_on`.
+    pub(crate) current_thread: bool,
 }
 
 /// Parses the tokens between the attribute's parentheses.
@@ -191,6 +193,9 @@ fn parse_one(kind: Kind, input: ParseStream<'_>, args: &mut Args) -> syn::Result
                 "`worker_threads` is given more than once",
             ));
         }
+        if args.current_thread {
+            return Err(one_thread_or_workers(&ident));
+        }
         args.worker_threads = Some(parse_worker_threads(&value)?);
         return Ok(());
     }
@@ -200,6 +205,20 @@ fn parse_one(kind: Kind, input: ParseStream<'_>, args: &mut Args) -> syn::Result
             ident.span(),
             "`worker_threads` needs a value, e.g. `worker_threads = 2`",
         ));
+    }
+
+    if name == "current_thread" {
+        if args.current_thread {
+            return Err(syn::Error::new(
+                ident.span(),
+                "`current_thread` is given more than once",
+            ));
+        }
+        if args.worker_threads.is_some() {
+            return Err(one_thread_or_workers(&ident));
+        }
+        args.current_thread = true;
+        return Ok(());
     }
 
     let Some(backend) = Backend::from_ident(&name) else {
@@ -225,6 +244,14 @@ fn parse_one(kind: Kind, input: ParseStream<'_>, args: &mut Args) -> syn::Result
     }
     args.backends.push(backend);
     Ok(())
+}
+
+fn one_thread_or_workers(at: &Ident) -> syn::Error {
+    syn::Error::new(
+        at.span(),
+        "`current_thread` runs everything on one thread: remove `worker_threads`, or \
+         `current_thread` for a multi-threaded runtime",
+    )
 }
 
 fn parse_worker_threads(value: &syn::Expr) -> syn::Result<usize> {
@@ -255,7 +282,7 @@ fn unknown_argument(ident: &Ident) -> syn::Error {
     let suggestion = Backend::ALL
         .iter()
         .map(|b| b.ident())
-        .chain(["worker_threads"])
+        .chain(["worker_threads", "current_thread"])
         .find(|valid| same_name(valid, &name));
     let msg = match suggestion {
         Some(valid) => {
@@ -375,15 +402,15 @@ mod tests {
     fn unknown_argument_lists_the_valid_ones() {
         assert_eq!(
             errors(Kind::Test, quote!(foo)),
-            ["unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
         assert_eq!(
             errors(Kind::Main, quote!(flavor = "current_thread")),
-            ["unknown argument `flavor`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["unknown argument `flavor`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
         assert_eq!(
             errors(Kind::Test, quote!(crate)),
-            ["unknown argument `crate`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["unknown argument `crate`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
     }
 
@@ -391,15 +418,15 @@ mod tests {
     fn near_misses_get_a_suggestion() {
         assert_eq!(
             errors(Kind::Test, quote!(Tokio)),
-            ["unknown argument `Tokio` (did you mean `tokio`?); valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["unknown argument `Tokio` (did you mean `tokio`?); valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
         assert_eq!(
             errors(Kind::Test, quote!(asyncstd)),
-            ["unknown argument `asyncstd` (did you mean `async_std`?); valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["unknown argument `asyncstd` (did you mean `async_std`?); valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
         assert_eq!(
             errors(Kind::Test, quote!(workers = 2)),
-            ["unknown argument `workers`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["unknown argument `workers`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
     }
 
@@ -407,7 +434,7 @@ mod tests {
     fn async_std_spelled_as_the_feature() {
         assert_eq!(
             errors(Kind::Test, quote!(tokio, async-std)),
-            ["the async-std backend is written `async_std`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["the async-std backend is written `async_std`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
     }
 
@@ -415,11 +442,11 @@ mod tests {
     fn strings_are_not_backends() {
         assert_eq!(
             errors(Kind::Test, quote!("async-std")),
-            ["write the backend as an identifier: `async_std`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["write the backend as an identifier: `async_std`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
         assert_eq!(
             errors(Kind::Test, quote!("glommio")),
-            ["unexpected string literal \"glommio\"; valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["unexpected string literal \"glommio\"; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
     }
 
@@ -468,7 +495,7 @@ mod tests {
         assert_eq!(
             errors(Kind::Test, quote!(foo, tokio, worker_threads = 0, tokio)),
             [
-                "unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N",
+                "unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread",
                 "`worker_threads` must be at least 1",
                 "duplicate backend `tokio`",
             ]
@@ -479,15 +506,34 @@ mod tests {
     fn odd_tokens() {
         assert_eq!(
             errors(Kind::Test, quote!(42)),
-            ["expected an argument, found `42`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["expected an argument, found `42`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
         assert_eq!(errors(Kind::Test, quote!(tokio smol)), ["expected `,`"]);
         assert_eq!(
             errors(Kind::Test, quote!(tokio(1), foo)),
             [
                 "expected `,`",
-                "unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N",
+                "unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread",
             ]
+        );
+    }
+
+    #[test]
+    fn current_thread() {
+        assert!(ok(Kind::Test, quote!(current_thread)).current_thread);
+        assert!(ok(Kind::Main, quote!(smol, current_thread)).current_thread);
+        assert!(!ok(Kind::Test, quote!(smol)).current_thread);
+        assert_eq!(
+            errors(Kind::Test, quote!(current_thread, worker_threads = 2)),
+            ["`current_thread` runs everything on one thread: remove `worker_threads`, or `current_thread` for a multi-threaded runtime"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(current_thread, current_thread)),
+            ["`current_thread` is given more than once"]
+        );
+        assert_eq!(
+            errors(Kind::Test, quote!(current_thred)),
+            ["unknown argument `current_thred`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
     }
 }

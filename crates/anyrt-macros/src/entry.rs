@@ -140,6 +140,7 @@ fn check_signature(kind: Kind, sig: &Signature) -> Option<syn::Error> {
 ///             ::core::module_path!(), // "crate::path::NAME"
 ///             ::anyrt::__private::Backend::Tokio,
 ///             ::core::option::Option::None, // or Some(N) for worker_threads = N
+///             false,                        // true for current_thread
 ///             super::__anyrt_test_NAME(),
 ///         );
 ///     }
@@ -184,6 +185,7 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
     let body_block = input.block(true);
 
     let threads = worker_threads(args);
+    let current_thread = args.current_thread;
     // An output that is neither `()` nor a `Result` fails `run_test`'s bound; rustc puts
     // that error on the path of the called function, so give it the output's span.
     let output_span = match &input.sig.output {
@@ -203,6 +205,7 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
                 ::core::module_path!(),
                 ::anyrt::__private::Backend::#variant,
                 #threads,
+                #current_thread,
                 super::#body_name(),
             );
         };
@@ -251,6 +254,7 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
 ///     ::anyrt::__private::run_main(
 ///         ::core::option::Option::None, // or Some(::anyrt::__private::Backend::Smol)
 ///         ::core::option::Option::None, // or Some(N) for worker_threads = N
+///         false,                        // true for current_thread
 ///         async move { body },
 ///     )
 /// }
@@ -265,6 +269,7 @@ fn expand_main(mut input: ItemFn, args: &Args) -> TokenStream {
         }
     };
     let threads = worker_threads(args);
+    let current_thread = args.current_thread;
     // Inner attributes are not allowed on an async block; like tokio, lift them to the fn.
     let inner = input.inner_attrs.iter().cloned().map(|mut attr| {
         attr.style = AttrStyle::Outer;
@@ -278,7 +283,7 @@ fn expand_main(mut input: ItemFn, args: &Args) -> TokenStream {
         #(#attrs)*
         #(#inner)*
         #vis #sig {
-            ::anyrt::__private::run_main(#backend, #threads, async move #block)
+            ::anyrt::__private::run_main(#backend, #threads, #current_thread, async move #block)
         }
     }
 }
@@ -424,6 +429,7 @@ mod tests {
                         ::core::module_path!(),
                         ::anyrt::__private::Backend::Smol,
                         ::core::option::Option::Some(2usize),
+                        false,
                         super::__anyrt_test_works(),
                     );
                 }
@@ -506,6 +512,7 @@ mod tests {
                 ::anyrt::__private::run_main(
                     ::core::option::Option::Some(::anyrt::__private::Backend::Smol),
                     ::core::option::Option::None,
+                    false,
                     async move { Ok(()) }
                 )
             }
@@ -586,7 +593,7 @@ mod tests {
         );
         assert_eq!(
             messages(&out),
-            ["unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N"]
+            ["unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
         );
         assert!(out.to_string().contains("mod t"), "{out}");
         assert!(out.to_string().contains("fn async_std"), "{out}");

@@ -86,6 +86,9 @@ use proc_macro::TokenStream;
 ///   `async_std`, as an identifier; `async-std` and string literals are rejected with a hint.
 /// - `worker_threads = N`: the size of each test's runtime (a positive integer literal).
 ///   Without it, the backend's default (the number of CPUs).
+/// - `current_thread`: each test's runtime runs its tasks on the test's own thread, as
+///   `#[tokio::test]` does by default (the flavour to port such tests to). Not with
+///   `worker_threads`.
 ///
 /// # The function
 ///
@@ -109,6 +112,7 @@ use proc_macro::TokenStream;
 ///             ::core::module_path!(),            // "my_crate::answers"
 ///             ::anyrt::__private::Backend::Tokio,
 ///             ::core::option::Option::None,      // Some(N) with worker_threads = N
+///             false,                             // true with current_thread
 ///             super::__anyrt_test_answers(),
 ///         );
 ///     }
@@ -140,7 +144,8 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   it (an error at run time, with a message, if its feature is not enabled in `anyrt`).
 ///   Without one, the body runs through `anyrt::block_on`, on the selected backend (see
 ///   `anyrt::Backend::selected`: `set_default_backend`, `ANYRT_BACKEND`, the features).
-/// - `worker_threads = N`: the runtime's size (a positive integer literal).
+/// - `worker_threads = N`: the runtime's size (a positive integer literal); or
+///   `current_thread`: a runtime that runs its tasks on the main thread.
 ///
 /// # The function
 ///
@@ -155,6 +160,7 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     ::anyrt::__private::run_main(
 ///         ::core::option::Option::None, // Some(::anyrt::__private::Backend::Smol) with `smol`
 ///         ::core::option::Option::None, // Some(N) with worker_threads = N
+///         false,                        // true with current_thread
 ///         async move { /* the body */ },
 ///     )
 /// }

@@ -196,6 +196,11 @@ impl Runtime {
     /// `worker_threads(0)`, or a worker thread that cannot be started (the ones already
     /// started stop again).
     pub fn with_config(config: &RuntimeConfig) -> io::Result<Runtime> {
+        if config.is_current_thread() {
+            return Ok(Runtime {
+                inner: anyrt_executor::Runtime::current_thread(),
+            });
+        }
         let workers = config.workers()?;
         let name = config.name().unwrap_or(Smol::THREAD_NAME);
         Ok(Runtime {

@@ -26,6 +26,18 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
 /// `block_on` through `handle`, the runtime identified by `id` (`None`: one that anyrt does
 /// not own or the process-wide one): LocalScope innermost, anyrt's async context held
 /// throughout.
+/// `block_on` of a current-thread runtime `rt` (the one that runs its tasks), identified by
+/// `id`: as [`block_on_with`], through the runtime rather than a handle.
+pub(crate) fn block_on_runtime<F: Future>(
+    rt: &tokio::runtime::Runtime,
+    id: Option<RuntimeId>,
+    future: F,
+) -> F::Output {
+    let _ctx = context::enter(ThreadContext::async_on(Backend::Tokio));
+    let _rt = owned::enter_thread_runtime(id);
+    rt.block_on(LocalScope::new(future))
+}
+
 pub(crate) fn block_on_with<F: Future>(
     handle: &tokio::runtime::Handle,
     id: Option<RuntimeId>,

@@ -16,12 +16,20 @@ static GLOBAL: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 /// A multi-thread tokio runtime whose threads carry anyrt's tokio context (and, for an
 /// anyrt-owned runtime, its id).
 pub(crate) fn build_tokio(
-    workers: usize,
+    workers: Option<usize>,
     name: String,
     runtime: Option<RuntimeId>,
 ) -> io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
+    // `None`: a current-thread runtime (its tasks run in its `block_on`).
+    let mut builder = match workers {
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+        None => tokio::runtime::Builder::new_current_thread(),
+    };
+    builder
         .thread_name(name)
         .enable_all()
         // tokio runs this on its workers and on its blocking threads alike: both are inside
@@ -38,7 +46,7 @@ pub(crate) fn build_tokio(
 pub(crate) fn global() -> &'static tokio::runtime::Runtime {
     GLOBAL.get_or_init(|| {
         let workers = anyrt_core::RuntimeConfig::new().workers().unwrap_or(1);
-        build_tokio(workers, DEFAULT_THREAD_NAME.to_owned(), None).unwrap_or_else(|e| {
+        build_tokio(Some(workers), DEFAULT_THREAD_NAME.to_owned(), None).unwrap_or_else(|e| {
             panic!("anyrt-tokio: cannot start the process-wide tokio runtime: {e}")
         })
     })

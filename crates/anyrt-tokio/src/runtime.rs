@@ -11,7 +11,7 @@ use anyrt_core::task::JoinHandle;
 use anyrt_core::time::Instant;
 use anyrt_core::RuntimeConfig;
 
-use crate::block_on::block_on_with;
+use crate::block_on::{block_on_runtime, block_on_with};
 use crate::global::{self, DEFAULT_THREAD_NAME};
 use crate::owned::{thread_runtime, RuntimeId, Stoppable};
 use crate::task::{blocking_closure, from_tokio, from_tokio_blocking, in_native_task};
@@ -45,6 +45,9 @@ pub struct Runtime {
     // `None` only once shut down (in `drop` or `shutdown_timeout`).
     rt: Option<tokio::runtime::Runtime>,
     handle: Handle,
+    // A current-thread runtime runs its tasks in `Runtime::block_on` only (tokio's
+    // `Handle::block_on` does not drive it).
+    current_thread: bool,
 }
 
 impl Runtime {
@@ -56,7 +59,10 @@ impl Runtime {
     ///
     /// `worker_threads(0)`, or the operating system refusing to start the threads.
     pub fn with_config(config: &RuntimeConfig) -> io::Result<Runtime> {
-        let workers = config.workers()?;
+        let workers = match config.is_current_thread() {
+            true => None,
+            false => Some(config.workers()?),
+        };
         let name = config.name().unwrap_or(DEFAULT_THREAD_NAME).to_owned();
         let id = RuntimeId::open();
         let rt = global::build_tokio(workers, name, Some(id)).inspect_err(|_| id.close())?;
@@ -66,6 +72,7 @@ impl Runtime {
                 runtime: Some(id),
             },
             rt: Some(rt),
+            current_thread: workers.is_none(),
         })
     }
 
@@ -76,7 +83,10 @@ impl Runtime {
     /// It does not check whether blocking is allowed (the facade does); it works inside a
     /// blocking closure.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.handle.block_on(future)
+        match &self.rt {
+            Some(rt) if self.current_thread => block_on_runtime(rt, self.handle.runtime, future),
+            _ => self.handle.block_on(future),
+        }
     }
 
     /// Spawns a task on this runtime. Dropping the handle detaches the task.

@@ -28,10 +28,18 @@ impl<E: Debug> TestResult for Result<(), E> {
     }
 }
 
-fn runtime(backend: Backend, worker_threads: Option<usize>, what: &str) -> Runtime {
+fn runtime(
+    backend: Backend,
+    worker_threads: Option<usize>,
+    current_thread: bool,
+    what: &str,
+) -> Runtime {
     let mut b = Runtime::builder(backend);
     if let Some(n) = worker_threads {
         b = b.worker_threads(n);
+    }
+    if current_thread {
+        b = b.current_thread();
     }
     b.build()
         .unwrap_or_else(|e| panic!("{what}: could not start the {backend} runtime: {e}"))
@@ -42,9 +50,10 @@ pub fn run_test<T: TestResult>(
     name: &'static str,
     backend: Backend,
     worker_threads: Option<usize>,
+    current_thread: bool,
     fut: impl Future<Output = T>,
 ) {
-    let rt = runtime(backend, worker_threads, name);
+    let rt = runtime(backend, worker_threads, current_thread, name);
     match panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(fut))) {
         Ok(result) => result.check(name, backend),
         Err(payload) => {
@@ -59,10 +68,13 @@ pub fn run_test<T: TestResult>(
 pub fn run_main<T>(
     backend: Option<Backend>,
     worker_threads: Option<usize>,
+    current_thread: bool,
     fut: impl Future<Output = T>,
 ) -> T {
-    match (backend, worker_threads) {
-        (None, None) => crate::block_on(fut),
-        (b, n) => runtime(b.unwrap_or_else(Backend::selected), n, "anyrt::main").block_on(fut),
+    match (backend, worker_threads, current_thread) {
+        (None, None, false) => crate::block_on(fut),
+        (b, n, c) => {
+            runtime(b.unwrap_or_else(Backend::selected), n, c, "anyrt::main").block_on(fut)
+        }
     }
 }

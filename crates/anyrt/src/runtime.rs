@@ -125,6 +125,26 @@ impl Builder {
         self
     }
 
+    /// A current-thread runtime, on every backend: no worker threads; its tasks run on the
+    /// thread that calls [`Runtime::block_on`], while it does (what `#[tokio::test]` gives by
+    /// default, and what tests written for it may rely on). [`worker_threads`](Self::worker_threads)
+    /// does not apply. Blocking closures still run on the backend's blocking pool.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// for &backend in Backend::enabled() {
+    ///     let rt = Runtime::builder(backend).current_thread().build().unwrap();
+    ///     let here = std::thread::current().id();
+    ///     let there = rt.block_on(async { anyrt::spawn(async { std::thread::current().id() }).await });
+    ///     assert_eq!(there.unwrap(), here, "{backend}");
+    /// }
+    /// ```
+    pub fn current_thread(mut self) -> Self {
+        self.config = self.config.current_thread();
+        self
+    }
+
     /// The name of the worker threads, on every backend.
     ///
     /// ```
