@@ -69,15 +69,26 @@
 //! | situation | rule |
 //! |---|---|
 //! | `JoinHandle` dropped | the task keeps running (detached) |
-//! | `abort()` before the task completes | dropped at its next await; awaiting gives `is_cancelled()` |
-//! | `abort()` after completion, or on a blocking closure | awaiting gives the task's own result |
-//! | task panics | the runtime keeps running; awaiting gives `is_panic()`, `into_panic()` gives the payload (nothing can be caught with `panic = "abort"`) |
-//! | spawn / sleep / timeout with no runtime running | works, on the selected backend |
+//! | `abort()` before the task completes | the task is dropped at its next await; awaiting gives `Err(JoinError)` with `is_cancelled()` |
+//! | awaiting an aborted handle | returns only once the task has finished or its future has been dropped (what it held is released by then); `is_finished()` is false until then. A task that completes in the poll running when `abort()` came gives its result on tokio; on smol and async-std that result is lost (async-task drops it) |
+//! | `abort()` after it completed, or on a blocking closure | awaiting gives the task's own result |
+//! | task panics | the runtime keeps running; awaiting gives `is_panic()`; `into_panic()` returns the payload (with `panic = "abort"` nothing can be caught) |
+//! | spawn / sleep / timeout where no runtime runs | works, on the selected backend; never "there is no reactor running" |
 //! | `spawn_local` | works inside `block_on`, `Runtime::block_on`, `#[anyrt::test]` and local tasks; pending local tasks are cancelled when that `block_on` returns; elsewhere the same clear error |
-//! | `block_on` inside async code | `try_block_on` gives `Err(BlockOnError)`, `block_on` panics naming `spawn_blocking`; it works inside `spawn_blocking` |
-//! | `sleep(ZERO)`, a past deadline | ready at the first poll |
-//! | `interval(ZERO)` | panics with a clear message |
-//! | `Runtime` dropped | never blocks or panics; pending tasks are cancelled; blocking closures detached |
+//! | `block_on` from sync code | runs the future on the selected backend |
+//! | `block_on` inside async code (anyrt tasks, async-std tasks, tokio runtimes) | `try_block_on` returns `Err(BlockOnError)`, `block_on` panics naming `spawn_blocking`; inside `spawn_blocking` it works |
+//! | `_blocking` channel and lock methods in async code anyrt can see | the same test as `block_on`: a panic naming `spawn_blocking`, never a deadlock |
+//! | `sleep(Duration::ZERO)`, a past deadline | ready at the first poll |
+//! | `sleep(Duration::MAX)` | pends, never panics |
+//! | `interval(p)` | first tick immediate; `p == ZERO` panics with a clear message |
+//! | `timeout` on tokio | tokio's co-op budget cannot starve it (its timer is polled outside the budget, as in tokio's own timeout) |
+//! | a loop over operations that are ready at once (channels, locks, `sleep(ZERO)`, past deadlines, `timeout` of a ready future) | yields at least once every 128 of them: tokio's co-op budget on tokio (also in a tokio runtime anyrt did not build), a counter of the same size on smol and async-std; it can neither starve its runtime nor escape `abort()` |
+//! | `Runtime` dropped | never blocks or panics; pending tasks cancelled; blocking closures detached; a later spawn through a handle is cancelled |
+//! | `shutdown_timeout` inside async code | does not wait (as a drop), on every backend |
+//! | `Runtime::builder(b).current_thread()`, `#[anyrt::test(current_thread)]` | the runtime's tasks run on the thread that calls `block_on` (what `#[tokio::test]` gives by default) |
+//! | `worker_threads(0)` | an error from `build()`, on every backend |
+//! | `ANYRT_BACKEND` unknown or not compiled in | an error only where rule 3 of the selection rule is reached; explicit runtimes, handles and `#[anyrt::test]` never read it |
+//! | several backend features on | all compile together; never `compile_error!` |
 //!
 //! # Cancel safety
 //!
