@@ -87,3 +87,33 @@ fn async_std_spawn_allocates_no_more_than_native() {
     let ours = rt.block_on(async { per_round(|| anyrt::spawn(async {})) });
     assert_no_more("async-std", ours, native);
 }
+
+anyrt::task_local! {
+    static PLAIN: u64;
+    inherit static INHERITED: u64;
+}
+
+/// A task-local costs nothing at a spawn unless it is inherited, and an inherited one costs
+/// at most one allocation per spawn (its clone's box), on every backend.
+#[test]
+fn an_inherited_task_local_costs_at_most_one_allocation_per_spawn() {
+    for backend in Backend::enabled() {
+        let rt = Runtime::new(*backend).unwrap();
+        let bare = rt.block_on(async { per_round(|| anyrt::spawn(async {})) });
+        let plain = rt.block_on(PLAIN.scope(1, async { per_round(|| anyrt::spawn(async {})) }));
+        let inherited =
+            rt.block_on(INHERITED.scope(1, async { per_round(|| anyrt::spawn(async {})) }));
+        assert_no_more(&format!("{backend} (a plain key in scope)"), plain, bare);
+        assert!(
+            inherited <= bare + N + N / 50,
+            "{backend}: {N} spawns with an inherited key in scope made {inherited} allocations, \
+             {bare} without"
+        );
+        // And the value does arrive (the counting above is of the real path).
+        let seen = rt.block_on(INHERITED.scope(5, async {
+            anyrt::spawn(async { INHERITED.get() }).await.unwrap()
+        }));
+        assert_eq!(seen, 5);
+        eprintln!("{backend}: {N} spawns: {bare} allocations bare, {plain} with a plain key, {inherited} with an inherited key");
+    }
+}

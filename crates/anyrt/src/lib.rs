@@ -13,6 +13,7 @@
 //! | `macros` (default) | [`#[anyrt::test]`](test) and [`#[anyrt::main]`](main) |
 //! | `futures` (default) | futures' `FutureExt`/`StreamExt`/`SinkExt` in the [`prelude`]; futures' `Spawn` for [`Handle`] and [`Runtime`] ([`compat`]) |
 //! | `async-executors` | the async_executors 0.7 traits on [`Handle`], and an adapter the other way ([`compat`]) |
+//! | `tracing` | spawned tasks run in the `tracing` span current at the spawn ([`task::Builder::no_span`] opts out) |
 //!
 //! ```
 //! use std::time::Duration;
@@ -89,6 +90,9 @@
 //! | `worker_threads(0)` | an error from `build()`, on every backend |
 //! | `ANYRT_BACKEND` unknown or not compiled in | an error only where rule 3 of the selection rule is reached; explicit runtimes, handles and `#[anyrt::test]` never read it |
 //! | several backend features on | all compile together; never `compile_error!` |
+//! | a task-local (`anyrt::task_local!`) | set for its scope's future only, around each poll; many tasks on one worker see their own values; a panic in a scope restores the outer value |
+//! | a spawn inside a task-local's scope | a key declared `inherit` is cloned into the task (`spawn`, `spawn_local`, `spawn_blocking`, `JoinSet`, `Handle`, `Runtime`); a plain key is not |
+//! | a spawn inside a `tracing` span (feature `tracing`) | the task runs in that span; `task::Builder::no_span()` opts out |
 //!
 //! # Cancel safety
 //!
@@ -160,6 +164,37 @@
 //! }
 //! ```
 //!
+//! # Task context: task-locals and spans
+//!
+//! A value that must follow work across tasks (a request id, a tenant, a deadline) is a
+//! task-local declared `inherit`: [`task_local!`] keys are set with
+//! [`scope`](task::LocalKey::scope) and read with [`with`](task::LocalKey::with),
+//! [`get`](task::LocalKey::get) or [`try_with`](task::LocalKey::try_with) (an error, never a
+//! panic, outside a scope). An `inherit` key is cloned into every task spawned inside its
+//! scope; a plain key never crosses a spawn (a per-task budget, a borrowed transaction).
+//! With the `tracing` feature, spawned tasks also run in the caller's span.
+//!
+//! Which to use: pass a value as an argument when the code that needs it is a call or two
+//! away; a task-local when it is many layers down through code you do not own (logging,
+//! metrics, multi-tenant routing). An inherited value is cloned once per spawn (one
+//! allocation per key); spawns with no inherited key in scope pay one thread-local load.
+//!
+//! ```
+//! anyrt::task_local! {
+//!     /// Follows the request into every task it spawns.
+//!     inherit static REQUEST_ID: u64;
+//! }
+//!
+//! async fn handler() -> u64 {
+//!     // Deep inside, in a spawned helper: no parameter threaded through.
+//!     anyrt::spawn(async { REQUEST_ID.get() }).await.unwrap()
+//! }
+//!
+//! anyrt::block_on(REQUEST_ID.scope(7, async {
+//!     assert_eq!(handler().await, 7);
+//! }));
+//! ```
+//!
 //! # Futures from tokio-only crates
 //!
 //! Futures from crates built on tokio's reactor (reqwest, `tokio::net`, tonic) need a tokio
@@ -178,6 +213,7 @@ mod dispatch;
 
 mod block_on;
 mod runtime;
+mod spawned;
 mod unordered;
 
 pub mod prelude;
@@ -200,6 +236,11 @@ pub use anyrt_core::{
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 #[doc(inline)]
 pub use anyrt_macros::{main, test};
+
+/// Declares task-local keys; `inherit static` ones are cloned into spawned tasks. See
+/// [`task::LocalKey`].
+#[doc(inline)]
+pub use anyrt_core::task_local;
 
 pub use block_on::{block_on, try_block_on};
 pub use runtime::{Builder, Handle, Runtime, RuntimeError};

@@ -8,6 +8,7 @@ use anyrt_core::task::JoinHandle;
 use anyrt_core::time::Instant;
 use anyrt_core::{Backend, Executor, RuntimeConfig};
 
+use crate::spawned::{self, spawn_in_context};
 use crate::time::{Sleep, Timeout};
 
 /// The error of building a [`Runtime`]. It implements `std::error::Error` (with the IO
@@ -271,7 +272,9 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        each_backend!(&self.inner, RuntimeInner, rt, P => Executor::spawn(rt, future))
+        spawn_in_context!(future, true, |f| {
+            each_backend!(&self.inner, RuntimeInner, rt, P => Executor::spawn(rt, f))
+        })
     }
 
     /// Runs a blocking closure on this runtime's blocking pool.
@@ -288,6 +291,7 @@ impl Runtime {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        let f = spawned::blocking(f, true);
         each_backend!(&self.inner, RuntimeInner, rt, P => Executor::spawn_blocking(rt, f))
     }
 
@@ -439,7 +443,17 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        each_backend!(&self.inner, HandleInner, h, P => Executor::spawn(h, future))
+        self.spawn_with(future, true)
+    }
+
+    pub(crate) fn spawn_with<F>(&self, future: F, span: bool) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_in_context!(future, span, |f| {
+            each_backend!(&self.inner, HandleInner, h, P => Executor::spawn(h, f))
+        })
     }
 
     /// Runs a blocking closure on the runtime's blocking pool.
@@ -454,6 +468,7 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        let f = spawned::blocking(f, true);
         each_backend!(&self.inner, HandleInner, h, P => Executor::spawn_blocking(h, f))
     }
 

@@ -39,9 +39,12 @@ use std::task::{Context, Poll};
 pub use anyrt_core::task::local::SpawnLocalError;
 #[doc(inline)]
 pub use anyrt_core::task::{yield_now, AbortOnDrop, JoinError, JoinHandle, YieldNow};
+#[doc(inline)]
+pub use anyrt_core::task::{AccessError, LocalKey, TaskLocalFuture};
 
 use anyrt_core::Backend;
 
+use crate::spawned::{self, spawn_in_context};
 use crate::unordered::Unordered;
 
 /// Spawns a task on the runtime the calling thread is inside, or, on a plain thread, on the
@@ -61,7 +64,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    dispatch!(Backend::selected(), P => P::spawn(future))
+    Builder::new().spawn(future)
 }
 
 /// Spawns a `!Send` future on the calling thread's local executor.
@@ -108,7 +111,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    anyrt_core::task::local::try_spawn_local(future)
+    Builder::new().try_spawn_local(future)
 }
 
 /// Runs a blocking closure on the selected backend's blocking thread pool.
@@ -125,7 +128,110 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    dispatch!(Backend::selected(), P => P::spawn_blocking(f))
+    Builder::new().spawn_blocking(f)
+}
+
+/// Options for one spawn. Today one: whether the task runs in the `tracing` span current at
+/// the spawn (feature `tracing`; on by default). Inherited task-locals always follow.
+///
+/// ```
+/// use anyrt::task::Builder;
+///
+/// anyrt::block_on(async {
+///     // A long-lived background task that should not sit inside the request's span.
+///     let h = Builder::new().no_span().spawn(async { 1 });
+///     assert_eq!(h.await.unwrap(), 1);
+/// });
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[must_use = "a task Builder does nothing until one of its spawn methods is called"]
+pub struct Builder {
+    span: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// The defaults: the task runs in the caller's span.
+    pub fn new() -> Self {
+        Builder { span: true }
+    }
+
+    /// The task does not enter the span current at the spawn (it starts with none).
+    pub fn no_span(self) -> Self {
+        Builder { span: false }
+    }
+
+    /// As [`spawn`], with these options.
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_in_context!(future, self.span, |f| {
+            dispatch!(Backend::selected(), P => P::spawn(f))
+        })
+    }
+
+    /// As [`spawn_local`], with these options.
+    ///
+    /// # Panics
+    ///
+    /// Where [`spawn_local`] does.
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        match self.try_spawn_local(future) {
+            Ok(h) => h,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// As [`try_spawn_local`], with these options.
+    pub fn try_spawn_local<F>(self, future: F) -> Result<JoinHandle<F::Output>, SpawnLocalError>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        spawn_in_context!(future, self.span, |f| {
+            anyrt_core::task::local::try_spawn_local(f)
+        })
+    }
+
+    /// As [`spawn_blocking`], with these options.
+    pub fn spawn_blocking<F, R>(self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let f = spawned::blocking(f, self.span);
+        dispatch!(Backend::selected(), P => P::spawn_blocking(f))
+    }
+
+    /// As [`Handle::spawn`](crate::Handle::spawn), with these options.
+    ///
+    /// ```
+    /// anyrt::block_on(async {
+    ///     let handle = anyrt::Handle::current();
+    ///     let h = anyrt::task::Builder::new().no_span().spawn_on(async { 2 }, &handle);
+    ///     assert_eq!(h.await.unwrap(), 2);
+    /// });
+    /// ```
+    pub fn spawn_on<F>(self, future: F, handle: &crate::Handle) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        handle.spawn_with(future, self.span)
+    }
 }
 
 /// A set of tasks, joined in the order they finish. Dropping the set aborts its tasks.

@@ -15,6 +15,7 @@ mod error;
 #[allow(unsafe_code)]
 mod join;
 pub mod local;
+pub mod task_local;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -22,6 +23,7 @@ use std::task::{Context, Poll};
 
 pub use error::{panic_message, JoinError};
 pub use join::{AbortOnDrop, JoinHandle, RawTask};
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
 /// Yields once to the executor, letting other tasks run. On tokio it is tokio's own yield
 /// (the task goes to the back of the run queue, after the other ready tasks). Cancel-safe.
