@@ -153,3 +153,20 @@ fn failure_names_its_backend() {
         }
     }
 }
+
+/// Each backend's test has its own copy of the body, so a `static` in it (a drop counter,
+/// a fail-once flag) counts only that test's runs: the tests run in parallel, and with one
+/// shared body the second backend to run would see the first one's increment.
+#[anyrt::test]
+async fn a_static_in_the_body_is_each_backends_own() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    static FAILED_ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let before = RUNS.fetch_add(1, Ordering::SeqCst);
+    assert_eq!(before, 0, "this body ran before, on another backend");
+    // A fail-once flag as bb8's tests use it: every backend's first attempt sees `false`.
+    assert!(!FAILED_ONCE.swap(true, Ordering::SeqCst));
+    // Give the other backends' tests time to run their increments meanwhile.
+    anyrt::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(RUNS.load(Ordering::SeqCst), 1);
+}

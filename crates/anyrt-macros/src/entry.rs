@@ -125,11 +125,12 @@ fn check_signature(kind: Kind, sig: &Signature) -> Option<syn::Error> {
     errors.take()
 }
 
-/// The module of one test per backend:
+/// The module of one test per backend, each with its own copy of the body:
 ///
 /// ```text
 /// #[allow(dead_code)] #[doc(hidden)] <cfg> <lint attributes>
-/// async fn __anyrt_test_NAME() -> R { body }
+/// async fn __anyrt_test_NAME_tokio() -> R { body }
+/// // the same for each other backend enabled in `anyrt`
 ///
 /// <cfg> <doc>
 /// VIS mod NAME {
@@ -141,12 +142,15 @@ fn check_signature(kind: Kind, sig: &Signature) -> Option<syn::Error> {
 ///             ::anyrt::__private::Backend::Tokio,
 ///             ::core::option::Option::None, // or Some(N) for worker_threads = N
 ///             false,                        // true for current_thread
-///             super::__anyrt_test_NAME(),
+///             super::__anyrt_test_NAME_tokio(),
 ///         );
 ///     }
 ///     // the same for each other backend enabled in `anyrt`
 /// }
 /// ```
+///
+/// A copy per backend, not one body called by every test: the tests run in parallel, and a
+/// `static` declared in the body (a drop counter, a fail-once flag) must be each test's own.
 ///
 /// With no backend enabled at all, the module holds one test, `no_backend_enabled`, that
 /// fails with a message naming the features to enable.
@@ -155,7 +159,6 @@ fn check_signature(kind: Kind, sig: &Signature) -> Option<syn::Error> {
 /// names such as `tokio` or `smol`) mean exactly what they meant before.
 fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> TokenStream {
     let name = &input.sig.ident;
-    let body_name = format_ident!("__anyrt_test_{}", name, span = name.span());
 
     let mut cfgs = Vec::new();
     let mut lints = Vec::new();
@@ -180,8 +183,6 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
         }
     }
 
-    let mut body_sig = input.sig.clone();
-    body_sig.ident = body_name.clone();
     let body_block = input.block(true);
 
     let threads = worker_threads(args);
@@ -197,7 +198,34 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
     } else {
         &args.backends
     };
-    let tests = named.iter().filter(|b| enabled(**b)).map(|&backend| {
+    let backends: Vec<Backend> = named.iter().copied().filter(|b| enabled(*b)).collect();
+    let body_name = |backend: Backend| {
+        format_ident!(
+            "__anyrt_test_{}_{}",
+            name,
+            backend.ident(),
+            span = name.span()
+        )
+    };
+    // With no backend the body is still compiled once (its errors still show).
+    let copies: Vec<Ident> = if backends.is_empty() {
+        vec![format_ident!("__anyrt_test_{}", name, span = name.span())]
+    } else {
+        backends.iter().map(|&b| body_name(b)).collect()
+    };
+    let bodies = copies.into_iter().map(|copy| {
+        let mut body_sig = input.sig.clone();
+        body_sig.ident = copy;
+        quote! {
+            #(#cfgs)*
+            #(#lints)*
+            #[allow(dead_code)]
+            #[doc(hidden)]
+            #body_sig #body_block
+        }
+    });
+    let tests = backends.iter().map(|&backend| {
+        let body_name = body_name(backend);
         let test_name = Ident::new(backend.ident(), Span::call_site());
         let variant = Ident::new(backend.variant(), Span::call_site());
         let run = quote_spanned! {output_span=>
@@ -225,18 +253,14 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
         tests.push(quote! {
             #[::core::prelude::v1::test]
             fn no_backend_enabled() {
-                ::core::panic!(#msg);
+                ::core::panic!("{}", #msg);
             }
         });
     }
 
     let vis = &input.vis;
     quote! {
-        #(#cfgs)*
-        #(#lints)*
-        #[allow(dead_code)]
-        #[doc(hidden)]
-        #body_sig #body_block
+        #(#bodies)*
 
         #(#cfgs)*
         #(#docs)*
@@ -416,7 +440,7 @@ mod tests {
             #[allow(unused)]
             #[allow(dead_code)]
             #[doc(hidden)]
-            async fn __anyrt_test_works() -> Result<(), String> { Ok(()) }
+            async fn __anyrt_test_works_smol() -> Result<(), String> { Ok(()) }
 
             #[cfg(unix)]
             #[doc = r" Docs."]
@@ -430,7 +454,7 @@ mod tests {
                         ::anyrt::__private::Backend::Smol,
                         ::core::option::Option::Some(2usize),
                         false,
-                        super::__anyrt_test_works(),
+                        super::__anyrt_test_works_smol(),
                     );
                 }
             }
@@ -493,7 +517,7 @@ mod tests {
         let expected_body = quote! {
             #[allow(dead_code)]
             #[doc(hidden)]
-            async fn __anyrt_test_t() { #![allow(unused)] let x = 1; }
+            async fn __anyrt_test_t_tokio() { #![allow(unused)] let x = 1; }
         };
         assert!(out.to_string().starts_with(&expected_body.to_string()));
     }

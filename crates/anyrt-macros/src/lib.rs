@@ -103,7 +103,8 @@ use proc_macro::TokenStream;
 ///
 /// ```text
 /// #[allow(dead_code)] #[doc(hidden)]
-/// async fn __anyrt_test_answers() { /* the body */ }
+/// async fn __anyrt_test_answers_tokio() { /* the body */ }
+/// // a copy for `smol` and `async_std` too: each test has its own `static`s
 ///
 /// mod answers {
 ///     #[::core::prelude::v1::test]
@@ -113,7 +114,7 @@ use proc_macro::TokenStream;
 ///             ::anyrt::__private::Backend::Tokio,
 ///             ::core::option::Option::None,      // Some(N) with worker_threads = N
 ///             false,                             // true with current_thread
-///             super::__anyrt_test_answers(),
+///             super::__anyrt_test_answers_tokio(),
 ///         );
 ///     }
 ///     // the same for `smol` and `async_std`, if enabled in `anyrt`
