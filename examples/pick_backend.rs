@@ -2,14 +2,18 @@
 //!
 //! Run it with `cargo run -p anyrt-examples --example pick_backend`.
 //!
-//! 1. **The Cargo feature** decides what is compiled in. An application that wants one
-//!    runtime enables one: `anyrt = { version = "0.1", features = ["smol"] }`, and every
-//!    anyrt call runs on smol (rule 4: the only enabled backend). Features are additive: a
-//!    build may have several (this examples package enables `tokio`, `smol` and
-//!    `async-std`), and then the rules below choose among them.
-//! 2. **`anyrt::set_default_backend`**, first thing in `main`, picks the process default.
-//! 3. **`ANYRT_BACKEND=smol`** (or `tokio`, `async-std`) picks it from outside, read once.
-//! 4. With neither, the default is the first of tokio, smol, async-std compiled in.
+//! **The Cargo features** decide what is compiled in. An application that wants one runtime
+//! enables one: `anyrt = { version = "0.1", features = ["smol"] }`. Features are additive: a
+//! build may have several (this examples package enables `tokio`, `smol` and `async-std`).
+//! Among those compiled in, the selection rule picks, first match wins (the same numbering
+//! as the README and the crate docs):
+//!
+//! 1. the runtime the calling thread is inside (anyrt's own, an async-std task, a tokio
+//!    runtime);
+//! 2. **`anyrt::set_default_backend`**, first thing in `main`;
+//! 3. **`ANYRT_BACKEND=smol`** (or `tokio`, `async-std`), read once per process;
+//! 4. the only enabled backend;
+//! 5. tokio, then smol, then async-std.
 //!
 //! Whatever the default, code inside a runtime (a `Runtime`, `block_on`, a task) uses that
 //! runtime: `Backend::current()` names it, `Backend::selected()` is what a spawn would use.

@@ -61,10 +61,46 @@ async fn drive() -> Vec<Outcome> {
     all
 }
 
+/// One line per outcome, in words.
+fn describe(o: &Outcome) -> String {
+    match o {
+        Outcome::Done {
+            id,
+            bytes,
+            attempts: 1,
+        } => format!("job {id:>2}: fetched {bytes} bytes"),
+        Outcome::Done {
+            id,
+            bytes,
+            attempts,
+        } => {
+            format!("job {id:>2}: fetched {bytes} bytes on attempt {attempts} (retried)")
+        }
+        Outcome::Failed { id, error } => {
+            format!("job {id:>2}: failed every attempt, gave up (last error: {error})")
+        }
+        Outcome::Cancelled { id } => {
+            format!("job {id:>2}: cancelled (stuck; the run was cancelled)")
+        }
+    }
+}
+
 fn main() {
     println!(
-        "anyrt tour: one library, every backend ({:?})\n",
+        "anyrt tour: one library, every backend ({})\n",
         Backend::enabled()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "The library is examples/src/pipeline.rs: a fetch pipeline that names no runtime. It \
+         runs 24\njobs on {} workers with a {:?} timeout per attempt and up to {} attempts: most \
+         jobs answer at once,\nsome fail twice before answering, some are slow the first time, \
+         one always fails, and three\nhang until the run is cancelled. The same code now runs \
+         on each backend's own runtime.\n",
+        CONFIG.workers, CONFIG.per_attempt, CONFIG.max_attempts
     );
     let mut runs = Vec::new();
     for &backend in Backend::enabled() {
@@ -85,16 +121,20 @@ fn main() {
         runs.push((backend, outcomes));
     }
     let (first, rest) = runs.split_first().expect("at least one backend");
-    println!("\noutcomes on {}:", first.0);
-    for o in &first.1 {
-        println!("  {o:?}");
-    }
     for (backend, outcomes) in rest {
         assert_eq!(outcomes, &first.1, "{backend} differs from {}", first.0);
     }
     println!(
-        "\nthe outcomes of all {} backends matched ({} jobs each)",
-        runs.len(),
-        first.1.len()
+        "\nWhat happened to each job (the same on all {} backends, checked):",
+        runs.len()
+    );
+    for o in &first.1 {
+        println!("  {}", describe(o));
+    }
+    println!(
+        "\nThe times above are mostly the timeouts and the backoff the jobs wait for, not a \
+         benchmark:\nfor speed, run `cargo run --release -p anyrt-benches --bin compare`. Next: \
+         examples/library.rs\n(writing such a library) and examples/testing.rs (testing it on \
+         every backend)."
     );
 }

@@ -142,7 +142,7 @@ impl Workload {
         }
     }
 
-    /// Whether DESIGN.md sets a bar (anyrt / native ≤ 1.05) for it.
+    /// Whether CONTRIBUTING.md's performance bars set one (anyrt / native ≤ 1.05) for it.
     pub fn has_bar(self) -> bool {
         !matches!(self, Workload::SpawnBlocking)
     }
@@ -589,7 +589,7 @@ pub fn run_process_wide(
 
 /// The sizes, in bytes, of what a user holds: a join handle, a sleep, a timeout around a
 /// ready future, natively (per backend compiled in) and through anyrt. Holding many is
-/// common, so a larger one costs memory traffic (DESIGN.md: the handle at most 16 bytes).
+/// common, so a larger one costs memory traffic (CONTRIBUTING.md's bars: the handle at most 16 bytes).
 pub fn sizes() -> Vec<(&'static str, Vec<(String, usize)>)> {
     use std::future::Ready;
     use std::mem::size_of;

@@ -1,4 +1,4 @@
-//! DESIGN.md's bar "no heap allocation per spawn beyond what the native runtime's own spawn
+//! The bar (CONTRIBUTING.md) "no heap allocation per spawn beyond what the native runtime's own spawn
 //! makes", checked on every backend compiled in: the spawning thread's allocations over
 //! `N` spawns, through anyrt and natively, on runtimes of the same shape.
 //!

@@ -51,7 +51,7 @@ pub fn compiled_backends() -> Vec<Backend> {
 
 /// What `Backend::selected()` must say on a plain thread of a process where nobody called
 /// `set_default_backend`: `ANYRT_BACKEND` if set, else the first enabled backend in the order
-/// tokio, smol, async-std (rules 3–5 of DESIGN.md).
+/// tokio, smol, async-std (rules 3–5 of the selection rule in the crate docs).
 pub fn expected_default_backend() -> Backend {
     if let Ok(v) = std::env::var("ANYRT_BACKEND") {
         if let Ok(b) = v.parse() {

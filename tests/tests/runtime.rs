@@ -2,7 +2,7 @@
 //! name), shutdown (drop and `shutdown_timeout`) and handles used from anywhere.
 //!
 //! Semantics row pinned here: "runtime shutdown (Runtime dropped)"; also the "Default worker
-//! count: the number of CPUs, on every backend" line of DESIGN.md.
+//! count: the number of CPUs, on every backend" rule of the README.
 
 // Everything here needs a backend; a build with none runs only features.rs.
 #![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]

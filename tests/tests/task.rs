@@ -693,13 +693,13 @@ fn join_handle_is_send_unpin_and_small() {
     assert_unpin::<AbortOnDrop<u64>>();
     assert!(
         std::mem::size_of::<JoinHandle<u64>>() <= 16,
-        "JoinHandle is {} bytes; DESIGN.md allows at most 16",
+        "JoinHandle is {} bytes; the bar is at most 16",
         std::mem::size_of::<JoinHandle<u64>>()
     );
     assert!(std::mem::size_of::<JoinHandle<[u8; 1024]>>() <= 16);
 }
 
-// DESIGN.md asks for the native handle's size (8 bytes for tokio and smol) when one backend
+// The bar (CONTRIBUTING.md) asks for the native handle's size (8 bytes for tokio and smol) when one backend
 // is compiled in. anyrt's `JoinHandle` is one type in anyrt-core for every backend: the
 // native handle stored inline plus a vtable pointer, 16 bytes in every build (the bar for
 // several backends). This known deviation is pinned here so that it cannot grow unnoticed.
@@ -721,7 +721,7 @@ fn join_handle_is_the_native_handle_plus_a_vtable_with_smol_alone() {
     );
 }
 
-/// DESIGN.md: "`JoinHandle`: the native handle's size when one backend is compiled in".
+/// CONTRIBUTING.md's bars: "`JoinHandle`: the native handle's size when one backend is compiled in".
 #[cfg(all(feature = "async-std", not(feature = "tokio"), not(feature = "smol")))]
 #[test]
 fn join_handle_is_the_native_size_with_async_std_alone() {

@@ -401,7 +401,7 @@ fn fmt_allocs(a: Option<f64>) -> String {
     a.map_or_else(|| "-".to_owned(), |a| format!("{a:.2}"))
 }
 
-/// DESIGN.md's bar: anyrt / native ≤ 1.05; with all backends compiled in, or at most 6 ns
+/// The bar (CONTRIBUTING.md, "Performance bars"): anyrt / native ≤ 1.05; with all backends compiled in, or at most 6 ns
 /// more per operation; with one, or at most 2 ns more for an operation under 40 ns.
 fn verdict(row: &Row) -> &'static str {
     if !row.workload.has_bar() {
@@ -520,7 +520,7 @@ fn print_table(opts: &Opts, rows: &[Row], took: Duration) {
         "ratio: median of per-round anyrt/native (p25–p75 shows the noise); native/op, \
          anyrt/op: medians; rounds alternate native and anyrt on fresh runtimes, one process \
          per round for process-wide runtimes (async-std, free block_on). sleep includes its \
-         10 ms wait. allocs/op: a separate untimed round, all threads. bar: DESIGN.md \
+         10 ms wait. allocs/op: a separate untimed round, all threads. bar: CONTRIBUTING.md's performance bars \
          (≤ 1.05, or ≤ 6 ns/op more with several backends compiled in)."
     );
     let spawn_rows: Vec<&Row> = rows

@@ -253,3 +253,8 @@ pub mod compat;
 #[cfg(all(doctest, feature = "tokio", feature = "smol", feature = "async-std"))]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
+
+// And every snippet of the migration guide.
+#[cfg(all(doctest, feature = "tokio", feature = "smol", feature = "async-std"))]
+#[doc = include_str!("../../../docs/MIGRATION.md")]
+struct MigrationDoctests;

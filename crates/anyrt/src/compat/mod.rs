@@ -64,7 +64,7 @@
 //! rows.
 //!
 //! smol and `futures` executors keep no thread-local anyrt (or anyone) could read, so inside
-//! them the rest of DESIGN's selection rule applies: (2) `set_default_backend`, (3)
+//! them the rest of the selection rule (see the crate docs) applies: (2) `set_default_backend`, (3)
 //! `ANYRT_BACKEND`, (4) the only enabled backend, (5) tokio, then smol, then async-std. The
 //! task runs on that backend's process-wide runtime, and awaiting its `JoinHandle` from the
 //! foreign executor works (the handle is an ordinary future). What cannot be checked there:
