@@ -162,14 +162,25 @@ async fn notify_wakes_tasks_and_threads() {
     // A permit stored before anyone waits.
     n.notify_one();
     within("stored permit", n.notified()).await;
-    // notify_waiters wakes everyone waiting, from a plain thread.
+    // notify_waiters wakes everyone waiting, from a plain thread. It wakes only waiters
+    // registered before it (as tokio's): each task registers (`enable`) and says so before
+    // the call, so a slow machine cannot make the test race.
+    let (ready_tx, ready_rx) = anyrt::channel::unbounded();
     let waiters: Vec<_> = (0..3)
         .map(|_| {
             let n = n.clone();
-            anyrt::spawn(async move { n.notified().await })
+            let ready = ready_tx.clone();
+            anyrt::spawn(async move {
+                let mut notified = std::pin::pin!(n.notified());
+                notified.as_mut().enable();
+                ready.send(()).await.unwrap();
+                notified.await
+            })
         })
         .collect();
-    anyrt::time::sleep(Duration::from_millis(5)).await;
+    for _ in 0..3 {
+        within("a waiter registers", ready_rx.recv()).await.unwrap();
+    }
     let n3 = n.clone();
     std::thread::spawn(move || n3.notify_waiters())
         .join()
