@@ -124,6 +124,8 @@ async fn every_kind_of_spawn_inherits() {
             let f = anyrt::task::Builder::new()
                 .no_span()
                 .spawn(async { TRACE.get() });
+            // A library that takes `impl Executor` and is handed anyrt's `Handle`.
+            let x = anyrt::Executor::spawn(&handle, async { TRACE.get() });
             // A spawn from a blocking closure inherits too.
             let g = anyrt::spawn_blocking(|| anyrt::spawn(async { TRACE.get() }));
             for (what, h) in [("spawn", a), ("spawn_local", b), ("spawn_blocking", c)] {
@@ -133,6 +135,7 @@ async fn every_kind_of_spawn_inherits() {
                 assert_eq!(within(what, h).await.unwrap(), 42, "{what}");
             }
             assert_eq!(within("Builder::spawn", f).await.unwrap(), 42);
+            assert_eq!(within("Executor::spawn", x).await.unwrap(), 42);
             let g = within("spawn_blocking", g).await.unwrap();
             assert_eq!(
                 within("spawn from a blocking closure", g).await.unwrap(),

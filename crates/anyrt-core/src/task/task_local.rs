@@ -10,7 +10,9 @@
 //! A key declared `inherit` (its type `Clone + Send`) is also **cloned into every task
 //! spawned from inside its scope**: by `anyrt::spawn`, `spawn_local`, `spawn_blocking`,
 //! `JoinSet`'s spawns, and `Handle`'s and `Runtime`'s. A plain key is not: some values must
-//! never cross a spawn (a borrowed transaction, a per-task budget).
+//! never cross a spawn (a borrowed transaction, a per-task budget). A spawn that bypasses
+//! anyrt (`tokio::spawn`, a backend crate's own handle, a third-party `Executor`) carries
+//! nothing; wrap its future in `KEY.scope(KEY.get(), fut)` there.
 //!
 //! ```
 //! anyrt::task_local! {
