@@ -95,10 +95,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    match try_spawn_local(future) {
-        Ok(h) => h,
-        Err(e) => panic!("{e}"),
-    }
+    Builder::new().spawn_local(future)
 }
 
 /// Like [`spawn_local`], returning an error outside a local context.

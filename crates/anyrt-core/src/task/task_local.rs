@@ -93,7 +93,8 @@ macro_rules! __task_local_inner {
     };
 }
 
-type Capture<T> = fn(&'static LocalKey<T>, Option<Box<dyn Slot>>) -> Box<dyn Slot>;
+/// Prepends the key's current value to a chain (the chain unchanged if it has none).
+type Capture<T> = fn(&'static LocalKey<T>, Option<Box<dyn Slot>>) -> Option<Box<dyn Slot>>;
 
 /// One inherited value on its way into a spawned task, and the rest of the chain. Only
 /// [`task_local!`](crate::task_local)'s expansion names it.
@@ -118,6 +119,20 @@ impl<T: 'static> LocalKey<T> {
         capture: Option<Capture<T>>,
     ) -> Self {
         LocalKey { slot, capture }
+    }
+
+    /// Swaps `value` with this thread's slot of the key. `false` (nothing swapped) if the
+    /// slot is borrowed by `with` or the thread is being torn down.
+    fn swap(&'static self, value: &mut Option<T>) -> bool {
+        self.slot
+            .try_with(|slot| match slot.try_borrow_mut() {
+                Ok(mut slot) => {
+                    std::mem::swap(&mut *slot, value);
+                    true
+                }
+                Err(_) => false,
+            })
+            .unwrap_or(false)
     }
 
     /// Whether the key was declared `inherit` (cloned into spawned tasks).
@@ -321,13 +336,9 @@ impl<'a, T: 'static> Entered<'a, T> {
     }
 
     fn try_new(key: &'static LocalKey<T>, value: &'a mut Option<T>) -> Option<Self> {
-        key.slot
-            .try_with(|slot| {
-                let mut slot = slot.try_borrow_mut().ok()?;
-                std::mem::swap(&mut *slot, value);
-                Some(())
-            })
-            .ok()??;
+        if !key.swap(value) {
+            return None;
+        }
         if key.capture.is_some() {
             push_inherited(key);
         }
@@ -341,11 +352,7 @@ impl<T: 'static> Drop for Entered<'_, T> {
             pop_inherited();
         }
         // Cannot fail: a borrow taken inside the scope has ended with it.
-        let _ = self.key.slot.try_with(|slot| {
-            if let Ok(mut slot) = slot.try_borrow_mut() {
-                std::mem::swap(&mut *slot, self.value);
-            }
-        });
+        self.key.swap(self.value);
     }
 }
 
@@ -360,9 +367,8 @@ trait Inherit {
 impl<T: 'static> Inherit for LocalKey<T> {
     fn capture(&'static self, next: Option<Box<dyn Slot>>) -> Option<Box<dyn Slot>> {
         match self.capture {
-            // Nothing to clone if the value is out (a scope dropped mid-teardown): skip it.
-            Some(capture) if self.try_with(|_| ()).is_ok() => Some(capture(self, next)),
-            _ => next,
+            Some(capture) => capture(self, next),
+            None => next,
         }
     }
 
@@ -381,11 +387,7 @@ impl<T: Send + 'static> Slot for SlotOf<T> {
     fn enter(&mut self) {
         // A key already borrowed by `with` around a nested poll cannot take the value: the
         // task then runs without it rather than panicking in the executor.
-        let _ = self.key.slot.try_with(|slot| {
-            if let Ok(mut slot) = slot.try_borrow_mut() {
-                std::mem::swap(&mut *slot, &mut self.value);
-            }
-        });
+        self.key.swap(&mut self.value);
         push_inherited(self.key);
         if let Some(next) = &mut self.next {
             next.enter();
@@ -397,25 +399,25 @@ impl<T: Send + 'static> Slot for SlotOf<T> {
             next.exit();
         }
         pop_inherited();
-        let _ = self.key.slot.try_with(|slot| {
-            if let Ok(mut slot) = slot.try_borrow_mut() {
-                std::mem::swap(&mut *slot, &mut self.value);
-            }
-        });
+        self.key.swap(&mut self.value);
     }
 }
 
 /// The `capture` of a key declared `inherit`: clones the current value into a new slot.
+/// Nothing to clone if the value is out (a scope dropped mid-teardown): the chain is kept.
 #[doc(hidden)]
 pub fn inherit_capture<T: Clone + Send + 'static>(
     key: &'static LocalKey<T>,
     next: Option<Box<dyn Slot>>,
-) -> Box<dyn Slot> {
-    Box::new(SlotOf {
-        key,
-        value: key.try_get().ok(),
-        next,
-    })
+) -> Option<Box<dyn Slot>> {
+    match key.try_get() {
+        Ok(value) => Some(Box::new(SlotOf {
+            key,
+            value: Some(value),
+            next,
+        })),
+        Err(_) => next,
+    }
 }
 
 thread_local! {
@@ -459,7 +461,6 @@ fn pop_inherited() {
 /// let seen = ctx.enter(|| ID.get());
 /// assert_eq!(seen, 9);
 /// ```
-#[derive(Default)]
 pub struct Inherited {
     chain: Option<Box<dyn Slot>>,
 }
