@@ -52,6 +52,7 @@
 
 // `unsafe` only where allowed item by item, each block with its SAFETY argument: the
 // type-erased `JoinHandle` (`task::join`).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
 mod backend;
@@ -59,6 +60,9 @@ pub mod channel;
 pub mod context;
 pub mod coop;
 mod executor;
+#[cfg(all(feature = "net", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "net")))]
+pub mod net;
 mod provider;
 pub mod select;
 pub mod sync;

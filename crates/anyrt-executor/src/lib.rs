@@ -29,8 +29,12 @@
 // read it with one load.
 #![deny(unsafe_code)]
 
+#[cfg(all(feature = "net", unix))]
+mod net;
 mod time;
 
+#[cfg(all(feature = "net", unix))]
+pub use net::Source;
 pub use time::Sleep;
 
 use std::borrow::Borrow;

@@ -48,6 +48,7 @@
 // `unsafe` only where allowed item by item, with its SAFETY argument: the impl of
 // `anyrt_executor::Flavor`, whose thread-local of the current runtime must be this crate's
 // alone.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
 mod block_on;
@@ -57,6 +58,17 @@ mod task;
 use anyrt_core::Backend;
 
 pub use anyrt_executor::Sleep;
+
+/// A socket on async-io's reactor (feature `net`): the
+/// [`Reactor`](anyrt_core::net::Reactor) source of this backend.
+#[cfg(all(feature = "net", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "net")))]
+pub use anyrt_executor::Source;
+
+#[cfg(all(feature = "net", unix))]
+impl anyrt_core::net::Reactor for Smol {
+    type Source<T: anyrt_core::net::Io> = anyrt_executor::Source<T>;
+}
 pub use runtime::{set_global_executor, Handle, Runtime, SetGlobalExecutorError};
 
 /// The smol backend, as the [`Provider`](anyrt_core::Provider) the facade dispatches to.

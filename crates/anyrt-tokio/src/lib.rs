@@ -48,15 +48,19 @@
 //! assert_eq!(rt.block_on(async { Tokio::spawn(async { 1 }).await.unwrap() }), 1);
 //! ```
 //!
-//! This crate has no Cargo features. It enables tokio's `rt`, `rt-multi-thread` and `time`;
+//! Feature `net`: the [`Reactor`](anyrt_core::net::Reactor) half of the contract
+//! (sockets on tokio's IO driver, through `AsyncFd`; unix). The crate enables tokio's `rt`, `rt-multi-thread` and `time`;
 //! the runtimes it builds call `enable_all`, so tokio's IO driver is on too when another
 //! crate in the build enables tokio's `net` (tokio-only futures such as `tokio::net` then
 //! run inside anyrt's tokio runtimes).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod block_on;
 mod global;
+#[cfg(all(feature = "net", unix))]
+mod net;
 mod owned;
 mod runtime;
 mod task;
@@ -66,6 +70,22 @@ use anyrt_core::Backend;
 
 pub use runtime::{Handle, Runtime};
 pub use time::Sleep;
+
+/// Runs `f` inside a tokio runtime context: the one the thread is in, else the process-wide
+/// runtime's (started on first use). What `anyrt::compat::with_tokio` enters around each
+/// poll of a future from a tokio-only crate.
+pub fn enter_tokio<R>(f: impl FnOnce() -> R) -> R {
+    global::with_fallback_handle(|h| {
+        let _entered = h.enter();
+        f()
+    })
+}
+
+/// A socket on tokio's reactor (feature `net`): the [`Reactor`](anyrt_core::net::Reactor)
+/// source of this backend.
+#[cfg(all(feature = "net", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "net")))]
+pub use net::Source;
 
 /// The tokio backend, as the [`Provider`](anyrt_core::Provider) the facade dispatches to.
 #[derive(Debug, Clone, Copy, Default)]

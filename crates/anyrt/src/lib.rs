@@ -14,6 +14,9 @@
 //! | `futures` (default) | futures' `FutureExt`/`StreamExt`/`SinkExt` in the [`prelude`]; futures' `Spawn` for [`Handle`] and [`Runtime`] ([`compat`]) |
 //! | `async-executors` | the async_executors 0.7 traits on [`Handle`], and an adapter the other way ([`compat`]) |
 //! | `tracing` | spawned tasks run in the `tracing` span current at the spawn ([`task::Builder::no_span`] opts out) |
+//! | `net` | `anyrt::net`: TCP, UDP and Unix sockets and `lookup_host` on every backend (unix), with futures' `AsyncRead`/`AsyncWrite` |
+//! | `tokio-io` | tokio's `AsyncRead`/`AsyncWrite` on `anyrt::net`'s streams |
+//! | `hyper` | hyper 1.x `rt::Read`/`rt::Write` on the streams, `compat::hyper::{Executor, Timer}` |
 //!
 //! ```
 //! use std::time::Duration;
@@ -199,12 +202,15 @@
 //!
 //! Futures from crates built on tokio's reactor (reqwest, `tokio::net`, tonic) need a tokio
 //! runtime context when they are polled. On the tokio backend they just work. On smol or
-//! async-std, run them on tokio: enable the `tokio` feature too and spawn them through a
-//! tokio handle (`anyrt::Handle::global(anyrt::Backend::Tokio).spawn(fut)`), awaiting the
-//! `JoinHandle` from any backend.
+//! async-std, enable the `tokio` feature too and wrap them in `compat::with_tokio(async {
+//! .. })`: each poll then runs inside a tokio context (anyrt's process-wide tokio runtime).
+//! Sockets of your own need none of this: `anyrt::net` (feature `net`) runs on every
+//! backend's reactor.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![forbid(unsafe_code)]
+// `unsafe` only item by item, with its SAFETY argument: reads into uninitialised buffers
+// (`net`'s tokio and hyper IO traits).
+#![deny(unsafe_code)]
 // With no backend compiled in, every dispatch ends in the "enable a feature" panic.
 #![cfg_attr(not(feature = "_rt"), allow(unreachable_code, unused_variables))]
 
@@ -216,6 +222,9 @@ mod runtime;
 mod spawned;
 mod unordered;
 
+#[cfg(all(feature = "net", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "net")))]
+pub mod net;
 pub mod prelude;
 pub mod task;
 pub mod time;

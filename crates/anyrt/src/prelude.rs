@@ -16,5 +16,9 @@
 //! ```
 
 pub use anyrt_core::Executor as _;
+/// With `net`: futures' `AsyncReadExt` and `AsyncWriteExt` for the streams of
+/// [`net`](crate::net).
+#[cfg(all(feature = "futures", feature = "net"))]
+pub use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
 #[cfg(feature = "futures")]
 pub use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};

@@ -87,6 +87,10 @@ mod spawn;
 #[cfg(feature = "async-executors")]
 mod async_executors;
 
+#[cfg(all(feature = "hyper", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub mod hyper;
+
 #[cfg(feature = "async-executors")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async-executors")))]
 pub use self::async_executors::AsyncExecutorsAdapter;
@@ -113,3 +117,10 @@ pub mod smol {
     #[doc(inline)]
     pub use anyrt_smol::{set_global_executor, SetGlobalExecutorError};
 }
+
+#[cfg(feature = "tokio")]
+mod with_tokio;
+
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use with_tokio::{with_tokio, WithTokio};

@@ -1,0 +1,280 @@
+//! Sockets: `anyrt::net` against the native sockets of the same backend (tokio::net on
+//! tokio, async-io's `Async` on smol, async_std::net on async-std), on the same anyrt
+//! runtime, so the ratio is the socket layer's alone.
+//!
+//! ```text
+//! cargo run --release -p anyrt-benches --bin net              # the report
+//! cargo run --release -p anyrt-benches --bin net -- --smoke   # tiny counts (CI)
+//! ```
+//!
+//! Workloads (loopback): `tcp_pingpong` (64-byte request and reply, one connection),
+//! `tcp_bulk` (1 MiB written in 64 KiB writes and read back by the peer), `udp_pingpong`
+//! (64-byte datagrams). Each round builds a fresh 2-worker runtime; native and anyrt rounds
+//! alternate (the order flips every round); the ratio is the median of per-round ratios.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use anyrt::Backend;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+
+const MSG: usize = 64;
+const CHUNK: usize = 64 * 1024;
+const BULK: usize = 1024 * 1024;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Native,
+    Anyrt,
+}
+
+#[derive(Clone, Copy)]
+enum Work {
+    TcpPingPong,
+    TcpBulk,
+    UdpPingPong,
+}
+
+impl Work {
+    fn name(self) -> &'static str {
+        match self {
+            Work::TcpPingPong => "tcp_pingpong",
+            Work::TcpBulk => "tcp_bulk",
+            Work::UdpPingPong => "udp_pingpong",
+        }
+    }
+}
+
+/// Ping-pong over any futures-io stream pair: `n` round trips of `MSG` bytes.
+async fn pingpong<S>(mut client: S, mut server: S, n: usize)
+where
+    S: futures_lite::AsyncRead + futures_lite::AsyncWrite + Unpin + Send + 'static,
+{
+    let echo = anyrt::spawn(async move {
+        let mut buf = [0u8; MSG];
+        for _ in 0..n {
+            server.read_exact(&mut buf).await.unwrap();
+            server.write_all(&buf).await.unwrap();
+        }
+    });
+    let mut buf = [7u8; MSG];
+    for _ in 0..n {
+        client.write_all(&buf).await.unwrap();
+        client.read_exact(&mut buf).await.unwrap();
+    }
+    echo.await.unwrap();
+}
+
+/// `n` MiB from client to server, in `CHUNK` writes.
+async fn bulk<S>(mut client: S, mut server: S, n: usize)
+where
+    S: futures_lite::AsyncRead + futures_lite::AsyncWrite + Unpin + Send + 'static,
+{
+    let sink = anyrt::spawn(async move {
+        let mut buf = vec![0u8; CHUNK];
+        let mut total = 0;
+        while total < n * BULK {
+            total += server.read(&mut buf).await.unwrap();
+        }
+    });
+    let buf = vec![1u8; CHUNK];
+    for _ in 0..n * (BULK / CHUNK) {
+        client.write_all(&buf).await.unwrap();
+    }
+    sink.await.unwrap();
+}
+
+async fn tokio_pingpong(
+    mut client: tokio::net::TcpStream,
+    mut server: tokio::net::TcpStream,
+    n: usize,
+) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let echo = anyrt::spawn(async move {
+        let mut buf = [0u8; MSG];
+        for _ in 0..n {
+            server.read_exact(&mut buf).await.unwrap();
+            server.write_all(&buf).await.unwrap();
+        }
+    });
+    let mut buf = [7u8; MSG];
+    for _ in 0..n {
+        client.write_all(&buf).await.unwrap();
+        client.read_exact(&mut buf).await.unwrap();
+    }
+    echo.await.unwrap();
+}
+
+async fn tokio_bulk(
+    mut client: tokio::net::TcpStream,
+    mut server: tokio::net::TcpStream,
+    n: usize,
+) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let sink = anyrt::spawn(async move {
+        let mut buf = vec![0u8; CHUNK];
+        let mut total = 0;
+        while total < n * BULK {
+            total += server.read(&mut buf).await.unwrap();
+        }
+    });
+    let buf = vec![1u8; CHUNK];
+    for _ in 0..n * (BULK / CHUNK) {
+        client.write_all(&buf).await.unwrap();
+    }
+    sink.await.unwrap();
+}
+
+/// A connected std pair on loopback.
+fn std_pair() -> (std::net::TcpStream, std::net::TcpStream) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (s, _) = l.accept().unwrap();
+    c.set_nodelay(true).unwrap();
+    s.set_nodelay(true).unwrap();
+    (c, s)
+}
+
+fn udp_pair() -> (
+    std::net::UdpSocket,
+    std::net::UdpSocket,
+    SocketAddr,
+    SocketAddr,
+) {
+    let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (aa, ba) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    a.connect(ba).unwrap();
+    b.connect(aa).unwrap();
+    (a, b, aa, ba)
+}
+
+macro_rules! udp_loop {
+    ($a:expr, $b:expr, $n:expr) => {{
+        let (a, b, n) = ($a, $b, $n);
+        let echo = anyrt::spawn(async move {
+            let mut buf = [0u8; MSG];
+            for _ in 0..n {
+                let k = b.recv(&mut buf).await.unwrap();
+                b.send(&buf[..k]).await.unwrap();
+            }
+        });
+        let mut buf = [7u8; MSG];
+        for _ in 0..n {
+            a.send(&buf).await.unwrap();
+            a.recv(&mut buf).await.unwrap();
+        }
+        echo.await.unwrap();
+    }};
+}
+
+/// One timed round: the seconds `work` took on `side`, on a fresh runtime of `backend`.
+fn round(backend: Backend, work: Work, side: Side, n: usize) -> f64 {
+    let rt = anyrt::Runtime::builder(backend)
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let (c, s) = std_pair();
+        let (ua, ub, _, _) = udp_pair();
+        for x in [&c, &s] {
+            x.set_nonblocking(true).unwrap();
+        }
+        ua.set_nonblocking(true).unwrap();
+        ub.set_nonblocking(true).unwrap();
+        let start = Instant::now();
+        match (side, backend) {
+            (Side::Anyrt, _) => {
+                let c = anyrt::net::TcpStream::try_from(c).unwrap();
+                let s = anyrt::net::TcpStream::try_from(s).unwrap();
+                let ua = anyrt::net::UdpSocket::try_from(ua).unwrap();
+                let ub = anyrt::net::UdpSocket::try_from(ub).unwrap();
+                match work {
+                    Work::TcpPingPong => pingpong(c, s, n).await,
+                    Work::TcpBulk => bulk(c, s, n).await,
+                    Work::UdpPingPong => udp_loop!(ua, ub, n),
+                }
+            }
+            (Side::Native, Backend::Tokio) => {
+                let c = tokio::net::TcpStream::from_std(c).unwrap();
+                let s = tokio::net::TcpStream::from_std(s).unwrap();
+                let ua = tokio::net::UdpSocket::from_std(ua).unwrap();
+                let ub = tokio::net::UdpSocket::from_std(ub).unwrap();
+                match work {
+                    Work::TcpPingPong => tokio_pingpong(c, s, n).await,
+                    Work::TcpBulk => tokio_bulk(c, s, n).await,
+                    Work::UdpPingPong => udp_loop!(ua, ub, n),
+                }
+            }
+            (Side::Native, Backend::AsyncStd) => {
+                let c = async_std::net::TcpStream::from(c);
+                let s = async_std::net::TcpStream::from(s);
+                let ua = async_std::net::UdpSocket::from(ua);
+                let ub = async_std::net::UdpSocket::from(ub);
+                match work {
+                    Work::TcpPingPong => pingpong(c, s, n).await,
+                    Work::TcpBulk => bulk(c, s, n).await,
+                    Work::UdpPingPong => udp_loop!(ua, ub, n),
+                }
+            }
+            (Side::Native, _) => {
+                let c = async_io::Async::new(c).unwrap();
+                let s = async_io::Async::new(s).unwrap();
+                let ua = async_io::Async::new(ua).unwrap();
+                let ub = async_io::Async::new(ub).unwrap();
+                match work {
+                    Work::TcpPingPong => pingpong(c, s, n).await,
+                    Work::TcpBulk => bulk(c, s, n).await,
+                    Work::UdpPingPong => udp_loop!(ua, ub, n),
+                }
+            }
+        }
+        start.elapsed().as_secs_f64()
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let smoke = std::env::args().any(|a| a == "--smoke");
+    let rounds = if smoke { 1 } else { 21 };
+    println!("| workload | backend | native | anyrt | anyrt/native |");
+    println!("|---|---|---|---|---|");
+    for &backend in Backend::enabled() {
+        for work in [Work::TcpPingPong, Work::TcpBulk, Work::UdpPingPong] {
+            let n = match (work, smoke) {
+                (_, true) => 10,
+                (Work::TcpBulk, false) => 32,
+                _ => 5_000,
+            };
+            let (mut native, mut ours, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+            for r in 0..rounds {
+                let (a, b) = if r % 2 == 0 {
+                    let a = round(backend, work, Side::Native, n);
+                    (a, round(backend, work, Side::Anyrt, n))
+                } else {
+                    let b = round(backend, work, Side::Anyrt, n);
+                    (round(backend, work, Side::Native, n), b)
+                };
+                native.push(a);
+                ours.push(b);
+                ratios.push(b / a);
+            }
+            let per = |s: f64| match work {
+                Work::TcpBulk => format!("{:.2} ms/MiB", s * 1e3 / n as f64),
+                _ => format!("{:.2} µs/rt", s * 1e6 / n as f64),
+            };
+            println!(
+                "| {} | {} | {} | {} | {:.3} |",
+                work.name(),
+                backend,
+                per(median(native)),
+                per(median(ours)),
+                median(ratios)
+            );
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! Unix domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`].
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::task::{Context, Poll};
+
+use anyrt_core::Backend;
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use super::Registered;
+
+/// A Unix stream listening socket, on the reactor of the backend in effect where it is
+/// bound.
+///
+/// ```
+/// use anyrt::net::{UnixListener, UnixStream};
+///
+/// let dir = std::env::temp_dir().join(format!("anyrt-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("sock");
+/// # let _ = std::fs::remove_file(&path);
+/// anyrt::block_on(async {
+///     let listener = UnixListener::bind(&path).unwrap();
+///     let client = UnixStream::connect(&path).await.unwrap();
+///     let (server_side, _addr) = listener.accept().await.unwrap();
+///     client.write(b"hi").await.unwrap();
+///     let mut buf = [0u8; 2];
+///     server_side.read(&mut buf).await.unwrap();
+///     assert_eq!(&buf, b"hi");
+/// });
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub struct UnixListener {
+    io: Registered<std::os::unix::net::UnixListener>,
+}
+
+impl UnixListener {
+    /// Binds to `path` (which must not exist yet: remove a stale socket file first).
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` when `path` exists, the system's otherwise.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        let listener = std::os::unix::net::UnixListener::bind(path)?;
+        UnixListener::try_from(listener)
+    }
+
+    /// Waits for a connection. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection; see [`accept`](Self::accept).
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let (stream, addr) = std::task::ready!(self.io.poll_read_with(cx, |l| l.accept()))?;
+        stream.set_nonblocking(true)?;
+        Poll::Ready(Ok((
+            UnixStream {
+                io: self.io.new_like(stream)?,
+            },
+            addr,
+        )))
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The backend whose reactor the listener is on.
+    pub fn backend(&self) -> Backend {
+        self.io.backend()
+    }
+
+    /// Deregisters the listener and hands back the std one, still in non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The reactor failing to deregister it.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        self.io.into_inner()
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
+    type Error = io::Error;
+
+    /// Registers a std listener (set to non-blocking mode) with the reactor of the backend
+    /// in effect here.
+    fn try_from(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            io: Registered::new(listener)?,
+        })
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("UnixListener").field(&self.io).finish()
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+/// A Unix stream connection. As [`TcpStream`](super::TcpStream): reads and writes through
+/// `&self`, owned halves from [`into_split`](Self::into_split), futures' IO traits (tokio's
+/// with `tokio-io`, hyper's with `hyper`).
+pub struct UnixStream {
+    pub(super) io: Registered<std::os::unix::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path`, without blocking the thread when its backlog is
+    /// full. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when nothing is at `path`, `ConnectionRefused` when nothing listens there.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let addr = SockAddr::unix(path)?;
+        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+        socket.set_nonblocking(true)?;
+        match socket.connect(&addr) {
+            Ok(()) => {}
+            Err(e) if super::connect_in_progress(&e) => {}
+            Err(e) => return Err(e),
+        }
+        let stream = UnixStream {
+            io: Registered::new(std::os::unix::net::UnixStream::from(
+                std::os::fd::OwnedFd::from(socket),
+            ))?,
+        };
+        stream
+            .io
+            .write_with(|s| match s.take_error()? {
+                Some(e) => Err(e),
+                None => match s.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(e) => Err(e),
+                },
+            })
+            .await?;
+        Ok(stream)
+    }
+
+    /// A connected pair of streams (`socketpair`), on the reactor of the backend in effect
+    /// here.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = std::os::unix::net::UnixStream::pair()?;
+        Ok((UnixStream::try_from(a)?, UnixStream::try_from(b)?))
+    }
+
+    /// Reads into `buf`; `Ok(0)` at end-of-file. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_with(|mut s| s.read(buf)).await
+    }
+
+    /// Writes some of `buf` (one system call). Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// The system's (`BrokenPipe` once the peer has gone).
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.write_with(|mut s| s.write(buf)).await
+    }
+
+    /// Reads what is there now, without waiting: `WouldBlock` when nothing is.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the system's.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        (&mut self.io.get_ref()).read(buf)
+    }
+
+    /// Writes what fits now, without waiting: `WouldBlock` when nothing does.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the system's.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        (&mut self.io.get_ref()).write(buf)
+    }
+
+    /// Shuts the read side, the write side or both down.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The pending socket error (`SO_ERROR`), cleared by the call.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Splits the stream into owned halves; see
+    /// [`TcpStream::into_split`](super::TcpStream::into_split).
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split(self)
+    }
+
+    /// The backend whose reactor the stream is on.
+    pub fn backend(&self) -> Backend {
+        self.io.backend()
+    }
+
+    /// Deregisters the stream and hands back the std one, still in non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The reactor failing to deregister it.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        self.io.into_inner()
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
+    type Error = io::Error;
+
+    /// Registers a connected std stream (set to non-blocking mode) with the reactor of the
+    /// backend in effect here.
+    fn try_from(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        Ok(UnixStream {
+            io: Registered::new(stream)?,
+        })
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("UnixStream").field(&self.io).finish()
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl_stream_io!(UnixStream, |this| &this.io);
+
+owned_halves!(UnixStream, SocketAddr, "Unix stream");
+
+/// A Unix datagram socket, on the reactor of the backend in effect where it is created.
+pub struct UnixDatagram {
+    io: Registered<std::os::unix::net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// Binds to `path` (which must not exist yet).
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` when `path` exists, the system's otherwise.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        UnixDatagram::try_from(std::os::unix::net::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no address (it can send; replies need an address).
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::try_from(std::os::unix::net::UnixDatagram::unbound()?)
+    }
+
+    /// A connected pair of sockets (`socketpair`).
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::try_from(a)?, UnixDatagram::try_from(b)?))
+    }
+
+    /// Sets the default peer (connecting a datagram socket never blocks).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` or `ConnectionRefused` when nothing is bound at `path`.
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        self.io.get_ref().connect(path)
+    }
+
+    /// Sends `buf` to the connected peer. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.write_with(|s| s.send(buf)).await
+    }
+
+    /// Receives one datagram from the connected peer. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_with(|s| s.recv(buf)).await
+    }
+
+    /// Sends `buf` to the socket bound at `path`. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.io.write_with(|s| s.send_to(buf, path)).await
+    }
+
+    /// Receives one datagram: its length and sender. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.read_with(|s| s.recv_from(buf)).await
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` when not connected.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Shuts the read side, the write side or both down.
+    ///
+    /// # Errors
+    ///
+    /// The system's.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// The backend whose reactor the socket is on.
+    pub fn backend(&self) -> Backend {
+        self.io.backend()
+    }
+
+    /// Deregisters the socket and hands back the std one, still in non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The reactor failing to deregister it.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
+        self.io.into_inner()
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixDatagram> for UnixDatagram {
+    type Error = io::Error;
+
+    /// Registers a std socket (set to non-blocking mode) with the reactor of the backend in
+    /// effect here.
+    fn try_from(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        socket.set_nonblocking(true)?;
+        Ok(UnixDatagram {
+            io: Registered::new(socket)?,
+        })
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("UnixDatagram").field(&self.io).finish()
+    }
+}
+
+impl AsFd for UnixDatagram {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for UnixDatagram {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
