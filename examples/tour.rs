@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyrt::time::Instant;
 use anyrt::{Backend, Runtime};
+use anyrt_examples::echo;
 use anyrt_examples::pipeline::{self, Behaviour, Config, Job, Outcome};
 
 fn jobs() -> Vec<Job> {
@@ -85,6 +86,35 @@ fn describe(o: &Outcome) -> String {
     }
 }
 
+/// The network step: `anyrt_examples::echo` (a line protocol written once on `anyrt::net`)
+/// served on each backend's runtime and asked from the next backend's.
+fn network() {
+    println!(
+        "\nNetwork: examples/src/echo.rs is a line-protocol server and client written once on \
+         anyrt::net.\nEach backend serves it on loopback, and the next backend's runtime asks:"
+    );
+    let backends = Backend::enabled();
+    for (i, &server_side) in backends.iter().enumerate() {
+        let client_side = backends[(i + 1) % backends.len()];
+        let server_rt = Runtime::new(server_side).expect("the runtime starts");
+        let listener = server_rt
+            .block_on(anyrt::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind on loopback");
+        let addr = listener.local_addr().expect("a local address");
+        let server = server_rt.spawn(echo::serve(listener, 1));
+        let client_rt = Runtime::new(client_side).expect("the runtime starts");
+        let answers = client_rt
+            .block_on(echo::ask(addr, &["ping", "over", "loopback"]))
+            .expect("the server answers");
+        server_rt
+            .block_on(server)
+            .expect("the server task")
+            .expect("the server");
+        assert_eq!(answers, ["PING", "OVER", "LOOPBACK"]);
+        println!("  server on {server_side:<9} client on {client_side:<9} answers {answers:?}");
+    }
+}
+
 fn main() {
     println!(
         "anyrt tour: one library, every backend ({})\n",
@@ -131,6 +161,7 @@ fn main() {
     for o in &first.1 {
         println!("  {}", describe(o));
     }
+    network();
     println!(
         "\nThe times above are mostly the timeouts and the backoff the jobs wait for, not a \
          benchmark:\nfor speed, run `cargo run --release -p anyrt-benches --bin compare`. Next: \

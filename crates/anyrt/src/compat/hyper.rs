@@ -40,7 +40,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::time::Sleep;
 use crate::Handle;
@@ -102,13 +102,13 @@ impl hyper::rt::Timer for Timer {
         })
     }
 
-    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+    fn sleep_until(&self, deadline: std::time::Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(HyperSleep {
             sleep: crate::time::sleep_until(deadline.into()),
         })
     }
 
-    fn now(&self) -> Instant {
+    fn now(&self) -> std::time::Instant {
         crate::time::Instant::now().into()
     }
 }

@@ -1,0 +1,40 @@
+//! The line-protocol echo server and client of `anyrt_examples::echo` (written once on
+//! `anyrt::net`), run on every enabled backend, and then across backends: a server on one
+//! backend's runtime answering a client on another's.
+//!
+//! Run it with `cargo run -p anyrt-examples --example echo`.
+
+use anyrt::net::TcpListener;
+use anyrt::{Backend, Runtime};
+use anyrt_examples::echo;
+
+fn main() {
+    let backends = Backend::enabled();
+    for (i, &server_side) in backends.iter().enumerate() {
+        let client_side = backends[(i + 1) % backends.len()];
+        let server_rt = Runtime::new(server_side).expect("the runtime starts");
+        let listener = server_rt
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .expect("bind on loopback");
+        let addr = listener.local_addr().unwrap();
+        let server = server_rt.spawn(echo::serve(listener, 1));
+
+        let client_rt = Runtime::new(client_side).expect("the runtime starts");
+        let answers = client_rt
+            .block_on(echo::ask(
+                addr,
+                &["hello", "from", &client_side.to_string()],
+            ))
+            .expect("the server answers");
+        server_rt.block_on(server).unwrap().unwrap();
+        println!("server on {server_side:<9} client on {client_side:<9} answers: {answers:?}");
+        assert_eq!(
+            answers,
+            [
+                "HELLO",
+                "FROM",
+                client_side.to_string().to_uppercase().as_str()
+            ]
+        );
+    }
+}
