@@ -31,35 +31,41 @@ impl<T: Io> anyrt_core::net::Source<T> for Source<T> {
         self.0.into_inner()
     }
 
-    // The operation first, readiness after a `WouldBlock`: async-io's own order (its
-    // `poll_readable` reports an event since this task last saw `Pending`).
     #[inline]
     fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            match op(self.0.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                res => return Poll::Ready(res),
-            }
-            ready!(self.0.poll_readable(cx))?;
-        }
+        self.poll_with(cx, op, Async::poll_readable)
     }
 
     #[inline]
     fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_with(cx, op, Async::poll_writable)
+    }
+}
+
+impl<T: Io> Source<T> {
+    // The operation first, readiness after a `WouldBlock`: async-io's own order (its
+    // `poll_readable` reports an event since this task last saw `Pending`).
+    #[inline]
+    fn poll_with<R>(
+        &self,
+        cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
+        ready: fn(&Async<T>, &mut Context<'_>) -> Poll<io::Result<()>>,
     ) -> Poll<io::Result<R>> {
         loop {
             match op(self.0.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 res => return Poll::Ready(res),
             }
-            ready!(self.0.poll_writable(cx))?;
+            ready!(ready(&self.0, cx))?;
         }
     }
 }

@@ -87,6 +87,29 @@ use anyrt_core::Backend;
 
 use crate::dispatch::Never;
 
+/// `Debug`, `AsFd` and `AsRawFd` for a socket type whose `io` field is a `Registered`.
+macro_rules! socket_traits {
+    ($ty:ident) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_tuple(stringify!($ty)).field(&self.io).finish()
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+            }
+        }
+    };
+}
+
 #[macro_use]
 mod stream;
 mod tcp_socket;

@@ -1,10 +1,8 @@
 //! Unix domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`].
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
@@ -112,23 +110,7 @@ impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
     }
 }
 
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UnixListener").field(&self.io).finish()
-    }
-}
-
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
+socket_traits!(UnixListener);
 
 /// A Unix stream connection. As [`TcpStream`](super::TcpStream): reads and writes through
 /// `&self`, owned halves from [`into_split`](Self::into_split), futures' IO traits (tokio's
@@ -291,23 +273,7 @@ impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
     }
 }
 
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UnixStream").field(&self.io).finish()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
+socket_traits!(UnixStream);
 
 impl_stream_io!(UnixStream, |this| &this.io);
 
@@ -448,20 +414,4 @@ impl TryFrom<std::os::unix::net::UnixDatagram> for UnixDatagram {
     }
 }
 
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UnixDatagram").field(&self.io).finish()
-    }
-}
-
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
+socket_traits!(UnixDatagram);
