@@ -46,6 +46,9 @@ pub fn compiled_backends() -> Vec<Backend> {
     if cfg!(feature = "async-std") {
         v.push(Backend::AsyncStd);
     }
+    if cfg!(feature = "sim") {
+        v.push(Backend::Sim);
+    }
     v
 }
 
@@ -65,7 +68,24 @@ pub fn expected_default_backend() -> Backend {
 
 /// Awaits `fut`, failing the test (with `what` in the message) if it takes longer than
 /// [`WAIT`].
+///
+/// Under the simulation the bound is real time, checked at every poll: virtual time does not
+/// wait for the plain threads some tests talk to (a virtual timeout would fire as soon as
+/// the simulation is idle), and a wait with nothing pending at all is reported by the
+/// simulation itself as a deadlock.
 pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
+    if Backend::current() == Some(Backend::Sim) {
+        let deadline = Instant::now() + WAIT;
+        let mut fut = std::pin::pin!(fut);
+        return std::future::poll_fn(|cx| {
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {WAIT:?} (real time) waiting for {what}"
+            );
+            fut.as_mut().poll(cx)
+        })
+        .await;
+    }
     match anyrt::time::timeout(WAIT, fut).await {
         Ok(v) => v,
         Err(_) => panic!("timed out after {WAIT:?} waiting for {what}"),
@@ -75,8 +95,14 @@ pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
 /// Polls `cond` (every millisecond, with `anyrt::time::sleep`) until it holds; fails the test
 /// after [`WAIT`].
 pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    // Bounded in real time under the simulation too, where the sleeps below take none.
+    let deadline = Instant::now() + WAIT;
     within(what, async {
         while !cond() {
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {WAIT:?} waiting for {what}"
+            );
             anyrt::time::sleep(Duration::from_millis(1)).await;
         }
     })
@@ -321,8 +347,41 @@ pub fn run_self(args: &[&str], env: &[(&str, &str)]) -> ChildOutput {
 /// named `name::tokio`, `name::smol` and `name::async_std`, each calling the body with its
 /// backend. For sync tests that build, drop or outlive a `Runtime` themselves (which a
 /// `#[anyrt::test]` body, already inside one, cannot).
+///
+/// `per_backend! { not_on_sim: "why"; fn .. }` leaves out the simulation, for a rule that
+/// cannot apply to it; the reason is written at the test.
 #[macro_export]
 macro_rules! per_backend {
+    (not_on_sim: $reason:literal; $(#[$meta:meta])* fn $name:ident($b:ident: Backend) $body:block) => {
+        $(#[$meta])*
+        #[doc = $reason]
+        #[allow(non_snake_case)]
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[allow(dead_code)]
+            fn body($b: ::anyrt::Backend) $body
+
+            #[cfg(feature = "tokio")]
+            #[test]
+            fn tokio() {
+                body(::anyrt::Backend::Tokio)
+            }
+
+            #[cfg(feature = "smol")]
+            #[test]
+            fn smol() {
+                body(::anyrt::Backend::Smol)
+            }
+
+            #[cfg(feature = "async-std")]
+            #[test]
+            fn async_std() {
+                body(::anyrt::Backend::AsyncStd)
+            }
+        }
+    };
     ($(#[$meta:meta])* fn $name:ident($b:ident: Backend) $body:block) => {
         $(#[$meta])*
         #[allow(non_snake_case)]
@@ -349,6 +408,12 @@ macro_rules! per_backend {
             #[test]
             fn async_std() {
                 body(::anyrt::Backend::AsyncStd)
+            }
+
+            #[cfg(feature = "sim")]
+            #[test]
+            fn sim() {
+                body(::anyrt::Backend::Sim)
             }
         }
     };

@@ -2,7 +2,7 @@
 //! and its error appears only there. Explicit runtimes, their handles and `#[anyrt::test]`
 //! never read it. Process-global state: each case re-runs this binary as a child process.
 
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::time::Duration;
 

@@ -7,7 +7,7 @@
 //! or block_on, inside async-std tasks, inside tokio tasks".
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::time::Duration;
 

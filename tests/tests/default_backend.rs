@@ -2,7 +2,7 @@
 //! anything in the process spawns or selects a backend.
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! `is_child()`.
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::time::Duration;
 

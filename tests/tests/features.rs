@@ -14,9 +14,30 @@ fn enabled_matches_the_features_of_this_build() {
 
 /// Rule 4: the only enabled backend is selected, whatever the built-in order says.
 #[cfg(any(
-    all(feature = "tokio", not(feature = "smol"), not(feature = "async-std")),
-    all(feature = "smol", not(feature = "tokio"), not(feature = "async-std")),
-    all(feature = "async-std", not(feature = "tokio"), not(feature = "smol")),
+    all(
+        feature = "tokio",
+        not(feature = "smol"),
+        not(feature = "async-std"),
+        not(feature = "sim")
+    ),
+    all(
+        feature = "smol",
+        not(feature = "tokio"),
+        not(feature = "async-std"),
+        not(feature = "sim")
+    ),
+    all(
+        feature = "async-std",
+        not(feature = "tokio"),
+        not(feature = "smol"),
+        not(feature = "sim")
+    ),
+    all(
+        feature = "sim",
+        not(feature = "tokio"),
+        not(feature = "smol"),
+        not(feature = "async-std")
+    ),
 ))]
 #[test]
 fn the_only_backend_is_selected() {
@@ -37,21 +58,27 @@ fn the_only_backend_is_selected() {
     all(feature = "tokio", feature = "smol"),
     all(feature = "tokio", feature = "async-std"),
     all(feature = "smol", feature = "async-std"),
+    all(feature = "sim", feature = "_real"),
 ))]
 #[test]
 fn the_built_in_order_decides_between_several() {
     if std::env::var_os("ANYRT_BACKEND").is_some() {
         return;
     }
-    let first = [Backend::Tokio, Backend::Smol, Backend::AsyncStd]
-        .into_iter()
-        .find(|b| Backend::enabled().contains(b))
-        .unwrap();
+    let first = [
+        Backend::Tokio,
+        Backend::Smol,
+        Backend::AsyncStd,
+        Backend::Sim,
+    ]
+    .into_iter()
+    .find(|b| Backend::enabled().contains(b))
+    .unwrap();
     assert_eq!(on_plain_thread("selected", Backend::selected), first);
 }
 
 /// No backend: anything that needs one panics with a message naming the features.
-#[cfg(not(any(feature = "tokio", feature = "smol", feature = "async-std")))]
+#[cfg(not(feature = "_backend"))]
 #[test]
 fn no_backend_panics_naming_the_features() {
     assert!(Backend::enabled().is_empty());

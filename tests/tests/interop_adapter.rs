@@ -32,10 +32,7 @@
 //! * **a blocking pool**: async_executors' `ThreadPool` has none, so the adapter runs each
 //!   closure on a new thread; no pool-size rule is checked.
 
-#![cfg(all(
-    feature = "async-executors",
-    any(feature = "tokio", feature = "smol", feature = "async-std")
-))]
+#![cfg(all(feature = "async-executors", feature = "_backend"))]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

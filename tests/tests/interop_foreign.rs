@@ -8,7 +8,7 @@
 //! `expected_default_backend()`.
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::sync::Arc;
 use std::thread::{self, ThreadId};

@@ -2,7 +2,7 @@
 //! written only against those traits, driven through anyrt on every backend.
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::cell::Cell;
 use std::rc::Rc;

@@ -5,7 +5,7 @@
 //! Semantics row pinned here: "spawn_local".
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 // Some tests carry a JoinHandle out of a block_on on purpose, to see what became of its task.
 #![allow(clippy::async_yields_async)]
 

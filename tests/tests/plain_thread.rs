@@ -8,7 +8,7 @@
 //! Semantics row pinned here: "spawn / sleep / timeout called where no runtime is running".
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::pin::pin;
 use std::time::Duration;

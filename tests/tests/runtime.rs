@@ -5,7 +5,7 @@
 //! count: the number of CPUs, on every backend" rule of the README.
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 // Some tests carry a JoinHandle out of a block_on on purpose, to see what became of its task.
 #![allow(clippy::async_yields_async)]
 
@@ -128,6 +128,7 @@ per_backend! {
 }
 
 per_backend! {
+    not_on_sim: "not on sim: a simulation has one thread, the one in block_on; worker_threads is checked (zero is an error) and otherwise ignored, and it names no threads";
     fn default_worker_threads_is_the_number_of_cpus(b: Backend) {
         let rt = Runtime::new(b).unwrap();
         let n = cpus();
@@ -140,6 +141,7 @@ per_backend! {
 }
 
 per_backend! {
+    not_on_sim: "not on sim: a simulation has one thread, the one in block_on; worker_threads is checked (zero is an error) and otherwise ignored, and it names no threads";
     fn builder_default_worker_threads_is_the_number_of_cpus(b: Backend) {
         let rt = Runtime::builder(b).build().unwrap();
         let n = cpus();
@@ -148,6 +150,7 @@ per_backend! {
 }
 
 per_backend! {
+    not_on_sim: "not on sim: a simulation has one thread, the one in block_on; worker_threads is checked (zero is an error) and otherwise ignored, and it names no threads";
     fn builder_worker_threads_sets_the_worker_count(b: Backend) {
         for n in [1, 3] {
             let rt = Runtime::builder(b).worker_threads(n).build().unwrap();
@@ -157,6 +160,7 @@ per_backend! {
 }
 
 per_backend! {
+    not_on_sim: "not on sim: a simulation has one thread, the one in block_on; worker_threads is checked (zero is an error) and otherwise ignored, and it names no threads";
     fn builder_thread_name_names_the_workers(b: Backend) {
         let rt = Runtime::builder(b)
             .worker_threads(2)
@@ -181,6 +185,7 @@ per_backend! {
 }
 
 per_backend! {
+    not_on_sim: "not on sim: a simulation has one thread, the one in block_on; worker_threads is checked (zero is an error) and otherwise ignored, and it names no threads";
     fn builder_accepts_an_owned_thread_name(b: Backend) {
         let rt = Runtime::builder(b)
             .thread_name(String::from("anyrt-owned"))
@@ -220,6 +225,7 @@ per_backend! {
 }
 
 per_backend! {
+    not_on_sim: "not on sim: one thread polls every task, so no task can hog a worker while another runs";
     fn drop_never_blocks_on_a_task_hogging_its_worker(b: Backend) {
         let rt = Runtime::builder(b).worker_threads(1).build().unwrap();
         let (started_tx, started_rx) = mpsc::channel();

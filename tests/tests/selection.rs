@@ -6,7 +6,7 @@
 //! plain thread, a foreign runtime)".
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::time::Duration;
 

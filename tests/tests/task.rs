@@ -5,7 +5,7 @@
 //! "abort() after it completed, or on a blocking closure already running", "task panics".
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::error::Error;
 use std::sync::atomic::{AtomicUsize, Ordering};

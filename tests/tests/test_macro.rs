@@ -4,7 +4,7 @@
 //! pinned by the trybuild cases of `macros_ui.rs`.)
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::time::Duration;
 
@@ -53,7 +53,8 @@ async fn failing_panic() {
     }
 }
 
-#[anyrt::test(worker_threads = 2)]
+// Not on sim: a simulation has one thread whatever `worker_threads` says.
+#[anyrt::test(tokio, smol, async_std, worker_threads = 2)]
 async fn worker_threads_two_runs_two_tasks_at_once() {
     let rv = Rendezvous::new(2);
     let hs: Vec<_> = (0..2)
@@ -106,11 +107,7 @@ fn one_test_per_enabled_backend_named_after_it() {
     }
     let names = listed();
     for b in [Backend::Tokio, Backend::Smol, Backend::AsyncStd] {
-        let ident = match b {
-            Backend::Tokio => "tokio",
-            Backend::Smol => "smol",
-            _ => "async_std",
-        };
+        let ident = b.ident();
         let name = format!("generated::{ident}");
         assert_eq!(
             names.contains(&name),
@@ -134,11 +131,7 @@ fn failure_names_its_backend() {
         return;
     }
     for &b in Backend::enabled() {
-        let ident = match b {
-            Backend::Tokio => "tokio",
-            Backend::Smol => "smol",
-            _ => "async_std",
-        };
+        let ident = b.ident();
         for test in ["failing_result", "failing_panic"] {
             let full = format!("{test}::{ident}");
             let out = run_self(&[&full, "--exact"], &[("ANYRT_TESTS_FAIL", "1")]);

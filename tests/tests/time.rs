@@ -2,9 +2,13 @@
 //!
 //! Semantics rows pinned here: "sleep(Duration::ZERO), a deadline already past", "sleep(d)",
 //! "interval(p)", "timeout" (tokio's co-op budget).
+//!
+//! Durations are measured on `anyrt::time::Instant`, the clock of the backend in effect: the
+//! system's on the real backends, the virtual one under sim, where every bound here holds
+//! exactly (and takes no real time).
 
 // Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "_backend")]
 
 use std::pin::pin;
 use std::task::Poll;
@@ -39,7 +43,7 @@ async fn sleep_zero_is_ready_at_the_first_poll() {
 async fn sleep_zero_awaited_in_a_loop_takes_no_time() {
     // tokio's own sleep(ZERO) waits for the next timer tick (~1 ms): 200 of them would take
     // ~200 ms; ready at the first poll they take microseconds.
-    let t = std::time::Instant::now();
+    let t = Instant::now();
     for _ in 0..200 {
         sleep(Duration::ZERO).await;
     }
@@ -101,7 +105,7 @@ fn sleep_zero_is_ready_at_the_first_poll_on_a_plain_thread() {
 #[anyrt::test]
 async fn sleep_lasts_at_least_d() {
     for d in [MS, 3 * MS, 15 * MS, 40 * MS] {
-        let t = std::time::Instant::now();
+        let t = Instant::now();
         within("sleep", sleep(d)).await;
         let took = t.elapsed();
         assert!(took >= d, "sleep({d:?}) took only {took:?}");
@@ -127,7 +131,7 @@ async fn sleep_is_not_much_longer_than_d() {
     let d = 10 * MS;
     let mut best = Duration::MAX;
     for _ in 0..6 {
-        let t = std::time::Instant::now();
+        let t = Instant::now();
         within("sleep", sleep(d)).await;
         best = best.min(t.elapsed());
     }
@@ -143,7 +147,7 @@ async fn sleep_in_a_spawned_task_lasts_at_least_d() {
     let took = within(
         "the task",
         anyrt::spawn(async {
-            let t = std::time::Instant::now();
+            let t = Instant::now();
             sleep(10 * MS).await;
             t.elapsed()
         }),
@@ -159,7 +163,7 @@ async fn many_concurrent_sleeps_each_last_at_least_their_d() {
         .map(|i| {
             anyrt::spawn(async move {
                 let d = Duration::from_millis(i);
-                let t = std::time::Instant::now();
+                let t = Instant::now();
                 sleep(d).await;
                 (d, t.elapsed())
             })
@@ -229,7 +233,7 @@ async fn timeout_gives_ok_when_the_future_wins() {
 
 #[anyrt::test]
 async fn timeout_gives_elapsed_after_d() {
-    let t = std::time::Instant::now();
+    let t = Instant::now();
     let r = within("timeout", timeout(20 * MS, sleep(WAIT))).await;
     let took = t.elapsed();
     let err: Elapsed = r.unwrap_err();
@@ -330,7 +334,7 @@ fn sleep_is_a_send_future_named_sleep() {
 #[anyrt::test]
 async fn sleep_created_outside_a_task_runs_inside_one() {
     let s: Sleep = sleep(5 * MS);
-    let t = std::time::Instant::now();
+    let t = Instant::now();
     within("the task", anyrt::spawn(s)).await.unwrap();
     assert!(t.elapsed() >= 5 * MS);
 }
@@ -419,9 +423,10 @@ async fn interval_default_missed_tick_behavior_is_burst() {
     assert_eq!(iv.missed_tick_behavior(), MissedTickBehavior::Burst);
 }
 
-/// Fall behind by `periods` and a quarter, blocking the thread the interval is polled on.
-fn fall_behind(p: Duration, periods: u32) -> Instant {
-    std::thread::sleep(p * periods + p / 4);
+/// Fall behind by `periods` and a quarter: the task is busy elsewhere (in another sleep)
+/// and does not poll its interval meanwhile, on the backend's clock (virtual under sim).
+async fn fall_behind(p: Duration, periods: u32) -> Instant {
+    sleep(p * periods + p / 4).await;
     Instant::now()
 }
 
@@ -431,7 +436,7 @@ async fn interval_burst_fires_missed_ticks_at_once_on_the_old_schedule() {
     let mut iv = interval(p);
     iv.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let t0 = within("tick", iv.tick()).await;
-    fall_behind(p, 5);
+    fall_behind(p, 5).await;
     for k in 1..=5u32 {
         let t = pin!(iv.tick());
         match poll_once(t) {
@@ -450,7 +455,7 @@ async fn interval_delay_fires_once_then_shifts_the_schedule() {
     iv.set_missed_tick_behavior(MissedTickBehavior::Delay);
     assert_eq!(iv.missed_tick_behavior(), MissedTickBehavior::Delay);
     let t0 = within("tick", iv.tick()).await;
-    let late = fall_behind(p, 3);
+    let late = fall_behind(p, 3).await;
     {
         let t = pin!(iv.tick());
         match poll_once(t) {
@@ -481,7 +486,7 @@ async fn interval_skip_fires_once_then_keeps_the_original_grid() {
     let mut iv = interval(p);
     iv.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let t0 = within("tick", iv.tick()).await;
-    let late = fall_behind(p, 3);
+    let late = fall_behind(p, 3).await;
     {
         let t = pin!(iv.tick());
         match poll_once(t) {
@@ -516,7 +521,7 @@ async fn interval_reset_restarts_a_period_from_now() {
     let p = 60 * MS;
     let mut iv = interval(p);
     within("tick", iv.tick()).await;
-    fall_behind(p, 2);
+    fall_behind(p, 2).await;
     let before = Instant::now();
     iv.reset();
     {
@@ -557,7 +562,8 @@ async fn interval_ticks_in_a_spawned_task() {
 
 // --- Instant -------------------------------------------------------------------------------
 
-#[anyrt::test]
+// Not on sim, whose clock is virtual (`instant_is_the_virtual_clock_under_sim`).
+#[anyrt::test(tokio, smol, async_std)]
 async fn instant_reads_the_same_clock_as_std() {
     let a = std::time::Instant::now();
     let now = Instant::now();
@@ -565,6 +571,24 @@ async fn instant_reads_the_same_clock_as_std() {
     let std_now: std::time::Instant = now.into();
     assert!(a <= std_now && std_now <= b);
     assert_eq!(Instant::from(std_now), now);
+}
+
+#[anyrt::test(sim)]
+async fn instant_is_the_virtual_clock_under_sim() {
+    let real = std::time::Instant::now();
+    let start = Instant::now();
+    sleep(Duration::from_secs(86_400)).await;
+    let virtual_day = start.elapsed();
+    assert!(
+        virtual_day >= Duration::from_secs(86_400),
+        "{virtual_day:?}"
+    );
+    assert!(virtual_day < Duration::from_secs(86_401), "{virtual_day:?}");
+    assert!(
+        real.elapsed() < WAIT,
+        "a virtual day took {:?}",
+        real.elapsed()
+    );
 }
 
 #[anyrt::test]

@@ -10,7 +10,7 @@ macro_rules! backends {
         /// An async runtime that anyrt can run on.
         ///
         /// Which backends exist in a build depends on the Cargo features of `anyrt`
-        /// (`tokio`, `smol`, `async-std`); this enum names all of them so that code can
+        /// (`tokio`, `smol`, `async-std`, `sim`); this enum names all of them so that code can
         /// talk about a backend whether or not it is compiled in ([`Backend::enabled`] lists
         /// those that are).
         ///
@@ -88,6 +88,9 @@ backends! {
     /// [async-std](https://github.com/async-rs/async-std), discontinued upstream since 2025
     /// (RUSTSEC-2025-0052); supported as a legacy backend: the `async-std` feature.
     AsyncStd = "async-std", "async_std";
+    /// anyrt's deterministic simulation: one thread, a seeded schedule, virtual time (the
+    /// `sim` feature).
+    Sim = "sim", "sim";
 }
 
 impl fmt::Display for Backend {

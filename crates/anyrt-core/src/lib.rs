@@ -73,7 +73,7 @@ use std::fmt;
 
 pub use backend::{Backend, ParseBackendError};
 pub use executor::{interval_on, BoxFuture, DynExecutor, Executor, ExecutorTimer};
-pub use provider::{Provider, RuntimeConfig};
+pub use provider::{Provider, RuntimeConfig, Scheduler};
 pub use select::{set_default_backend, SelectionError};
 
 /// The error of `anyrt::try_block_on` called where blocking would stall or deadlock a

@@ -146,6 +146,35 @@ pub struct RuntimeConfig {
     worker_threads: Option<usize>,
     thread_name: Option<String>,
     current_thread: bool,
+    seed: Option<u64>,
+    scheduler: Option<Scheduler>,
+}
+
+/// How a simulation picks the next task among the ready ones, at every step, from its seed
+/// (the `sim` backend; the real backends have their own schedulers).
+///
+/// ```
+/// use anyrt_core::{RuntimeConfig, Scheduler};
+///
+/// let config = RuntimeConfig::new().seed(7).scheduler(Scheduler::Pct { depth: 2 });
+/// assert_eq!(config.get_scheduler(), Some(Scheduler::Pct { depth: 2 }));
+/// assert_eq!(Scheduler::default(), Scheduler::Random);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Scheduler {
+    /// Uniformly at random among the ready tasks (the default).
+    #[default]
+    Random,
+    /// Probabilistic concurrency testing (Burckhardt et al., 2010): every task gets a random
+    /// priority, the highest-priority ready task runs, and at `depth - 1` random steps the
+    /// running task drops to the lowest priority. A bug that needs `depth` specific orderings
+    /// is found with a probability that depends on the number of tasks and steps, not on the
+    /// number of interleavings.
+    Pct {
+        /// The number of orderings the bugs looked for depend on (at least 1).
+        depth: u32,
+    },
 }
 
 impl RuntimeConfig {
@@ -209,6 +238,66 @@ impl RuntimeConfig {
     pub fn is_current_thread(&self) -> bool {
         self.current_thread
     }
+
+    /// The seed of a simulation's schedule (the `sim` backend). The real backends refuse it
+    /// at `build()`: their schedules are not seeded.
+    ///
+    /// ```
+    /// use anyrt_core::RuntimeConfig;
+    ///
+    /// assert_eq!(RuntimeConfig::new().seed(42).get_seed(), Some(42));
+    /// assert_eq!(RuntimeConfig::new().get_seed(), None);
+    /// ```
+    pub fn seed(mut self, seed: u64) -> RuntimeConfig {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The seed given, if any.
+    pub fn get_seed(&self) -> Option<u64> {
+        self.seed
+    }
+
+    /// The [`Scheduler`] of a simulation (the `sim` backend). The real backends refuse it at
+    /// `build()`.
+    pub fn scheduler(mut self, scheduler: Scheduler) -> RuntimeConfig {
+        self.scheduler = Some(scheduler);
+        self
+    }
+
+    /// The scheduler given, if any.
+    pub fn get_scheduler(&self) -> Option<Scheduler> {
+        self.scheduler
+    }
+
+    /// `Err` if a simulation-only knob ([`seed`](Self::seed), [`scheduler`](Self::scheduler))
+    /// was given: what the real backends' `build()` returns.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput`, naming the knob and the backend it applies to.
+    ///
+    /// ```
+    /// use anyrt_core::{Backend, RuntimeConfig};
+    ///
+    /// assert!(RuntimeConfig::new().check_no_sim_knobs(Backend::Tokio).is_ok());
+    /// let err = RuntimeConfig::new().seed(1).check_no_sim_knobs(Backend::Tokio).unwrap_err();
+    /// assert!(err.to_string().contains("Backend::Sim"));
+    /// ```
+    pub fn check_no_sim_knobs(&self, backend: crate::Backend) -> io::Result<()> {
+        let knob = match (self.seed, self.scheduler) {
+            (Some(_), _) => "seed",
+            (None, Some(_)) => "scheduler",
+            (None, None) => return Ok(()),
+        };
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "`{knob}` applies to the simulation backend only (Backend::Sim), not to \
+                 {backend}: its schedule is the operating system's"
+            ),
+        ))
+    }
 }
 
 /// Implements [`Provider`] for a backend whose types follow the convention of anyrt's own:
@@ -251,6 +340,9 @@ macro_rules! impl_provider {
             type Sleep = $sleep;
 
             fn build(config: &$crate::RuntimeConfig) -> ::std::io::Result<$runtime> {
+                if <$provider as $crate::Provider>::BACKEND != $crate::Backend::Sim {
+                    config.check_no_sim_knobs(<$provider as $crate::Provider>::BACKEND)?;
+                }
                 <$runtime>::with_config(config)
             }
 

@@ -57,6 +57,7 @@ impl Backend {
         Backend::new("tokio", "Tokio", cfg!(feature = "tokio")),
         Backend::new("smol", "Smol", cfg!(feature = "smol")),
         Backend::new("async_std", "AsyncStd", cfg!(feature = "async-std")),
+        Backend::new("sim", "Sim", cfg!(feature = "sim")),
     ];
 
     const fn new(ident: &'static str, variant: &'static str, enabled: bool) -> Backend {
@@ -368,7 +369,7 @@ mod tests {
             args.backends,
             [Backend::named("async_std"), Backend::named("tokio")]
         );
-        let args = ok(Kind::Test, quote!(tokio, smol, async_std,));
+        let args = ok(Kind::Test, quote!(tokio, smol, async_std, sim,));
         assert_eq!(args.backends, Backend::ALL);
         assert_eq!(args.worker_threads, None);
     }
@@ -402,15 +403,15 @@ mod tests {
     fn unknown_argument_lists_the_valid_ones() {
         assert_eq!(
             errors(Kind::Test, quote!(foo)),
-            ["unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["unknown argument `foo`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
         assert_eq!(
             errors(Kind::Main, quote!(flavor = "current_thread")),
-            ["unknown argument `flavor`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["unknown argument `flavor`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
         assert_eq!(
             errors(Kind::Test, quote!(crate)),
-            ["unknown argument `crate`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["unknown argument `crate`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
     }
 
@@ -418,15 +419,15 @@ mod tests {
     fn near_misses_get_a_suggestion() {
         assert_eq!(
             errors(Kind::Test, quote!(Tokio)),
-            ["unknown argument `Tokio` (did you mean `tokio`?); valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["unknown argument `Tokio` (did you mean `tokio`?); valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
         assert_eq!(
             errors(Kind::Test, quote!(asyncstd)),
-            ["unknown argument `asyncstd` (did you mean `async_std`?); valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["unknown argument `asyncstd` (did you mean `async_std`?); valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
         assert_eq!(
             errors(Kind::Test, quote!(workers = 2)),
-            ["unknown argument `workers`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["unknown argument `workers`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
     }
 
@@ -434,7 +435,7 @@ mod tests {
     fn async_std_spelled_as_the_feature() {
         assert_eq!(
             errors(Kind::Test, quote!(tokio, async-std)),
-            ["the async-std backend is written `async_std`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["the async-std backend is written `async_std`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
     }
 
@@ -442,11 +443,11 @@ mod tests {
     fn strings_are_not_backends() {
         assert_eq!(
             errors(Kind::Test, quote!("async-std")),
-            ["write the backend as an identifier: `async_std`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["write the backend as an identifier: `async_std`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
         assert_eq!(
             errors(Kind::Test, quote!("glommio")),
-            ["unexpected string literal \"glommio\"; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["unexpected string literal \"glommio\"; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
     }
 
@@ -495,7 +496,7 @@ mod tests {
         assert_eq!(
             errors(Kind::Test, quote!(foo, tokio, worker_threads = 0, tokio)),
             [
-                "unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread",
+                "unknown argument `foo`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread",
                 "`worker_threads` must be at least 1",
                 "duplicate backend `tokio`",
             ]
@@ -506,14 +507,14 @@ mod tests {
     fn odd_tokens() {
         assert_eq!(
             errors(Kind::Test, quote!(42)),
-            ["expected an argument, found `42`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["expected an argument, found `42`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
         assert_eq!(errors(Kind::Test, quote!(tokio smol)), ["expected `,`"]);
         assert_eq!(
             errors(Kind::Test, quote!(tokio(1), foo)),
             [
                 "expected `,`",
-                "unknown argument `foo`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread",
+                "unknown argument `foo`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread",
             ]
         );
     }
@@ -533,7 +534,7 @@ mod tests {
         );
         assert_eq!(
             errors(Kind::Test, quote!(current_thred)),
-            ["unknown argument `current_thred`; valid arguments: tokio, smol, async_std, worker_threads = N, current_thread"]
+            ["unknown argument `current_thred`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread"]
         );
     }
 }

@@ -27,6 +27,7 @@ macro_rules! for_each_backend {
             Tokio "tokio" anyrt_tokio::Tokio;
             Smol "smol" anyrt_smol::Smol;
             AsyncStd "async-std" anyrt_async_std::AsyncStd;
+            Sim "sim" anyrt_sim::Sim;
         }
     };
 }

@@ -226,6 +226,7 @@ mod unordered;
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub mod net;
 pub mod prelude;
+pub mod sim;
 pub mod task;
 pub mod time;
 

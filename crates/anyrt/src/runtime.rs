@@ -146,12 +146,48 @@ impl Builder {
         self
     }
 
-    /// The name of the worker threads, on every backend.
+    /// The seed of a simulation's schedule ([`Backend::Sim`]; default: `ANYRT_SIM_SEED`,
+    /// else 0). The real backends' `build()` refuses it: their schedules are not seeded.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sim")] {
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// let rt = Runtime::builder(Backend::Sim).seed(42).build().unwrap();
+    /// assert_eq!(rt.block_on(async { anyrt::sim::seed() }), Some(42));
+    /// # }
+    /// ```
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config = self.config.seed(seed);
+        self
+    }
+
+    /// The scheduler of a simulation ([`Backend::Sim`]; default
+    /// [`Scheduler::Random`](crate::sim::Scheduler::Random)). The real backends' `build()`
+    /// refuses it.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sim")] {
+    /// use anyrt::sim::Scheduler;
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// let rt = Runtime::builder(Backend::Sim).scheduler(Scheduler::Pct { depth: 2 }).build();
+    /// assert!(rt.is_ok());
+    /// # }
+    /// ```
+    pub fn scheduler(mut self, scheduler: crate::sim::Scheduler) -> Self {
+        self.config = self.config.scheduler(scheduler);
+        self
+    }
+
+    /// The name of the worker threads, on every backend (under [`Backend::Sim`], of the
+    /// thread that runs its tasks while no `block_on` does).
     ///
     /// ```
     /// use anyrt::{Backend, Runtime};
     ///
-    /// for &backend in Backend::enabled() {
+    /// // Not the simulation's: its tasks run on the thread in `block_on`.
+    /// for &backend in Backend::enabled().iter().filter(|&&b| b != Backend::Sim) {
     ///     let rt = Runtime::builder(backend).thread_name("worker").build().unwrap();
     ///     let name = rt.spawn(async { std::thread::current().name().map(String::from) });
     ///     assert_eq!(rt.block_on(name).unwrap().as_deref(), Some("worker"), "{backend}");

@@ -250,11 +250,15 @@ impl<T: 'static> JoinHandle<T> {
     ///     assert!(panicked.await.unwrap_err().is_panic());
     /// }));
     /// ```
-    pub fn from_async_task(task: async_task::Task<T>) -> Self {
-        // SAFETY: `async_task::Task<T>` is `Send` when `T: Send` and always `Sync`.
+    ///
+    /// A task built with metadata (`async_task::Builder::metadata`, as a hand-built
+    /// executor does) is wrapped the same way; the metadata stays with the task.
+    pub fn from_async_task<M: Send + Sync + 'static>(task: async_task::Task<T, M>) -> Self {
+        // SAFETY: `async_task::Task<T, M>` is `Send` when `T: Send` (and `M: Send + Sync`)
+        // and `Sync` when `M` is.
         let mut handle = unsafe { Self::new_unchecked(AsyncTask::new(task)) };
         // The same handle, with an `abort` that waits for the cancellation (see `AsyncTask`).
-        handle.vtable = ptr::NonNull::from(AsyncTask::<T>::VTABLE);
+        handle.vtable = ptr::NonNull::from(AsyncTask::<T, M>::VTABLE);
         handle
     }
 
@@ -272,7 +276,9 @@ impl<T: 'static> JoinHandle<T> {
     /// let out = futures_lite::future::block_on(ex.run(handle));
     /// assert_eq!(out.unwrap(), "the closure's result");
     /// ```
-    pub fn from_blocking_async_task(task: async_task::Task<T>) -> Self {
+    pub fn from_blocking_async_task<M: Send + Sync + 'static>(
+        task: async_task::Task<T, M>,
+    ) -> Self {
         // SAFETY: as in `from_async_task`.
         unsafe { Self::new_unchecked(Blocking(AsyncTask::new(task))) }
     }
@@ -449,20 +455,20 @@ impl<T> fmt::Debug for AbortOnDrop<T> {
 /// the handle with a [`Cancelling`] one that awaits async-task's `cancel()`: awaiting it
 /// returns once the future has been dropped, and gives the output if the poll that was
 /// running completed the task, as on tokio. Two allocations per abort; none per spawn.
-struct AsyncTask<T>(Option<async_task::FallibleTask<T>>);
+struct AsyncTask<T, M = ()>(Option<async_task::FallibleTask<T, M>>);
 
-impl<T> AsyncTask<T> {
-    fn new(task: async_task::Task<T>) -> Self {
+impl<T, M> AsyncTask<T, M> {
+    fn new(task: async_task::Task<T, M>) -> Self {
         AsyncTask(Some(task.fallible()))
     }
 }
 
-impl<T: 'static> AsyncTask<T> {
+impl<T: 'static, M: 'static> AsyncTask<T, M> {
     const VTABLE: &'static VTable<T> = &VTable {
-        poll: Erased::<AsyncTask<T>, T>::poll,
-        abort: AsyncTask::<T>::abort_handle,
-        is_finished: Erased::<AsyncTask<T>, T>::is_finished,
-        drop: Erased::<AsyncTask<T>, T>::drop,
+        poll: Erased::<AsyncTask<T, M>, T>::poll,
+        abort: AsyncTask::<T, M>::abort_handle,
+        is_finished: Erased::<AsyncTask<T, M>, T>::is_finished,
+        drop: Erased::<AsyncTask<T, M>, T>::drop,
     };
 
     /// # Safety
@@ -471,7 +477,7 @@ impl<T: 'static> AsyncTask<T> {
     /// `AsyncTask<T>`).
     unsafe fn abort_handle(handle: *mut JoinHandle<T>) {
         // SAFETY: the caller's contract: the slot holds an `AsyncTask<T>`, borrowed mutably.
-        let this = unsafe { &mut *Erased::<AsyncTask<T>, T>::raw(&raw mut (*handle).slot) };
+        let this = unsafe { &mut *Erased::<AsyncTask<T, M>, T>::raw(&raw mut (*handle).slot) };
         // A task that finished keeps its output; an aborted one is `None`.
         let Some(task) = this.0.take_if(|t| !t.is_finished()) else {
             return;
@@ -504,7 +510,7 @@ enum CancelState<T> {
 }
 
 impl<T: 'static> Cancelling<T> {
-    fn start(task: async_task::FallibleTask<T>) -> Self {
+    fn start<M: 'static>(task: async_task::FallibleTask<T, M>) -> Self {
         let mut cancel: Pin<Box<dyn Future<Output = Option<T>>>> = Box::pin(task.cancel());
         // The first poll cancels the task (it is dropped at its next await, or now if idle).
         let state = match Self::poll_cancel(&mut cancel, std::task::Waker::noop()) {
@@ -582,7 +588,7 @@ impl<T: 'static> RawTask<T> for Cancelling<T> {
     }
 }
 
-impl<T: 'static> RawTask<T> for AsyncTask<T> {
+impl<T: 'static, M: 'static> RawTask<T> for AsyncTask<T, M> {
     fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let Some(task) = self.0.as_mut() else {
             return Poll::Ready(Err(JoinError::cancelled()));
@@ -610,7 +616,7 @@ impl<T: 'static> RawTask<T> for AsyncTask<T> {
     }
 }
 
-impl<T> Drop for AsyncTask<T> {
+impl<T, M> Drop for AsyncTask<T, M> {
     fn drop(&mut self) {
         if let Some(t) = self.0.take() {
             t.detach();

@@ -254,6 +254,12 @@ where
         })
     }
 
+    /// The system's clock: the wrapped executor's timer is real, whatever backend anyrt
+    /// runs on (under a simulation, anyrt's own clock is virtual).
+    fn now(&self) -> anyrt_core::time::Instant {
+        anyrt_core::time::Instant::system_now()
+    }
+
     fn sleep(&self, duration: Duration) -> Self::Sleep {
         if duration.is_zero() {
             Box::pin(ReadyNow)

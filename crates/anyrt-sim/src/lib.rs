@@ -1,0 +1,141 @@
+//! The deterministic simulation backend of [anyrt](https://docs.rs/anyrt): every task of a
+//! runtime is polled on the one thread that drives it, the next task is picked from a seed,
+//! and time is virtual.
+//!
+//! **Who should use this crate:** almost no one directly. Tests turn on anyrt's `sim`
+//! feature and get a `::sim` test from every `#[anyrt::test]`; `anyrt::Runtime::builder(
+//! Backend::Sim).seed(..)` builds one by hand; `anyrt` reaches this crate through
+//! [`anyrt_core::Provider`].
+//!
+//! ```
+//! use anyrt_core::{Provider, RuntimeConfig};
+//! use anyrt_sim::Sim;
+//! use std::time::Duration;
+//!
+//! let rt = Sim::build(&RuntimeConfig::new().seed(7)).unwrap();
+//! let (virtual_elapsed, real) = Sim::runtime_block_on(&rt, async {
+//!     let real = std::time::Instant::now();
+//!     let start = anyrt_core::time::Instant::now(); // the virtual clock
+//!     Sim::sleep(Duration::from_secs(3600)).await; // an hour, at once
+//!     (start.elapsed(), real.elapsed())
+//! });
+//! // An hour of virtual time (and the microsecond each poll takes).
+//! assert!(virtual_elapsed >= Duration::from_secs(3600));
+//! assert!(virtual_elapsed < Duration::from_secs(3601));
+//! assert!(real < Duration::from_secs(1));
+//! ```
+//!
+//! How it works:
+//!
+//! * **One thread.** A [`Runtime`] runs its tasks only inside [`Runtime::block_on`], on the
+//!   calling thread. `worker_threads` is accepted (zero is still an error) and ignored.
+//! * **A seeded schedule.** At each step the driver picks the next task among the ready
+//!   ones (and the future of `block_on`) with the [`Scheduler`](anyrt_core::Scheduler):
+//!   uniformly at random, or by PCT's priorities. The seed comes from the configuration,
+//!   else `ANYRT_SIM_SEED`, else 0.
+//! * **Virtual time.** The clock starts at a fixed origin and moves only when every task is
+//!   waiting and no blocking closure runs: it jumps to the earliest timer. Each poll also
+//!   takes one microsecond of it, so a task that only ever yields still lets the timeouts
+//!   around it fire. Timers due at the
+//!   same instant fire in seed order. `anyrt::time::Instant::now()` reads it inside.
+//! * **Outside the simulation.** A blocking closure runs on a thread of its own while time
+//!   stands still; what it (or any other thread) wakes is delivered at the next step that
+//!   finds nothing else ready, in task order.
+//! * **The trace.** Every step (spawn, poll, delivery, timer fire) is folded into a hash:
+//!   the same seed, build and inputs give the same [`Runtime::trace_hash`].
+//!
+//! What breaks determinism (the trace then differs between runs of one seed): reading
+//! `std::time::Instant` or `SystemTime` for decisions, iterating a `HashMap` with its
+//! random state, threads the test starts itself that talk to the simulation, real sockets
+//! and files whose timing varies, and blocking closures that finish at the same time.
+//!
+//! Feature `net`: the network half of the contract, which refuses every socket for now
+//! ([`NET_UNSUPPORTED`] says so).
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(unsafe_code)]
+
+#[cfg(all(feature = "net", unix))]
+mod net;
+mod rng;
+mod runtime;
+mod time;
+mod trace;
+
+use std::time::Duration;
+
+use anyrt_core::time::Instant;
+use anyrt_core::Backend;
+
+pub use runtime::{Handle, Runtime};
+pub use time::Sleep;
+pub use trace::Event;
+
+#[cfg(all(feature = "net", unix))]
+pub use net::{NoNetwork, NET_UNSUPPORTED};
+
+/// The simulation backend, as the [`Provider`](anyrt_core::Provider) the facade
+/// dispatches to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sim;
+
+anyrt_core::impl_provider!(Sim {
+    backend: Backend::Sim,
+    runtime: Runtime,
+    handle: Handle,
+    sleep: Sleep,
+    spawn: runtime::spawn,
+    spawn_blocking: runtime::spawn_blocking,
+    block_on: runtime::block_on,
+    sleep_for: Sleep::after,
+    sleep_until: Sleep::at,
+});
+
+anyrt_core::impl_executor!(Handle {
+    type Sleep = Sleep;
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Handle::sleep(self, duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        Handle::sleep_until(self, deadline)
+    }
+
+    fn now(&self) -> Instant {
+        Handle::now(self)
+    }
+});
+
+anyrt_core::impl_executor!(Runtime {
+    type Sleep = Sleep;
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.handle().sleep(duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        self.handle().sleep_until(deadline)
+    }
+
+    fn now(&self) -> Instant {
+        Runtime::now(self)
+    }
+});
+
+/// The seed of the simulation the calling thread is inside; `None` outside every
+/// simulation.
+pub fn seed() -> Option<u64> {
+    runtime::current().map(|s| s.seed())
+}
+
+/// The trace hash so far of the simulation the calling thread is inside.
+pub fn trace_hash() -> Option<u64> {
+    runtime::current().map(|s| s.trace_hash())
+}
+
+/// The fault hook: `true` with probability `probability`, drawn from the seed of the
+/// simulation the calling thread is inside; always `false` outside one.
+pub fn buggify_with(probability: f64) -> bool {
+    runtime::current().is_some_and(|s| s.buggify(probability))
+}

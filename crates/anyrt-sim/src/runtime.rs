@@ -1,0 +1,1242 @@
+//! The simulation's executor: one run queue, a timer map and a virtual clock behind one
+//! mutex, driven by the thread inside [`Runtime::block_on`].
+//!
+//! Every step of the driver picks one thing to do, from the seed: poll a ready task (or the
+//! future of the `block_on`), deliver what arrived from outside the driving thread (wakes
+//! from other threads, finished blocking closures), or, when nothing is ready and nothing
+//! is running outside, move the clock to the earliest timer and fire it. Each step is
+//! recorded in the [trace](crate::Trace).
+//!
+//! Locking: the state's mutex is never held while a task runs, a waker is woken or a
+//! runnable is dropped (each of which may call back into the state).
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
+use std::time::Duration;
+
+use anyrt_core::context::{self, ThreadContext};
+use anyrt_core::task::local::LocalScope;
+use anyrt_core::task::JoinHandle;
+use anyrt_core::time::Instant;
+use anyrt_core::{Backend, RuntimeConfig, Scheduler};
+use async_task::{Builder, Runnable};
+
+use crate::rng::Rng;
+use crate::time::Sleep;
+use crate::trace::{Event, Trace};
+
+/// How long the driver waits for a wake from outside the simulation when every task is
+/// waiting, no timer is set and no blocking closure runs, before it reports a deadlock.
+const DEADLOCK_AFTER: Duration = Duration::from_secs(10);
+
+/// How long virtual time stands still for a running blocking closure, in real time. A
+/// closure that runs longer is most likely waiting for the simulation itself (a
+/// `recv_blocking` of a message a task sends after a sleep): time then goes on without it.
+const BLOCKING_GRACE: Duration = Duration::from_secs(1);
+
+/// The virtual time each poll takes: a task that never waits (a loop that only yields)
+/// still lets time reach the timers around it, deterministically.
+pub(crate) const POLL_COST: Duration = Duration::from_micros(1);
+
+/// The number of steps over which [`Scheduler::Pct`] spreads its priority change points.
+pub(crate) const PCT_STEPS: u64 = 1_000;
+
+/// The id of the future of a `block_on` in the trace and the schedule.
+const MAIN: u64 = 0;
+
+/// What every task carries: its id, in spawn order (`MAIN` is the `block_on` future's).
+#[derive(Debug)]
+pub(crate) struct Meta {
+    id: u64,
+}
+
+/// The process-wide instant the virtual clocks count from.
+fn origin() -> std::time::Instant {
+    static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(std::time::Instant::now)
+}
+
+/// A virtual time (an offset from [`origin`]) as an [`Instant`].
+pub(crate) fn instant_at(offset: Duration) -> Instant {
+    Instant::from_std(origin() + offset)
+}
+
+/// An [`Instant`] as a virtual time: instants before the origin are the origin.
+pub(crate) fn offset_of(deadline: Instant) -> Duration {
+    deadline.into_std().saturating_duration_since(origin())
+}
+
+thread_local! {
+    /// The simulation the thread is inside: its driver, an outside `block_on`, a blocking
+    /// closure. What spawns, sleeps and the clock use. Weak: it never keeps a runtime alive.
+    static CURRENT: RefCell<Option<Weak<Shared>>> = const { RefCell::new(None) };
+    /// The simulation this thread drives, as an address (only compared, never read): a
+    /// wake on it goes to the run queue, a wake anywhere else to the inbox.
+    static DRIVING: Cell<*const Shared> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The simulation the calling thread is inside, if it is still alive.
+pub(crate) fn current() -> Option<Arc<Shared>> {
+    CURRENT.with(|c| c.borrow().as_ref().and_then(Weak::upgrade))
+}
+
+/// The clock of task time inside a simulation: its virtual time (the system's clock where
+/// the simulation is gone).
+fn clock() -> Instant {
+    match current() {
+        Some(shared) => shared.now(),
+        None => Instant::system_now(),
+    }
+}
+
+/// Enters a simulation on this thread (its runtime, its clock, the anyrt context of `kind`)
+/// until dropped.
+struct Enter {
+    prev: Option<Weak<Shared>>,
+    _context: context::EnterGuard,
+    _clock: context::ClockGuard,
+}
+
+fn enter(shared: Weak<Shared>, ctx: ThreadContext) -> Enter {
+    let prev = CURRENT.with(|c| c.replace(Some(shared)));
+    Enter {
+        prev,
+        _context: context::enter(ctx),
+        _clock: context::enter_clock(clock),
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        // The previous value is dropped outside the borrow.
+        let _old = CURRENT.with(|c| c.replace(prev));
+    }
+}
+
+/// What the runtime, its tasks (weakly), its handles (weakly) and its driver share.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Signalled when something arrives from outside the driving thread (a wake, a spawn, a
+    /// finished blocking closure).
+    outside: Condvar,
+    next_id: AtomicU64,
+    this: Weak<Shared>,
+    seed: u64,
+    scheduler: Scheduler,
+    /// The name of the background driver's thread.
+    thread_name: String,
+}
+
+struct State {
+    /// Tasks woken on the driving thread, in wake order.
+    ready: Vec<Runnable<Meta>>,
+    /// Whether the future of the running `block_on` was woken on the driving thread.
+    main_ready: bool,
+    /// Tasks woken (or spawned) on other threads, delivered at the next step that finds
+    /// nothing ready, in id order.
+    inbox: Vec<Runnable<Meta>>,
+    /// The `block_on` future, woken from another thread.
+    main_outside: bool,
+    /// Counts what arrived from outside the driving thread (a wake, a spawn, a finished
+    /// blocking closure, a timer set): what a waiting driver watches.
+    epoch: u64,
+    /// Blocking closures running: virtual time stands still meanwhile.
+    blocking: usize,
+    /// The running blocking closures have held time for [`BLOCKING_GRACE`] with nothing
+    /// arriving: time goes on. Cleared when anything arrives.
+    blocking_overdue: bool,
+    /// Timers by (deadline, creation order), each with the waker of its sleep.
+    timers: BTreeMap<(Duration, u64), Waker>,
+    timer_seq: u64,
+    /// Virtual time since the origin.
+    now: Duration,
+    /// A waker of every task not yet finished, by id: what shutdown wakes to drop them.
+    live: BTreeMap<u64, Waker>,
+    closed: bool,
+    /// Who drives the simulation.
+    driving: Driving,
+    /// A `block_on` waits for the background driver to hand over.
+    handover: bool,
+    /// Real-time pacing: while set (the background driver, the process-wide simulation),
+    /// virtual time keeps up with real time from this (real, virtual) pair instead of
+    /// jumping to the next timer.
+    pace: Option<(std::time::Instant, Duration)>,
+    rng: Rng,
+    /// The fault hook's numbers, apart from the schedule's: adding a `buggify()` call does
+    /// not change the schedule of the code around it.
+    faults: Rng,
+    pct: Option<Pct>,
+    trace: Trace,
+}
+
+/// The state of [`Scheduler::Pct`].
+struct Pct {
+    /// Task priorities (higher runs first), by id.
+    priority: BTreeMap<u64, u64>,
+    /// The steps at which the task about to run drops to the lowest priority.
+    change_points: Vec<u64>,
+    /// The next lowest priority (they count down from `depth`).
+    low: u64,
+}
+
+impl Pct {
+    fn new(depth: u32, rng: &mut Rng) -> Pct {
+        let depth = u64::from(depth.max(1));
+        let mut change_points: Vec<u64> = (1..depth)
+            .map(|_| 1 + rng.below(PCT_STEPS as usize) as u64)
+            .collect();
+        change_points.sort_unstable();
+        Pct {
+            priority: BTreeMap::new(),
+            change_points,
+            low: depth,
+        }
+    }
+
+    fn add(&mut self, id: u64, rng: &mut Rng) {
+        // Above every lowered priority (at most `depth`).
+        let p = (1 << 32) + (rng.next_u64() >> 32);
+        self.priority.insert(id, p);
+    }
+}
+
+/// The poll of a `block_on`'s future, as the driver loop calls it.
+type MainPoll<'a, T> = dyn FnMut(&mut Context<'_>) -> Poll<T> + 'a;
+
+/// Who drives a simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Driving {
+    Nobody,
+    /// A thread in `block_on`: the deterministic schedule, virtual time.
+    BlockOn,
+    /// A thread of the simulation's own, while no `block_on` runs and tasks have work (spawned
+    /// or woken from outside, left over by a `block_on`): real time, not deterministic. It
+    /// hands over to the next `block_on` and stops when every task waits with no timer set.
+    Background,
+    /// The process-wide simulation's thread, for ever, in real time.
+    Global,
+}
+
+/// What the driver waits for.
+#[derive(Clone, Copy)]
+enum Wait {
+    /// A blocking closure to end (or anything else to arrive), for [`BLOCKING_GRACE`].
+    Blocking,
+    /// A wake from outside, for ever (blocking closures are still running, or this is the
+    /// process-wide simulation).
+    Outside,
+    /// A wake from outside, for [`DEADLOCK_AFTER`], then a deadlock report.
+    OrDeadlock,
+    /// A wake from outside, or this much real time (the process-wide simulation keeps to
+    /// real time).
+    Paced(Duration),
+}
+
+/// What the driver does next.
+enum Step {
+    Main,
+    Task(Runnable<Meta>),
+    Wake(Vec<Waker>),
+    /// Wait for something from outside.
+    Wait(Wait),
+    /// The background driver stops (handed over, idle, or shut down).
+    Stop,
+}
+
+impl Shared {
+    /// A simulation; `global`: the process-wide one, which keeps to real time (its users are
+    /// plain threads) and never reports a deadlock.
+    fn new(seed: u64, scheduler: Scheduler, global: bool, thread_name: &str) -> Arc<Shared> {
+        let mut rng = Rng::new(seed);
+        let faults = Rng::new(seed ^ 0x5851_F42D_4C95_7F2D);
+        let pct = match scheduler {
+            Scheduler::Pct { depth } => Some(Pct::new(depth, &mut rng)),
+            _ => None,
+        };
+        let mut state = State {
+            ready: Vec::new(),
+            main_ready: false,
+            inbox: Vec::new(),
+            main_outside: false,
+            epoch: 0,
+            blocking: 0,
+            blocking_overdue: false,
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            now: Duration::ZERO,
+            live: BTreeMap::new(),
+            closed: false,
+            driving: Driving::Nobody,
+            handover: false,
+            pace: global.then(|| (origin(), Duration::ZERO)),
+            rng,
+            faults,
+            pct,
+            trace: Trace::default(),
+        };
+        if let Some(pct) = &mut state.pct {
+            pct.add(MAIN, &mut state.rng);
+        }
+        Arc::new_cyclic(|this| Shared {
+            state: Mutex::new(state),
+            outside: Condvar::new(),
+            next_id: AtomicU64::new(MAIN + 1),
+            this: this.clone(),
+            seed,
+            scheduler,
+            thread_name: thread_name.to_owned(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn is_driven_here(&self) -> bool {
+        DRIVING.with(Cell::get) == std::ptr::from_ref(self)
+    }
+
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The virtual time.
+    pub(crate) fn now(&self) -> Instant {
+        let mut st = self.lock();
+        st.keep_pace();
+        instant_at(st.now)
+    }
+
+    pub(crate) fn trace_hash(&self) -> u64 {
+        self.lock().trace.hash()
+    }
+
+    pub(crate) fn trace_steps(&self) -> u64 {
+        self.lock().trace.steps()
+    }
+
+    /// Starts recording the trace's events (for a determinism check to compare).
+    pub(crate) fn record_trace(&self) {
+        self.lock().trace.record();
+    }
+
+    pub(crate) fn trace_events(&self) -> Vec<Event> {
+        self.lock().trace.events().to_vec()
+    }
+
+    pub(crate) fn buggify(&self, probability: f64) -> bool {
+        let mut st = self.lock();
+        let draw = st.faults.next_u64();
+        st.trace.push(Event::Fault(draw));
+        (draw >> 11) as f64 / (1u64 << 53) as f64 <= probability
+    }
+
+    /// Spawns a task; a cancelled handle if the simulation has shut down.
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let Some(task) = self.spawn_task(future) else {
+            return JoinHandle::cancelled();
+        };
+        JoinHandle::from_async_task(task)
+    }
+
+    fn spawn_task<F>(&self, future: F) -> Option<async_task::Task<F::Output, Meta>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        if self.lock().closed {
+            return None;
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let weak = self.this.clone();
+        let tracked = Tracked {
+            future: Some(future),
+            id,
+            shared: self.this.clone(),
+        };
+        let (runnable, task) = Builder::new()
+            .metadata(Meta { id })
+            .propagate_panic(true)
+            .spawn(move |_| tracked, move |r| schedule(&weak, r));
+        {
+            let mut st = self.lock();
+            if st.closed {
+                drop(st);
+                // Dropped unpolled: the handle says cancelled.
+                drop(runnable);
+                return Some(task);
+            }
+            st.live.insert(id, runnable.waker());
+            st.trace.push(Event::Spawn(id));
+            let State { pct, rng, .. } = &mut *st;
+            if let Some(pct) = pct {
+                pct.add(id, rng);
+            }
+        }
+        runnable.schedule();
+        Some(task)
+    }
+
+    /// Runs `f` on a thread of its own; the simulation's time stands still until it
+    /// returns, and its result is delivered to the awaiting task at the next step that finds
+    /// nothing else ready.
+    pub(crate) fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (tx, rx) = anyrt_core::channel::oneshot::channel();
+        let task = self.spawn_task(async move {
+            match rx.await {
+                Ok(Ok(value)) => value,
+                Ok(Err(payload)) => panic::resume_unwind(payload),
+                // The thread could not be started (reported there) or its result was lost.
+                Err(_) => std::future::pending().await,
+            }
+        });
+        let Some(task) = task else {
+            return JoinHandle::cancelled();
+        };
+        self.lock().blocking += 1;
+        let weak = self.this.clone();
+        let started = thread::Builder::new()
+            .name("anyrt-sim-blocking".into())
+            .spawn(move || {
+                let out = {
+                    let _enter = enter(weak.clone(), ThreadContext::blocking_on(Backend::Sim));
+                    panic::catch_unwind(AssertUnwindSafe(f))
+                };
+                // The result first, so that the driver, told the closure ended, finds the
+                // wake in its inbox.
+                let _ = tx.send(out);
+                if let Some(shared) = weak.upgrade() {
+                    let mut st = shared.lock();
+                    st.blocking -= 1;
+                    st.epoch += 1;
+                    st.blocking_overdue = false;
+                    drop(st);
+                    shared.outside.notify_all();
+                }
+            });
+        if let Err(e) = started {
+            self.lock().blocking -= 1;
+            panic!("anyrt-sim: could not start a thread for a blocking closure: {e}");
+        }
+        JoinHandle::from_blocking_async_task(task)
+    }
+
+    /// A sleep until the virtual time `deadline` (`None`: never).
+    pub(crate) fn sleep_until(&self, deadline: Option<Duration>) -> Sleep {
+        Sleep::new(self.this.clone(), deadline)
+    }
+
+    pub(crate) fn sleep(&self, duration: Duration) -> Sleep {
+        let now = offset_of(self.now());
+        self.sleep_until(now.checked_add(duration))
+    }
+
+    /// Polls a sleep: `true` once the virtual time reached `deadline`; else its waker is
+    /// registered under `key` (made at the first pending poll).
+    pub(crate) fn poll_timer(
+        &self,
+        deadline: Duration,
+        key: &mut Option<(Duration, u64)>,
+        left: &mut Duration,
+        waker: &Waker,
+    ) -> bool {
+        let mut st = self.lock();
+        st.keep_pace();
+        *left = deadline.saturating_sub(st.now);
+        if st.now >= deadline {
+            if let Some(k) = key.take() {
+                st.timers.remove(&k);
+            }
+            return true;
+        }
+        match key {
+            Some(k) => match st.timers.get_mut(k) {
+                Some(w) if w.will_wake(waker) => {}
+                Some(w) => *w = waker.clone(),
+                None => {
+                    st.timers.insert(*k, waker.clone());
+                }
+            },
+            None => {
+                let k = (deadline, st.timer_seq);
+                st.timer_seq += 1;
+                st.timers.insert(k, waker.clone());
+                *key = Some(k);
+                if !self.is_driven_here() {
+                    // A driver waiting for outside wakes must see the new timer.
+                    st.epoch += 1;
+                    drop(st);
+                    self.outside.notify_all();
+                }
+            }
+        }
+        false
+    }
+
+    pub(crate) fn cancel_timer(&self, key: (Duration, u64)) {
+        let waker = self.lock().timers.remove(&key);
+        drop(waker);
+    }
+
+    /// Shuts the simulation down: no task runs again; every task not finished is dropped
+    /// (its handle gives cancelled), here, on the calling thread.
+    fn shutdown(&self) {
+        let (ready, inbox, live, timers) = {
+            let mut st = self.lock();
+            st.closed = true;
+            self.outside.notify_all();
+            (
+                std::mem::take(&mut st.ready),
+                std::mem::take(&mut st.inbox),
+                std::mem::take(&mut st.live),
+                std::mem::take(&mut st.timers),
+            )
+        };
+        drop(ready);
+        drop(inbox);
+        // Woken, a task is scheduled, and a closed simulation drops it.
+        for (_, waker) in live {
+            waker.wake();
+        }
+        drop(timers);
+    }
+
+    /// The next step of the driver, or `None` when the `block_on` future is ready to be
+    /// polled (it is picked like a task).
+    fn step(&self, st: &mut State) -> Step {
+        loop {
+            if st.driving == Driving::Background && (st.handover || st.closed) {
+                return Step::Stop;
+            }
+            st.keep_pace();
+            // Timers that polls moved time past fire first, as they would on a real clock.
+            if st
+                .timers
+                .first_key_value()
+                .is_some_and(|(&(deadline, _), _)| deadline <= st.now)
+            {
+                return Step::Wake(st.fire_due());
+            }
+            let candidates = st.ready.len() + usize::from(st.main_ready);
+            if candidates > 0 {
+                st.now += POLL_COST;
+                let i = st.pick(candidates);
+                if i == st.ready.len() {
+                    st.main_ready = false;
+                    st.trace.push(Event::Poll(MAIN));
+                    return Step::Main;
+                }
+                let runnable = st.ready.remove(i);
+                st.trace.push(Event::Poll(runnable.metadata().id));
+                return Step::Task(runnable);
+            }
+            if !st.inbox.is_empty() || st.main_outside {
+                st.blocking_overdue = false;
+                let mut inbox = std::mem::take(&mut st.inbox);
+                inbox.sort_by_key(|r| r.metadata().id);
+                for r in &inbox {
+                    st.trace.push(Event::Deliver(r.metadata().id));
+                }
+                if std::mem::take(&mut st.main_outside) {
+                    st.trace.push(Event::Deliver(MAIN));
+                    st.main_ready = true;
+                }
+                st.ready.extend(inbox);
+                continue;
+            }
+            if st.blocking > 0 && !st.blocking_overdue && st.pace.is_none() {
+                return Step::Wait(Wait::Blocking);
+            }
+            if let Some((&(deadline, _), _)) = st.timers.first_key_value() {
+                if st.pace.is_some() {
+                    return Step::Wait(Wait::Paced(deadline.saturating_sub(st.now)));
+                }
+                st.now = st.now.max(deadline);
+                return Step::Wake(st.fire_due());
+            }
+            return match st.driving {
+                Driving::Background if st.blocking == 0 => Step::Stop,
+                Driving::BlockOn if st.blocking == 0 => Step::Wait(Wait::OrDeadlock),
+                _ => Step::Wait(Wait::Outside),
+            };
+        }
+    }
+
+    /// Drives the simulation on this thread until `future` completes (after the background
+    /// driver, if it runs, has handed over); if another `block_on` drives it, `future` is
+    /// polled here with the wakes delivered to this thread.
+    fn drive<F: Future>(&self, future: F) -> F::Output {
+        {
+            let mut st = self.lock();
+            loop {
+                match st.driving {
+                    Driving::Nobody => break,
+                    Driving::Background => {
+                        st.handover = true;
+                        self.outside.notify_all();
+                        st = self
+                            .outside
+                            .wait(st)
+                            .unwrap_or_else(PoisonError::into_inner);
+                    }
+                    Driving::BlockOn | Driving::Global => {
+                        drop(st);
+                        return block_on_outside(future);
+                    }
+                }
+            }
+            st.driving = Driving::BlockOn;
+            st.main_ready = true;
+        }
+        let _driver = Driver::new(self);
+        let waker = Waker::from(Arc::new(MainWaker {
+            shared: self.this.clone(),
+        }));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        self.run(
+            Some(&mut |cx: &mut Context<'_>| future.as_mut().poll(cx)),
+            &mut cx,
+        )
+        .expect("the block_on driver stops only when its future is ready")
+    }
+
+    /// The driver loop: until the main future (if any) is ready, or a background driver
+    /// stops.
+    fn run<T>(
+        &self,
+        mut main: Option<&mut MainPoll<'_, T>>,
+        cx: &mut Context<'_>,
+    ) -> Option<T> {
+        loop {
+            let step = {
+                let mut st = self.lock();
+                self.step(&mut st)
+            };
+            match step {
+                Step::Main => {
+                    anyrt_core::coop::reset();
+                    if let Some(main) = main.as_mut() {
+                        if let Poll::Ready(out) = main(cx) {
+                            return Some(out);
+                        }
+                    }
+                }
+                Step::Task(runnable) => {
+                    anyrt_core::coop::reset();
+                    runnable.run();
+                }
+                Step::Wake(wakers) => wakers.into_iter().for_each(Waker::wake),
+                Step::Wait(wait) => self.wait_outside(wait),
+                Step::Stop => return None,
+            }
+        }
+    }
+
+    /// Starts the background driver (the caller saw `Driving::Nobody` and set
+    /// `Driving::Background` under the lock).
+    fn start_background(&self) {
+        let Some(shared) = self.this.upgrade() else {
+            return;
+        };
+        let started = thread::Builder::new()
+            .name(self.thread_name.clone())
+            .spawn(move || {
+                let _enter = enter(shared.this.clone(), ThreadContext::async_on(Backend::Sim));
+                let _driver = Driver::new(&shared);
+                let mut cx = Context::from_waker(Waker::noop());
+                shared.run::<()>(None, &mut cx);
+            });
+        if started.is_err() {
+            // No thread: the work waits for the next `block_on`.
+            let mut st = self.lock();
+            st.driving = Driving::Nobody;
+            st.pace = None;
+        }
+    }
+
+    /// Waits until something arrives from outside the driving thread.
+    fn wait_outside(&self, wait: Wait) {
+        let st = self.lock();
+        let epoch = st.epoch;
+        let arrived = move |st: &State| {
+            !st.inbox.is_empty() || st.main_outside || st.epoch != epoch || st.handover || st.closed
+        };
+        match wait {
+            Wait::Outside => {
+                let _st = self
+                    .outside
+                    .wait_while(st, |st| !arrived(st))
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            Wait::Paced(d) => {
+                let _st = self
+                    .outside
+                    .wait_timeout_while(st, d, |st| !arrived(st))
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            Wait::Blocking => {
+                let (mut st, timeout) = self
+                    .outside
+                    .wait_timeout_while(st, BLOCKING_GRACE, |st| !arrived(st))
+                    .unwrap_or_else(PoisonError::into_inner);
+                st.blocking_overdue = timeout.timed_out();
+            }
+            Wait::OrDeadlock => {
+                let (st, timeout) = self
+                    .outside
+                    .wait_timeout_while(st, DEADLOCK_AFTER, |st| !arrived(st))
+                    .unwrap_or_else(PoisonError::into_inner);
+                if timeout.timed_out() {
+                    let steps = st.trace.steps();
+                    drop(st);
+                    panic!(
+                        "anyrt-sim: deadlock (seed {}, after {steps} steps): every task is \
+                         waiting, no timer is set, no blocking closure is running, and \
+                         nothing outside the simulation woke a task for {} s. Look for a \
+                         task awaiting a channel or lock that nothing will ever complete",
+                        self.seed,
+                        DEADLOCK_AFTER.as_secs()
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl State {
+    /// Moves virtual time up to real time while paced.
+    fn keep_pace(&mut self) {
+        if let Some((real, virt)) = self.pace {
+            self.now = self.now.max(virt + real.elapsed());
+        }
+    }
+
+    /// Claims the simulation for a background driver if nobody drives it and it has work:
+    /// `true` if the caller must start one (after unlocking).
+    fn claim_background(&mut self) -> bool {
+        let has_work = !self.ready.is_empty() || !self.inbox.is_empty() || !self.timers.is_empty();
+        if self.driving != Driving::Nobody || self.closed || !has_work {
+            return false;
+        }
+        self.driving = Driving::Background;
+        self.pace = Some((std::time::Instant::now(), self.now));
+        true
+    }
+
+    /// Removes the timers due at the virtual time and gives their wakers, in seed order
+    /// for those due at the same instant (all of them are: they fire as soon as they are
+    /// due).
+    fn fire_due(&mut self) -> Vec<Waker> {
+        let mut due = Vec::new();
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > self.now {
+                break;
+            }
+            let ((_, seq), waker) = entry.remove_entry();
+            due.push((seq, waker));
+        }
+        for i in (1..due.len()).rev() {
+            let j = self.rng.below(i + 1);
+            due.swap(i, j);
+        }
+        for (seq, _) in &due {
+            self.trace.push(Event::Fire(*seq, self.now));
+        }
+        due.into_iter().map(|(_, w)| w).collect()
+    }
+
+    /// Picks one of `n` candidates: the ready tasks in wake order, then the `block_on`
+    /// future (index `ready.len()`) if it is ready.
+    fn pick(&mut self, n: usize) -> usize {
+        self.trace.step();
+        let Some(pct) = &mut self.pct else {
+            return self.rng.below(n);
+        };
+        let id_of =
+            |ready: &[Runnable<Meta>], i: usize| ready.get(i).map_or(MAIN, |r| r.metadata().id);
+        let best = |pct: &Pct, ready: &[Runnable<Meta>]| {
+            (0..n)
+                .max_by_key(|&i| pct.priority.get(&id_of(ready, i)).copied().unwrap_or(0))
+                .unwrap_or(0)
+        };
+        let mut i = best(pct, &self.ready);
+        let step = self.trace.steps();
+        if pct.change_points.binary_search(&step).is_ok() {
+            pct.low = pct.low.saturating_sub(1);
+            pct.priority.insert(id_of(&self.ready, i), pct.low);
+            i = best(pct, &self.ready);
+        }
+        i
+    }
+}
+
+/// Marks the thread as the simulation's driver until dropped.
+struct Driver<'a> {
+    shared: &'a Shared,
+    prev: *const Shared,
+}
+
+impl<'a> Driver<'a> {
+    fn new(shared: &'a Shared) -> Driver<'a> {
+        let prev = DRIVING.with(|d| d.replace(std::ptr::from_ref(shared)));
+        Driver { shared, prev }
+    }
+}
+
+impl Drop for Driver<'_> {
+    fn drop(&mut self) {
+        DRIVING.with(|d| d.set(self.prev));
+        let mut st = self.shared.lock();
+        let mut handed_over = false;
+        match st.driving {
+            Driving::Background => {
+                handed_over = std::mem::take(&mut st.handover);
+                st.pace = None;
+            }
+            Driving::BlockOn | Driving::Nobody => {}
+            Driving::Global => return,
+        }
+        st.driving = Driving::Nobody;
+        // Work left over (tasks a `block_on` spawned, wakes that came while the background
+        // driver stopped) goes on in the background, as on a runtime with worker threads;
+        // not when a `block_on` is taking over.
+        let start = !handed_over && st.claim_background();
+        drop(st);
+        self.shared.outside.notify_all();
+        if start {
+            self.shared.start_background();
+        }
+    }
+}
+
+/// The waker of a `block_on`'s future.
+struct MainWaker {
+    shared: Weak<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        let mut st = shared.lock();
+        if shared.is_driven_here() {
+            st.main_ready = true;
+        } else {
+            st.main_outside = true;
+            st.epoch += 1;
+            drop(st);
+            shared.outside.notify_all();
+        }
+    }
+}
+
+/// The schedule function of every task: the run queue on the driving thread, the inbox
+/// elsewhere; dropped (the task cancelled) once the simulation has shut down.
+fn schedule(shared: &Weak<Shared>, runnable: Runnable<Meta>) {
+    let Some(shared) = shared.upgrade() else {
+        drop(runnable);
+        return;
+    };
+    let mut st = shared.lock();
+    if st.closed {
+        drop(st);
+        drop(runnable);
+    } else if shared.is_driven_here() {
+        st.ready.push(runnable);
+    } else {
+        st.inbox.push(runnable);
+        st.epoch += 1;
+        let start = st.claim_background();
+        drop(st);
+        shared.outside.notify_all();
+        if start {
+            shared.start_background();
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A task's future: leaves the simulation's list of live tasks when it is dropped, and
+    /// catches a panic of its destructor (async-task would abort the process).
+    struct Tracked<F> {
+        #[pin]
+        future: Option<F>,
+        id: u64,
+        shared: Weak<Shared>,
+    }
+
+    impl<F> PinnedDrop for Tracked<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            let future = &mut this.future;
+            // A destructor that panics: the process, the simulation and the caller go on.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| future.set(None)));
+            if let Some(shared) = this.shared.upgrade() {
+                let waker = shared.lock().live.remove(this.id);
+                drop(waker);
+            }
+        }
+    }
+}
+
+impl<F: Future> Future for Tracked<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project().future.as_pin_mut() {
+            Some(f) => f.poll(cx),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// Polls `future` on the calling thread, which is not the simulation's driver (a blocking
+/// closure, a plain thread using the process-wide simulation): its wakes unpark the thread.
+fn block_on_outside<F: Future>(future: F) -> F::Output {
+    struct Unpark(thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        anyrt_core::coop::reset();
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        thread::park();
+    }
+}
+
+/// An owned simulation: a seeded single-threaded executor with virtual time.
+///
+/// Its tasks run only while a thread is inside [`block_on`](Self::block_on), on that
+/// thread. Dropping it drops every task not finished (their handles give cancelled), at
+/// once; blocking closures still running are detached.
+pub struct Runtime {
+    shared: Arc<Shared>,
+}
+
+impl Runtime {
+    /// A simulation from `config`: its seed (else `ANYRT_SIM_SEED`, else 0) and scheduler
+    /// (else [`Scheduler::Random`]). `worker_threads` is checked as on every backend and
+    /// otherwise ignored (a simulation has one thread); so is `current_thread`, which it
+    /// always is.
+    ///
+    /// # Errors
+    ///
+    /// Zero worker threads, `Pct { depth: 0 }`, or an `ANYRT_SIM_SEED` that is not a
+    /// number.
+    pub fn with_config(config: &RuntimeConfig) -> io::Result<Runtime> {
+        config.workers()?;
+        let seed = match config.get_seed() {
+            Some(seed) => seed,
+            None => env_seed()?.unwrap_or(0),
+        };
+        let scheduler = config.get_scheduler().unwrap_or_default();
+        if let Scheduler::Pct { depth: 0 } = scheduler {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "Scheduler::Pct { depth: 0 }: the depth must be at least 1 (1 is a random \
+                 priority order with no change point)",
+            ));
+        }
+        Ok(Runtime {
+            shared: Shared::new(
+                seed,
+                scheduler,
+                false,
+                config.name().unwrap_or("anyrt-sim-background"),
+            ),
+        })
+    }
+
+    /// The seed of this simulation's schedule.
+    pub fn seed(&self) -> u64 {
+        self.shared.seed
+    }
+
+    /// The scheduler.
+    pub fn scheduler(&self) -> Scheduler {
+        self.shared.scheduler
+    }
+
+    /// The hash of the trace so far: every step (poll, delivery, timer fire, spawn) in
+    /// order. The same seed, build and inputs give the same hash.
+    pub fn trace_hash(&self) -> u64 {
+        self.shared.trace_hash()
+    }
+
+    /// The number of scheduling decisions so far.
+    pub fn trace_steps(&self) -> u64 {
+        self.shared.trace_steps()
+    }
+
+    /// Keeps the trace's events from now on, for [`trace_events`](Self::trace_events).
+    pub fn record_trace(&self) {
+        self.shared.record_trace();
+    }
+
+    /// The events recorded since [`record_trace`](Self::record_trace).
+    pub fn trace_events(&self) -> Vec<Event> {
+        self.shared.trace_events()
+    }
+
+    /// The virtual time.
+    pub fn now(&self) -> Instant {
+        self.shared.now()
+    }
+
+    /// A handle to this simulation; it does not keep it alive.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: Arc::downgrade(&self.shared),
+        }
+    }
+
+    /// Runs `future` to completion, driving the simulation on the calling thread meanwhile
+    /// (every task of it runs here). Spawns inside go to it and `spawn_local` works.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = enter(
+            self.shared.this.clone(),
+            ThreadContext::async_on(Backend::Sim),
+        );
+        self.shared.drive(LocalScope::new(future))
+    }
+
+    /// Spawns a task on this simulation, from any thread (from another thread than the
+    /// driver's it is delivered at a step that finds nothing else ready).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawn(future)
+    }
+
+    /// Runs `f` on a thread of its own: see [`Handle::spawn_blocking`].
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.spawn_blocking(f)
+    }
+
+    /// Shuts the simulation down, as a drop does: a simulation has no threads to wait for.
+    pub fn shutdown_timeout(self, _timeout: Duration) {}
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shared.shutdown();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("seed", &self.shared.seed)
+            .field("scheduler", &self.shared.scheduler)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `ANYRT_SIM_SEED`, if set.
+fn env_seed() -> io::Result<Option<u64>> {
+    let Some(value) = std::env::var_os("ANYRT_SIM_SEED") else {
+        return Ok(None);
+    };
+    let value = value.to_string_lossy();
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let parsed = match value.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => value.parse(),
+    };
+    parsed.map(Some).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("ANYRT_SIM_SEED={value:?} is not a seed ({e}): give a u64, such as 42 or 0x2a"),
+        )
+    })
+}
+
+/// A handle to a simulation: spawns onto it from any thread without keeping it alive.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Weak<Shared>,
+}
+
+impl Handle {
+    /// The simulation the calling thread is inside, if any.
+    pub fn current() -> Option<Handle> {
+        CURRENT
+            .with(|c| c.borrow().clone())
+            .map(|shared| Handle { shared })
+    }
+
+    /// The process-wide simulation, started on first use: driven by a thread of its own,
+    /// seeded from `ANYRT_SIM_SEED` (else 0). What a spawn outside every simulation uses;
+    /// not deterministic, since the threads that use it race.
+    pub fn global() -> Handle {
+        Handle {
+            shared: Arc::downgrade(global()),
+        }
+    }
+
+    /// Spawns a task on the simulation; a cancelled handle once it has shut down.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self.shared.upgrade() {
+            Some(shared) => shared.spawn(future),
+            None => JoinHandle::cancelled(),
+        }
+    }
+
+    /// Runs `f` on a thread of its own, with the simulation's blocking context: virtual time
+    /// stands still until it returns, and its result reaches the awaiting task at a step of
+    /// the schedule (the first that finds nothing else ready). `abort` does not stop it.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        match self.shared.upgrade() {
+            Some(shared) => shared.spawn_blocking(f),
+            None => JoinHandle::cancelled(),
+        }
+    }
+
+    /// Runs `future` to completion on the calling thread, inside this simulation: it drives
+    /// the simulation if no thread does, else it waits on its own thread for the wakes.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = enter(self.shared.clone(), ThreadContext::async_on(Backend::Sim));
+        let future = LocalScope::new(future);
+        match self.shared.upgrade() {
+            Some(shared) => shared.drive(future),
+            None => block_on_outside(future),
+        }
+    }
+
+    /// A sleep on this simulation's clock.
+    pub fn sleep(&self, duration: Duration) -> Sleep {
+        match self.shared.upgrade() {
+            Some(shared) => shared.sleep(duration),
+            None => Sleep::new(Weak::new(), None),
+        }
+    }
+
+    /// A sleep until `deadline` on this simulation's clock.
+    pub fn sleep_until(&self, deadline: Instant) -> Sleep {
+        Sleep::new(self.shared.clone(), Some(offset_of(deadline)))
+    }
+
+    /// The simulation's virtual time (the system's clock once it is gone).
+    pub fn now(&self) -> Instant {
+        match self.shared.upgrade() {
+            Some(shared) => shared.now(),
+            None => Instant::system_now(),
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let alive = self.shared.upgrade();
+        f.debug_struct("Handle")
+            .field("seed", &alive.as_ref().map(|s| s.seed))
+            .field("alive", &alive.is_some())
+            .finish()
+    }
+}
+
+/// The process-wide simulation and the thread that drives it.
+pub(crate) fn global() -> &'static Arc<Shared> {
+    static GLOBAL: OnceLock<Arc<Shared>> = OnceLock::new();
+    GLOBAL.get_or_init(|| {
+        let seed = env_seed().ok().flatten().unwrap_or(0);
+        let shared = Shared::new(seed, Scheduler::Random, true, "anyrt-sim-global");
+        // Claimed before the thread starts: no `block_on` may drive it meanwhile (and
+        // leave it with no driver when it returns).
+        shared.lock().driving = Driving::Global;
+        let driver = shared.clone();
+        thread::Builder::new()
+            .name("anyrt-sim-global".into())
+            .spawn(move || {
+                let _enter = enter(driver.this.clone(), ThreadContext::async_on(Backend::Sim));
+                let _driver = Driver::new(&driver);
+                let mut cx = Context::from_waker(Waker::noop());
+                driver.run::<()>(None, &mut cx);
+            })
+            .unwrap_or_else(|e| {
+                panic!("anyrt-sim: could not start the process-wide simulation's thread: {e}")
+            });
+        shared
+    })
+}
+
+/// The simulation the calling thread is inside, else the process-wide one.
+pub(crate) fn current_or_global() -> Arc<Shared> {
+    current().unwrap_or_else(|| global().clone())
+}
+
+/// `anyrt::spawn` on this backend.
+pub(crate) fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    current_or_global().spawn(future)
+}
+
+/// `anyrt::spawn_blocking` on this backend.
+pub(crate) fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    current_or_global().spawn_blocking(f)
+}
+
+/// `anyrt::block_on` on this backend: inside the simulation of the blocking closure the
+/// thread runs, else the process-wide one.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    let handle = Handle::current().unwrap_or_else(Handle::global);
+    handle.block_on(future)
+}
