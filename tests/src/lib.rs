@@ -293,13 +293,17 @@ pub fn is_child() -> bool {
 
 /// Re-runs the current test binary with `args` (libtest arguments, such as a test name and
 /// `--exact`) and `env` added to a clean copy of this environment (`ANYRT_BACKEND` removed
-/// unless given; [`CHILD_ENV`] set). Fails the test if the child runs longer than 60 s.
+/// unless given, and the simulation's variables; [`CHILD_ENV`] set). Fails the test if the child runs longer than 60 s.
 pub fn run_self(args: &[&str], env: &[(&str, &str)]) -> ChildOutput {
     let exe = std::env::current_exe().expect("current_exe");
     let mut cmd = Command::new(exe);
     cmd.args(args)
         .env_remove("ANYRT_BACKEND")
         .env_remove("RUST_TEST_THREADS")
+        .env_remove("ANYRT_SIM_SEED")
+        .env_remove("ANYRT_SIM_SEEDS")
+        .env_remove("ANYRT_SIM_REPLAY")
+        .env_remove("ANYRT_SIM_CHECK")
         .env(CHILD_ENV, "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -19,6 +19,9 @@ fn valid_arguments() -> String {
     s
 }
 
+/// What `sim(..)` takes.
+const SIM_OPTIONS: &str = "`sim` takes `seeds = N` (explore N seeds) and `check` (run each seed twice and compare the traces), e.g. `sim(seeds = 100)`";
+
 /// Which attribute is being expanded; they accept the same arguments with different limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -104,6 +107,10 @@ pub(crate) struct Args {
     pub(crate) worker_threads: Option<usize>,
     /// `current_thread`: a runtime whose tasks run on the thread of its `block_on`.
     pub(crate) current_thread: bool,
+    /// `sim(seeds = N)`: the number of seeds the simulation explores.
+    pub(crate) sim_seeds: Option<u64>,
+    /// `sim(check)`: every seed runs twice and the traces must agree.
+    pub(crate) sim_check: bool,
 }
 
 /// Parses the tokens between the attribute's parentheses.
@@ -225,6 +232,23 @@ fn parse_one(kind: Kind, input: ParseStream<'_>, args: &mut Args) -> syn::Result
     let Some(backend) = Backend::from_ident(&name) else {
         return Err(unknown_argument(&ident));
     };
+    if input.peek(syn::token::Paren) {
+        if name != "sim" {
+            return Err(syn::Error::new(
+                ident.span(),
+                format!("`{name}` takes no options (only `sim(..)` does)"),
+            ));
+        }
+        if kind == Kind::Main {
+            return Err(syn::Error::new(
+                ident.span(),
+                "`sim(..)` options are for `#[anyrt::test]`",
+            ));
+        }
+        let content;
+        syn::parenthesized!(content in input);
+        parse_sim_options(&content, args)?;
+    }
     if args.backends.contains(&backend) {
         return Err(syn::Error::new(
             ident.span(),
@@ -244,6 +268,37 @@ fn parse_one(kind: Kind, input: ParseStream<'_>, args: &mut Args) -> syn::Result
         }
     }
     args.backends.push(backend);
+    Ok(())
+}
+
+/// `seeds = N`, `check`, comma-separated.
+fn parse_sim_options(input: ParseStream<'_>, args: &mut Args) -> syn::Result<()> {
+    while !input.is_empty() {
+        let ident = input.call(Ident::parse_any)?;
+        match ident.to_string().as_str() {
+            "seeds" => {
+                input.parse::<Token![=]>()?;
+                let lit: syn::LitInt = input.parse().map_err(|e| {
+                    syn::Error::new(e.span(), format!("`seeds` takes an integer; {SIM_OPTIONS}"))
+                })?;
+                let n: u64 = lit.base10_parse()?;
+                if n == 0 {
+                    return Err(syn::Error::new(lit.span(), "`seeds` must be at least 1"));
+                }
+                args.sim_seeds = Some(n);
+            }
+            "check" => args.sim_check = true,
+            other => {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!("unknown `sim` option `{other}`; {SIM_OPTIONS}"),
+                ))
+            }
+        }
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
     Ok(())
 }
 
@@ -513,9 +568,34 @@ mod tests {
         assert_eq!(
             errors(Kind::Test, quote!(tokio(1), foo)),
             [
-                "expected `,`",
+                "`tokio` takes no options (only `sim(..)` does)",
                 "unknown argument `foo`; valid arguments: tokio, smol, async_std, sim, worker_threads = N, current_thread",
             ]
+        );
+    }
+
+    #[test]
+    fn sim_options() {
+        let args = ok(Kind::Test, quote!(tokio, sim(seeds = 100, check)));
+        assert_eq!(
+            args.backends,
+            [Backend::named("tokio"), Backend::named("sim")]
+        );
+        assert_eq!(args.sim_seeds, Some(100));
+        assert!(args.sim_check);
+        assert_eq!(ok(Kind::Test, quote!(sim)).sim_seeds, None);
+        assert_eq!(
+            errors(Kind::Test, quote!(sim(seeds = 0))),
+            ["`seeds` must be at least 1"]
+        );
+        let e = errors(Kind::Test, quote!(sim(runs = 3)));
+        assert!(
+            e[0].starts_with("unknown `sim` option `runs`; `sim` takes `seeds = N`"),
+            "{e:?}"
+        );
+        assert_eq!(
+            errors(Kind::Main, quote!(sim(seeds = 2))),
+            ["`sim(..)` options are for `#[anyrt::test]`"]
         );
     }
 

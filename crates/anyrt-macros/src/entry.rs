@@ -228,14 +228,31 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
         let body_name = body_name(backend);
         let test_name = Ident::new(backend.ident(), Span::call_site());
         let variant = Ident::new(backend.variant(), Span::call_site());
-        let run = quote_spanned! {output_span=>
-            ::anyrt::__private::run_test(
-                ::core::module_path!(),
-                ::anyrt::__private::Backend::#variant,
-                #threads,
-                #current_thread,
-                super::#body_name(),
-            );
+        let run = if backend.ident() == "sim" {
+            let seeds = match args.sim_seeds {
+                Some(n) => quote!(::core::option::Option::Some(#n)),
+                None => quote!(::core::option::Option::None),
+            };
+            let check = args.sim_check;
+            quote_spanned! {output_span=>
+                ::anyrt::__private::run_sim_test(
+                    ::core::module_path!(),
+                    #seeds,
+                    #check,
+                    #threads,
+                    super::#body_name,
+                );
+            }
+        } else {
+            quote_spanned! {output_span=>
+                ::anyrt::__private::run_test(
+                    ::core::module_path!(),
+                    ::anyrt::__private::Backend::#variant,
+                    #threads,
+                    #current_thread,
+                    super::#body_name(),
+                );
+            }
         };
         quote! {
             #(#docs)*

@@ -59,6 +59,7 @@
 mod net;
 mod rng;
 mod runtime;
+mod schedule;
 mod time;
 mod trace;
 
@@ -68,6 +69,7 @@ use anyrt_core::time::Instant;
 use anyrt_core::Backend;
 
 pub use runtime::{Handle, Runtime};
+pub use schedule::{ParseScheduleError, Schedule};
 pub use time::Sleep;
 pub use trace::Event;
 

@@ -31,6 +31,7 @@ use anyrt_core::{Backend, RuntimeConfig, Scheduler};
 use async_task::{Builder, Runnable};
 
 use crate::rng::Rng;
+use crate::schedule::Schedule;
 use crate::time::Sleep;
 use crate::trace::{Event, Trace};
 
@@ -47,8 +48,9 @@ const BLOCKING_GRACE: Duration = Duration::from_secs(1);
 /// still lets time reach the timers around it, deterministically.
 pub(crate) const POLL_COST: Duration = Duration::from_micros(1);
 
-/// The number of steps over which [`Scheduler::Pct`] spreads its priority change points.
-pub(crate) const PCT_STEPS: u64 = 1_000;
+/// The scales (powers of two from 2) over which [`Scheduler::Pct`] spreads its priority
+/// change points, one drawn per seed.
+const PCT_SCALES: usize = 12;
 
 /// The id of the future of a `block_on` in the trace and the schedule.
 const MAIN: u64 = 0;
@@ -177,6 +179,11 @@ struct State {
     faults: Rng,
     pct: Option<Pct>,
     trace: Trace,
+    /// Every scheduling decision so far: the index picked among the candidates.
+    decisions: Vec<u32>,
+    /// Decisions to follow instead of the scheduler's (a replay); past its end, 0 (the
+    /// task woken first).
+    replay: Option<Vec<u32>>,
 }
 
 /// The state of [`Scheduler::Pct`].
@@ -192,9 +199,11 @@ struct Pct {
 impl Pct {
     fn new(depth: u32, rng: &mut Rng) -> Pct {
         let depth = u64::from(depth.max(1));
-        let mut change_points: Vec<u64> = (1..depth)
-            .map(|_| 1 + rng.below(PCT_STEPS as usize) as u64)
-            .collect();
+        // PCT wants the change points spread over the run's steps, which are not known
+        // ahead: each seed draws a scale (2 to 4096 steps), so that a series of seeds tries
+        // them all.
+        let scale = 1usize << (1 + rng.below(PCT_SCALES));
+        let mut change_points: Vec<u64> = (1..depth).map(|_| 1 + rng.below(scale) as u64).collect();
         change_points.sort_unstable();
         Pct {
             priority: BTreeMap::new(),
@@ -283,6 +292,8 @@ impl Shared {
             faults,
             pct,
             trace: Trace::default(),
+            decisions: Vec::new(),
+            replay: None,
         };
         if let Some(pct) = &mut state.pct {
             pct.add(MAIN, &mut state.rng);
@@ -621,11 +632,7 @@ impl Shared {
 
     /// The driver loop: until the main future (if any) is ready, or a background driver
     /// stops.
-    fn run<T>(
-        &self,
-        mut main: Option<&mut MainPoll<'_, T>>,
-        cx: &mut Context<'_>,
-    ) -> Option<T> {
+    fn run<T>(&self, mut main: Option<&mut MainPoll<'_, T>>, cx: &mut Context<'_>) -> Option<T> {
         loop {
             let step = {
                 let mut st = self.lock();
@@ -767,7 +774,20 @@ impl State {
     /// Picks one of `n` candidates: the ready tasks in wake order, then the `block_on`
     /// future (index `ready.len()`) if it is ready.
     fn pick(&mut self, n: usize) -> usize {
+        let step = self.trace.steps() as usize;
         self.trace.step();
+        // The scheduler runs (and draws its numbers) in a replay too, so that the numbers
+        // drawn for everything else (timers due at once) are the same.
+        let mut i = self.choose(n);
+        if let Some(replay) = &self.replay {
+            i = replay.get(step).map_or(0, |&d| (d as usize).min(n - 1));
+        }
+        self.decisions.push(i as u32);
+        i
+    }
+
+    /// The scheduler's choice among `n` candidates.
+    fn choose(&mut self, n: usize) -> usize {
         let Some(pct) = &mut self.pct else {
             return self.rng.below(n);
         };
@@ -1000,6 +1020,28 @@ impl Runtime {
     /// The number of scheduling decisions so far.
     pub fn trace_steps(&self) -> u64 {
         self.shared.trace_steps()
+    }
+
+    /// The schedule so far: the seed and every scheduling decision, which
+    /// [`Runtime::replay`] follows exactly.
+    pub fn schedule(&self) -> Schedule {
+        Schedule {
+            seed: self.shared.seed,
+            decisions: self.shared.lock().decisions.clone(),
+        }
+    }
+
+    /// A simulation that follows `schedule` (from [`Runtime::schedule`] or a replay token)
+    /// instead of its scheduler's choices: the same program gives the same run. Past the
+    /// schedule's end it runs the task woken first at every step.
+    ///
+    /// # Errors
+    ///
+    /// As [`with_config`](Self::with_config).
+    pub fn replay(config: &RuntimeConfig, schedule: &Schedule) -> io::Result<Runtime> {
+        let rt = Runtime::with_config(&config.clone().seed(schedule.seed))?;
+        rt.shared.lock().replay = Some(schedule.decisions.clone());
+        Ok(rt)
     }
 
     /// Keeps the trace's events from now on, for [`trace_events`](Self::trace_events).

@@ -1,0 +1,375 @@
+//! The simulation's own promises, beyond the rows every backend keeps: the same seed gives
+//! the same trace, different seeds different schedules, virtual time, timers due together in
+//! seed order, blocking closures holding time, PCT, the fault hook, the deadlock report, and
+//! the test attribute's exploration, replay token and determinism check.
+
+#![cfg(feature = "sim")]
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyrt::sim::Scheduler;
+use anyrt::time::Instant;
+use anyrt::{Backend, Runtime};
+use anyrt_tests::*;
+
+fn sim(seed: u64) -> Runtime {
+    Runtime::builder(Backend::Sim).seed(seed).build().unwrap()
+}
+
+/// Ten tasks passing 100 messages through one channel, with sleeps: a small program with
+/// many interleavings. Gives the trace hash and the order the messages arrived in.
+async fn workload() -> (u64, Vec<u32>) {
+    let (tx, rx) = anyrt::channel::bounded::<u32>(4);
+    let producers: Vec<_> = (0..10u32)
+        .map(|p| {
+            let tx = tx.clone();
+            anyrt::spawn(async move {
+                for i in 0..10 {
+                    if i % 3 == 0 {
+                        anyrt::time::sleep(Duration::from_millis(u64::from(p % 3))).await;
+                    }
+                    tx.send(p * 10 + i).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut got = Vec::new();
+    while let Ok(v) = rx.recv().await {
+        got.push(v);
+    }
+    for p in producers {
+        p.await.unwrap();
+    }
+    (anyrt::sim::trace_hash().unwrap(), got)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trace_every_time() {
+    let first = sim(7).block_on(workload());
+    for _ in 0..100 {
+        assert_eq!(sim(7).block_on(workload()), first);
+    }
+    assert_eq!(first.1.len(), 100);
+}
+
+#[test]
+fn different_seeds_give_different_schedules() {
+    let orders: HashSet<Vec<u32>> = (0..20).map(|s| sim(s).block_on(workload()).1).collect();
+    assert!(
+        orders.len() >= 15,
+        "20 seeds gave only {} orders",
+        orders.len()
+    );
+}
+
+#[test]
+fn an_hour_of_sleeps_takes_no_real_time() {
+    let real = std::time::Instant::now();
+    let virtual_elapsed = sim(1).block_on(async {
+        let start = Instant::now();
+        for _ in 0..3600 {
+            anyrt::time::sleep(Duration::from_secs(1)).await;
+        }
+        start.elapsed()
+    });
+    assert!(
+        virtual_elapsed >= Duration::from_secs(3600),
+        "{virtual_elapsed:?}"
+    );
+    assert!(
+        virtual_elapsed < Duration::from_secs(3601),
+        "{virtual_elapsed:?}"
+    );
+    assert!(real.elapsed() < WAIT, "an hour took {:?}", real.elapsed());
+}
+
+/// The order in which five tasks sleeping until one instant wake.
+fn wake_order(seed: u64) -> Vec<u32> {
+    sim(seed).block_on(async {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let tasks: Vec<_> = (0..5u32)
+            .map(|i| {
+                let order = order.clone();
+                anyrt::spawn(async move {
+                    anyrt::time::sleep_until(deadline).await;
+                    order.lock().unwrap().push(i);
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        order
+    })
+}
+
+#[test]
+fn timers_due_at_one_instant_fire_in_seed_order() {
+    assert_eq!(wake_order(3), wake_order(3));
+    let orders: HashSet<Vec<u32>> = (0..20).map(wake_order).collect();
+    assert!(
+        orders.len() > 5,
+        "20 seeds gave only {} orders",
+        orders.len()
+    );
+}
+
+#[test]
+fn time_stands_still_while_a_short_blocking_closure_runs() {
+    let elapsed = sim(1).block_on(async {
+        let start = Instant::now();
+        let slept = anyrt::spawn_blocking(|| std::thread::sleep(Duration::from_millis(50)));
+        // A timer that would fire meanwhile if time went on without the closure.
+        let timer = anyrt::time::timeout(Duration::from_millis(10), slept).await;
+        assert!(timer.is_ok(), "the timer fired while the closure held time");
+        start.elapsed()
+    });
+    assert!(elapsed < Duration::from_millis(10), "{elapsed:?}");
+}
+
+#[test]
+fn a_deadlock_is_reported_not_hung() {
+    let msg = catch_panic(|| {
+        sim(5).block_on(async {
+            let (_tx, rx) = anyrt::channel::bounded::<()>(1);
+            // Nothing will ever send: every task waits and no timer is set.
+            let _ = rx.recv().await;
+        })
+    })
+    .unwrap_err();
+    assert!(msg.contains("deadlock"), "{msg}");
+    assert!(msg.contains("seed 5"), "{msg}");
+}
+
+#[test]
+fn buggify_is_seeded_and_never_fires_outside_a_simulation() {
+    let draws = |seed| {
+        sim(seed).block_on(async { (0..400).map(|_| anyrt::sim::buggify()).collect::<Vec<_>>() })
+    };
+    let a = draws(9);
+    assert_eq!(a, draws(9));
+    assert_ne!(a, draws(10));
+    let fired = a.iter().filter(|&&b| b).count();
+    assert!((60..=140).contains(&fired), "fired {fired} of 400 times");
+    assert!(!anyrt::sim::buggify());
+    assert_eq!(anyrt::sim::seed(), None);
+    assert_eq!(sim(9).block_on(async { anyrt::sim::seed() }), Some(9));
+}
+
+#[test]
+fn seeds_and_schedulers_are_refused_by_the_real_backends() {
+    for &b in Backend::enabled() {
+        if b == Backend::Sim {
+            continue;
+        }
+        let err = Runtime::builder(b).seed(1).build().unwrap_err().to_string();
+        assert!(err.contains("Backend::Sim"), "{b}: {err}");
+    }
+    let err = Runtime::builder(Backend::Sim)
+        .scheduler(Scheduler::Pct { depth: 0 })
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("depth"), "{err}");
+}
+
+/// A bug that needs two orderings: `b` must check between `a`'s two steps, after both
+/// tasks have gone through most of their work.
+async fn depth_two_bug() -> bool {
+    let step = Arc::new(AtomicU64::new(0));
+    let a = anyrt::spawn({
+        let step = step.clone();
+        async move {
+            for _ in 0..10 {
+                anyrt::task::yield_now().await;
+            }
+            step.store(1, Ordering::SeqCst);
+            for _ in 0..10 {
+                anyrt::task::yield_now().await;
+            }
+            step.store(2, Ordering::SeqCst);
+        }
+    });
+    let b = anyrt::spawn({
+        let step = step.clone();
+        async move {
+            for _ in 0..15 {
+                anyrt::task::yield_now().await;
+            }
+            step.load(Ordering::SeqCst) == 1
+        }
+    });
+    a.await.unwrap();
+    b.await.unwrap()
+}
+
+#[test]
+fn pct_finds_a_depth_two_ordering_bug_within_a_thousand_seeds() {
+    let found = (0..1000u64).find(|&seed| {
+        Runtime::builder(Backend::Sim)
+            .seed(seed)
+            .scheduler(Scheduler::Pct { depth: 2 })
+            .build()
+            .unwrap()
+            .block_on(depth_two_bug())
+    });
+    assert!(found.is_some(), "PCT missed the bug in 1,000 seeds");
+}
+
+// --- the test attribute: exploration, replay, check ------------------------------------
+
+/// A lost update: one task reads a counter, yields once and writes back what it read plus
+/// one; another, a few yields later, does the same without yielding. Run in the order the
+/// tasks were woken, the second reads after the first wrote: the update is lost only when
+/// the second runs ahead, between the first one's read and write. Only runs when a parent
+/// test asks for it (it fails on purpose).
+#[anyrt::test(sim(seeds = 200))]
+async fn lost_update_is_found() {
+    if std::env::var_os("ANYRT_TESTS_SIM_RACE").is_none() {
+        return;
+    }
+    let counter = Arc::new(Mutex::new(0u32));
+    let first = anyrt::spawn({
+        let counter = counter.clone();
+        async move {
+            let read = *counter.lock().unwrap();
+            anyrt::task::yield_now().await;
+            *counter.lock().unwrap() = read + 1;
+        }
+    });
+    let second = anyrt::spawn({
+        let counter = counter.clone();
+        async move {
+            for _ in 0..3 {
+                anyrt::task::yield_now().await;
+            }
+            let read = *counter.lock().unwrap();
+            *counter.lock().unwrap() = read + 1;
+        }
+    });
+    first.await.unwrap();
+    second.await.unwrap();
+    assert_eq!(*counter.lock().unwrap(), 2, "an update was lost");
+}
+
+#[test]
+fn exploration_finds_the_race_prints_its_seed_and_a_token_that_replays_it() {
+    if is_child() {
+        return;
+    }
+    let race = [("ANYRT_TESTS_SIM_RACE", "1")];
+    let out = run_self(&["lost_update_is_found::sim", "--exact"], &race);
+    assert!(!out.success, "the race was not found\n{}", out.all());
+    let all = out.all();
+    assert!(all.contains("an update was lost"), "{all}");
+    let seed = all
+        .split("ANYRT_SIM_SEED=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no seed printed\n{all}"))
+        .to_owned();
+    let token = all
+        .split("ANYRT_SIM_REPLAY=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no replay token printed\n{all}"))
+        .to_owned();
+    assert!(
+        all.contains("cargo test lost_update_is_found::sim -- --exact"),
+        "{all}"
+    );
+    // The seed alone fails again, and so does the shrunk schedule.
+    let again = run_self(
+        &["lost_update_is_found::sim", "--exact"],
+        &[race[0], ("ANYRT_SIM_SEED", &seed)],
+    );
+    assert!(
+        !again.success,
+        "seed {seed} passed on its own\n{}",
+        again.all()
+    );
+    let replay = run_self(
+        &["lost_update_is_found::sim", "--exact"],
+        &[race[0], ("ANYRT_SIM_REPLAY", &token)],
+    );
+    assert!(
+        !replay.success,
+        "the token {token} passed\n{}",
+        replay.all()
+    );
+    assert!(
+        replay.all().contains("an update was lost"),
+        "{}",
+        replay.all()
+    );
+    // Shrunk: the second task must run its three yields and its read between the first
+    // one's two polls, and little else.
+    let deviations = token.split(':').nth(1).map_or(0, |d| d.split(',').count());
+    assert!(
+        (1..=4).contains(&deviations),
+        "the token {token} is not shrunk"
+    );
+    // And in the order the tasks were woken, the race does not show.
+    let fifo = run_self(
+        &["lost_update_is_found::sim", "--exact"],
+        &[
+            race[0],
+            (
+                "ANYRT_SIM_REPLAY",
+                &format!("{:x}:", seed.parse::<u64>().unwrap()),
+            ),
+        ],
+    );
+    assert!(fifo.success, "the race shows in wake order\n{}", fifo.all());
+}
+
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// A body whose schedule depends on something outside the seed (a count of its own runs).
+#[anyrt::test(sim(check))]
+async fn outside_state_breaks_determinism() {
+    if std::env::var_os("ANYRT_TESTS_SIM_NONDET").is_none() {
+        return;
+    }
+    let n = RUNS.fetch_add(1, Ordering::SeqCst);
+    for _ in 0..=n {
+        anyrt::spawn(async {}).await.unwrap();
+    }
+}
+
+#[test]
+fn the_determinism_check_names_the_first_difference() {
+    if is_child() {
+        return;
+    }
+    let out = run_self(
+        &["outside_state_breaks_determinism::sim", "--exact"],
+        &[("ANYRT_TESTS_SIM_NONDET", "1")],
+    );
+    assert!(!out.success, "the check passed\n{}", out.all());
+    assert!(out.all().contains("not deterministic"), "{}", out.all());
+    assert!(out.all().contains("differ at step"), "{}", out.all());
+}
+
+#[test]
+fn a_bad_seed_in_the_environment_is_a_build_error() {
+    if is_child() {
+        let err = Runtime::builder(Backend::Sim)
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ANYRT_SIM_SEED"), "{err}");
+        return;
+    }
+    let out = run_self(
+        &["a_bad_seed_in_the_environment_is_a_build_error", "--exact"],
+        &[("ANYRT_SIM_SEED", "lots")],
+    );
+    assert!(out.success, "{}", out.all());
+}
