@@ -1,7 +1,9 @@
 //! Code shared by the anyrt examples.
 //!
 //! [`pipeline`] is the library of the tour: what a library author writes against anyrt
-//! alone, with no runtime named anywhere.
+//! alone, with no runtime named anywhere. [`counter`] is the library of its simulation step:
+//! a hit counter with a lost-update bug.
 
+pub mod counter;
 pub mod echo;
 pub mod pipeline;

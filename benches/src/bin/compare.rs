@@ -101,7 +101,12 @@ impl Opts {
             smoke: false,
             rounds: None,
             n: None,
-            backends: Backend::enabled().to_vec(),
+            // The simulation has no native runtime to compare with (bin `sim` measures it).
+            backends: Backend::enabled()
+                .iter()
+                .copied()
+                .filter(|&b| b != Backend::Sim)
+                .collect(),
             workloads: Workload::ALL.to_vec(),
             side: None,
             allocs: true,
@@ -126,7 +131,8 @@ impl Opts {
                         .split(',')
                         .map(|s| s.parse::<Backend>().map_err(|e| e.to_string()))
                         .collect::<Result<Vec<_>, _>>()?;
-                    opts.backends.retain(|b| b.is_enabled());
+                    opts.backends
+                        .retain(|&b| b.is_enabled() && b != Backend::Sim);
                 }
                 "--workload" => {
                     opts.workloads = value()?

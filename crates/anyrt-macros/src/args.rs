@@ -20,7 +20,7 @@ fn valid_arguments() -> String {
 }
 
 /// What `sim(..)` takes.
-const SIM_OPTIONS: &str = "`sim` takes `seeds = N` (explore N seeds) and `check` (run each seed twice and compare the traces), e.g. `sim(seeds = 100)`";
+const SIM_OPTIONS: &str = "`sim` takes `seeds = N` (explore N seeds), `pct = D` (the PCT scheduler of depth D) and `check` (run each seed twice and compare the traces), e.g. `sim(seeds = 100)`";
 
 /// Which attribute is being expanded; they accept the same arguments with different limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +111,8 @@ pub(crate) struct Args {
     pub(crate) sim_seeds: Option<u64>,
     /// `sim(check)`: every seed runs twice and the traces must agree.
     pub(crate) sim_check: bool,
+    /// `sim(pct = D)`: the PCT scheduler of depth `D` instead of the random one.
+    pub(crate) sim_pct: Option<u32>,
 }
 
 /// Parses the tokens between the attribute's parentheses.
@@ -288,6 +290,17 @@ fn parse_sim_options(input: ParseStream<'_>, args: &mut Args) -> syn::Result<()>
                 args.sim_seeds = Some(n);
             }
             "check" => args.sim_check = true,
+            "pct" => {
+                input.parse::<Token![=]>()?;
+                let lit: syn::LitInt = input.parse().map_err(|e| {
+                    syn::Error::new(e.span(), format!("`pct` takes a depth; {SIM_OPTIONS}"))
+                })?;
+                let d: u32 = lit.base10_parse()?;
+                if d == 0 {
+                    return Err(syn::Error::new(lit.span(), "`pct` must be at least 1"));
+                }
+                args.sim_pct = Some(d);
+            }
             other => {
                 return Err(syn::Error::new(
                     ident.span(),
@@ -576,7 +589,8 @@ mod tests {
 
     #[test]
     fn sim_options() {
-        let args = ok(Kind::Test, quote!(tokio, sim(seeds = 100, check)));
+        let args = ok(Kind::Test, quote!(tokio, sim(seeds = 100, check, pct = 3)));
+        assert_eq!(args.sim_pct, Some(3));
         assert_eq!(
             args.backends,
             [Backend::named("tokio"), Backend::named("sim")]

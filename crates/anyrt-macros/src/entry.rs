@@ -234,11 +234,16 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
                 None => quote!(::core::option::Option::None),
             };
             let check = args.sim_check;
+            let pct = match args.sim_pct {
+                Some(d) => quote!(::core::option::Option::Some(#d)),
+                None => quote!(::core::option::Option::None),
+            };
             quote_spanned! {output_span=>
                 ::anyrt::__private::run_sim_test(
                     ::core::module_path!(),
                     #seeds,
                     #check,
+                    #pct,
                     #threads,
                     super::#body_name,
                 );

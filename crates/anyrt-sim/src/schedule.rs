@@ -9,15 +9,16 @@ use std::str::FromStr;
 /// same program gives the same run.
 ///
 /// Its [`Display`](fmt::Display) is the replay token printed as `ANYRT_SIM_REPLAY=<token>`:
-/// the seed and the decisions that are not 0, in hex.
+/// the seed and the decisions that are not 0, in hex (`STEP=PICK`, or `FIRST-LAST=PICK`
+/// for a run of equal ones).
 ///
 /// ```
 /// use anyrt_sim::Schedule;
 ///
-/// let s = Schedule::new(42, vec![0, 2, 0, 0, 1]);
-/// assert_eq!(s.to_string(), "2a:1=2,4=1");
+/// let s = Schedule::new(42, vec![0, 2, 0, 0, 1, 1, 1]);
+/// assert_eq!(s.to_string(), "2a:1=2,4-6=1");
 /// assert_eq!(s.to_string().parse::<Schedule>().unwrap(), s);
-/// assert_eq!(s.deviations(), 2);
+/// assert_eq!(s.deviations(), 4);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Schedule {
@@ -101,12 +102,24 @@ impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:x}:", self.seed)?;
         let mut first = true;
-        for (i, &d) in self.decisions.iter().enumerate() {
+        let mut i = 0;
+        while i < self.decisions.len() {
+            let d = self.decisions[i];
+            // A run of equal decisions is written once, as `FIRST-LAST=PICK`.
+            let mut last = i;
+            while self.decisions.get(last + 1) == Some(&d) {
+                last += 1;
+            }
             if d != 0 {
                 let sep = if first { "" } else { "," };
-                write!(f, "{sep}{i:x}={d:x}")?;
+                if last > i {
+                    write!(f, "{sep}{i:x}-{last:x}={d:x}")?;
+                } else {
+                    write!(f, "{sep}{i:x}={d:x}")?;
+                }
                 first = false;
             }
+            i = last + 1;
         }
         Ok(())
     }
@@ -138,18 +151,20 @@ impl FromStr for Schedule {
         let seed = u64::from_str_radix(seed, 16).map_err(|_| err("a bad seed"))?;
         let mut decisions = Vec::new();
         for pair in rest.split(',').filter(|p| !p.is_empty()) {
-            let (i, d) = pair
+            let (steps, d) = pair
                 .split_once('=')
                 .ok_or_else(|| err("a step without `=`"))?;
-            let i = usize::from_str_radix(i, 16).map_err(|_| err("a bad step"))?;
+            let (first, last) = steps.split_once('-').unwrap_or((steps, steps));
+            let step = |s: &str| usize::from_str_radix(s, 16).map_err(|_| err("a bad step"));
+            let (first, last) = (step(first)?, step(last)?);
             let d = u32::from_str_radix(d, 16).map_err(|_| err("a bad pick"))?;
-            if i > 10_000_000 {
-                return Err(err("a step past ten million"));
+            if last > 10_000_000 || first > last {
+                return Err(err("a bad range of steps"));
             }
-            if decisions.len() <= i {
-                decisions.resize(i + 1, 0);
+            if decisions.len() <= last {
+                decisions.resize(last + 1, 0);
             }
-            decisions[i] = d;
+            decisions[first..=last].fill(d);
         }
         Ok(Schedule::new(seed, decisions))
     }
@@ -164,6 +179,7 @@ mod tests {
         for s in [
             Schedule::new(0, vec![]),
             Schedule::new(u64::MAX, vec![3, 0, 0, 7]),
+            Schedule::new(5, vec![1, 1, 1, 0, 2, 2]),
         ] {
             assert_eq!(s.to_string().parse::<Schedule>().unwrap(), s);
         }

@@ -18,6 +18,12 @@ use crate::runtime::{current_or_global, global, offset_of, Shared};
 /// cancel-safe: dropping it removes the timer.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
+    // Boxed: one word, so that the facade's sleep (an enum over every backend's) stays the
+    // size of the real backends' own.
+    state: Box<State>,
+}
+
+struct State {
     shared: Weak<Shared>,
     /// The virtual deadline; `None`: never.
     deadline: Option<Duration>,
@@ -30,10 +36,12 @@ pub struct Sleep {
 impl Sleep {
     pub(crate) fn new(shared: Weak<Shared>, deadline: Option<Duration>) -> Sleep {
         Sleep {
-            shared,
-            deadline,
-            key: None,
-            left: Duration::ZERO,
+            state: Box::new(State {
+                shared,
+                deadline,
+                key: None,
+                left: Duration::ZERO,
+            }),
         }
     }
 
@@ -53,7 +61,7 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
+        let this = &mut *self.state;
         let Some(deadline) = this.deadline else {
             return Poll::Pending;
         };
@@ -67,7 +75,7 @@ impl Future for Sleep {
                 this.shared = Arc::downgrade(global);
                 this.key = None;
                 this.deadline = now.checked_add(this.left);
-                return Pin::new(this).poll(cx);
+                return self.poll(cx);
             }
         };
         if shared.poll_timer(deadline, &mut this.key, &mut this.left, cx.waker()) {
@@ -80,7 +88,8 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let (Some(key), Some(shared)) = (self.key.take(), self.shared.upgrade()) {
+        let state = &mut *self.state;
+        if let (Some(key), Some(shared)) = (state.key.take(), state.shared.upgrade()) {
             shared.cancel_timer(key);
         }
     }
@@ -89,7 +98,7 @@ impl Drop for Sleep {
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sleep")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.state.deadline)
             .finish_non_exhaustive()
     }
 }

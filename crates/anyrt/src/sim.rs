@@ -107,3 +107,9 @@ pub fn trace_hash() -> Option<u64> {
         None
     }
 }
+
+#[cfg(feature = "sim")]
+mod explore;
+#[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
+pub use explore::{Explore, Failure};

@@ -1,0 +1,377 @@
+//! [`Explore`]: runs a test body under many seeds, and shrinks the first failure into a
+//! replay token. What `#[anyrt::test(sim(seeds = N))]` calls, for harnesses of one's own.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+
+use anyrt_core::RuntimeConfig;
+use anyrt_sim::{Event, Runtime, Schedule};
+
+use super::Scheduler;
+
+/// How many replays shrinking may take.
+const SHRINK_RUNS: usize = 200;
+
+/// Runs a test body under a series of seeds, each on a fresh simulation, stopping at the
+/// first failure: a panic of the body (or of a task it awaits and unwraps). The failure is
+/// then shrunk to the schedule with the fewest decisions that differ from running the task
+/// woken first, which [`Failure::replay`] gives as a token.
+///
+/// ```
+/// use anyrt::sim::Explore;
+/// use std::sync::{Arc, Mutex};
+///
+/// // A lost update, when the second task runs between the first one's read and write.
+/// async fn two_increments() {
+///     let n = Arc::new(Mutex::new(0));
+///     let first = anyrt::spawn({
+///         let n = n.clone();
+///         async move {
+///             let read = *n.lock().unwrap();
+///             anyrt::task::yield_now().await;
+///             *n.lock().unwrap() = read + 1;
+///         }
+///     });
+///     let second = anyrt::spawn({
+///         let n = n.clone();
+///         async move {
+///             anyrt::task::yield_now().await;
+///             let read = *n.lock().unwrap();
+///             *n.lock().unwrap() = read + 1;
+///         }
+///     });
+///     first.await.unwrap();
+///     second.await.unwrap();
+///     assert_eq!(*n.lock().unwrap(), 2, "lost update");
+/// }
+///
+/// let failure = Explore::seeds(200).run(two_increments).unwrap_err();
+/// assert!(failure.message().contains("lost update"));
+/// // The token replays the failing schedule exactly.
+/// let token = failure.replay().to_string();
+/// assert!(Explore::replay(&token).unwrap().run(two_increments).is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Explore {
+    first_seed: u64,
+    seeds: u64,
+    replay: Option<Schedule>,
+    check: bool,
+    config: RuntimeConfig,
+}
+
+impl Explore {
+    /// `n` seeds, from 0, with the [`Random`](Scheduler::Random) scheduler.
+    pub fn seeds(n: u64) -> Explore {
+        Explore {
+            first_seed: 0,
+            seeds: n.max(1),
+            replay: None,
+            check: false,
+            config: RuntimeConfig::new(),
+        }
+    }
+
+    /// `n` seeds unless the environment says otherwise: `ANYRT_SIM_REPLAY` (one run of that
+    /// schedule), `ANYRT_SIM_SEED` (that seed alone, or the first of `ANYRT_SIM_SEEDS`),
+    /// `ANYRT_SIM_SEEDS` (how many), `ANYRT_SIM_CHECK=1` ([`check`](Self::check)).
+    ///
+    /// # Panics
+    ///
+    /// If one of them is set to something that is not a number (or a token), naming it.
+    pub fn from_env(n: u64) -> Explore {
+        let mut explore = Explore::seeds(n);
+        if let Ok(token) = std::env::var("ANYRT_SIM_REPLAY") {
+            if !token.trim().is_empty() {
+                let schedule = token
+                    .parse::<Schedule>()
+                    .unwrap_or_else(|e| panic!("ANYRT_SIM_REPLAY: {e}"));
+                explore.replay = Some(schedule);
+            }
+        }
+        if let Some(seed) = env_u64("ANYRT_SIM_SEED") {
+            explore.first_seed = seed;
+            explore.seeds = 1;
+        }
+        if let Some(n) = env_u64("ANYRT_SIM_SEEDS") {
+            explore.seeds = n.max(1);
+        }
+        if std::env::var_os("ANYRT_SIM_CHECK").is_some_and(|v| v == "1") {
+            explore.check = true;
+        }
+        explore
+    }
+
+    /// One run, of the schedule of a replay token (as printed after `ANYRT_SIM_REPLAY=`).
+    ///
+    /// # Errors
+    ///
+    /// A string that is not a token, saying what is wrong with it.
+    pub fn replay(token: &str) -> Result<Explore, anyrt_sim::ParseScheduleError> {
+        let mut explore = Explore::seeds(1);
+        explore.replay = Some(token.parse()?);
+        Ok(explore)
+    }
+
+    /// Seeds from `seed` on (default 0).
+    pub fn first_seed(mut self, seed: u64) -> Explore {
+        self.first_seed = seed;
+        self
+    }
+
+    /// The scheduler of every run (default [`Scheduler::Random`]).
+    pub fn scheduler(mut self, scheduler: Scheduler) -> Explore {
+        self.config = self.config.scheduler(scheduler);
+        self
+    }
+
+    /// `worker_threads` of every run's configuration (checked as on every backend: zero is
+    /// an error; a simulation has one thread whatever it says).
+    pub fn worker_threads(mut self, n: usize) -> Explore {
+        self.config = self.config.worker_threads(n);
+        self
+    }
+
+    /// Runs every seed twice and fails if the two traces differ: something outside the
+    /// seed decided the schedule (std's clock, a `HashMap`'s order, a thread of the test's
+    /// own, real IO).
+    pub fn check(mut self, check: bool) -> Explore {
+        self.check = check;
+        self
+    }
+
+    /// Runs `body` under each seed in turn, each on a fresh simulation; `Ok` with the
+    /// number of runs if none failed.
+    ///
+    /// # Errors
+    ///
+    /// The first failure, with its seed and its shrunk schedule.
+    ///
+    /// # Panics
+    ///
+    /// If a simulation cannot be built from the configuration (zero worker threads,
+    /// `Pct { depth: 0 }`).
+    pub fn run<F, Fut>(&self, body: F) -> Result<u64, Failure>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        if let Some(schedule) = &self.replay {
+            let run = self.run_once(schedule.seed(), Some(schedule), false, &body);
+            return match run.failure {
+                Some(payload) => Err(Failure {
+                    seed: schedule.seed(),
+                    index: 0,
+                    of: 1,
+                    found: schedule.clone(),
+                    shrunk: schedule.clone(),
+                    payload,
+                    nondeterministic: false,
+                }),
+                None => Ok(1),
+            };
+        }
+        for k in 0..self.seeds {
+            let seed = self.first_seed.wrapping_add(k);
+            let run = self.run_once(seed, None, self.check, &body);
+            if let Some(payload) = run.failure {
+                let shrunk = self.shrink(seed, &run.schedule, &body);
+                return Err(Failure {
+                    seed,
+                    index: k,
+                    of: self.seeds,
+                    found: run.schedule,
+                    shrunk,
+                    payload,
+                    nondeterministic: false,
+                });
+            }
+            if self.check {
+                let again = self.run_once(seed, None, true, &body);
+                if let Some(step) = first_difference(&run.events, &again.events) {
+                    let message = format!(
+                        "anyrt-sim: not deterministic: seed {seed} ran twice and the traces \
+                         differ at step {step}: {:?} then {:?}. Something outside the seed \
+                         decides the schedule (std's clock, a HashMap's random order, a \
+                         thread of the test's own, real IO)",
+                        run.events.get(step),
+                        again.events.get(step),
+                    );
+                    return Err(Failure {
+                        seed,
+                        index: k,
+                        of: self.seeds,
+                        found: run.schedule.clone(),
+                        shrunk: run.schedule,
+                        payload: Box::new(message),
+                        nondeterministic: true,
+                    });
+                }
+            }
+        }
+        Ok(self.seeds)
+    }
+
+    fn run_once<F, Fut>(&self, seed: u64, replay: Option<&Schedule>, record: bool, body: &F) -> Run
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let rt = match replay {
+            Some(schedule) => Runtime::replay(&self.config, schedule),
+            None => Runtime::with_config(&self.config.clone().seed(seed)),
+        }
+        .unwrap_or_else(|e| panic!("anyrt::sim::Explore: could not build a simulation: {e}"));
+        if record {
+            rt.record_trace();
+        }
+        let failure = panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(body()))).err();
+        let schedule = rt.schedule();
+        let events = if record {
+            rt.trace_events()
+        } else {
+            Vec::new()
+        };
+        Run {
+            failure,
+            schedule,
+            events,
+        }
+    }
+
+    fn shrink<F, Fut>(&self, seed: u64, schedule: &Schedule, body: &F) -> Schedule
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        // The replays' own panics would drown the report: silenced meanwhile (the hook is
+        // the process's, so another test's panic message in this window is lost too).
+        let hook = panic::take_hook();
+        panic::set_hook(Box::new(|_| {}));
+        let shrunk = schedule.shrink(SHRINK_RUNS, |candidate| {
+            let run = self.run_once(seed, Some(candidate), false, body);
+            run.failure.is_some().then_some(run.schedule)
+        });
+        panic::set_hook(hook);
+        shrunk
+    }
+}
+
+struct Run {
+    failure: Option<Box<dyn Any + Send>>,
+    schedule: Schedule,
+    events: Vec<Event>,
+}
+
+fn first_difference(a: &[Event], b: &[Event]) -> Option<usize> {
+    let common = a.iter().zip(b).position(|(x, y)| x != y);
+    common.or((a.len() != b.len()).then(|| a.len().min(b.len())))
+}
+
+fn env_u64(var: &str) -> Option<u64> {
+    let value = std::env::var(var).ok()?;
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    let parsed = match value.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => value.parse(),
+    };
+    Some(parsed.unwrap_or_else(|e| panic!("{var}={value:?} is not a number ({e})")))
+}
+
+/// The first failing run of an [`Explore`]: its seed, its schedule shrunk, and the panic.
+pub struct Failure {
+    seed: u64,
+    index: u64,
+    of: u64,
+    found: Schedule,
+    shrunk: Schedule,
+    payload: Box<dyn Any + Send>,
+    /// The check found two runs of one seed that differ (no panic of the body).
+    nondeterministic: bool,
+}
+
+impl Failure {
+    /// Whether the failure is the determinism check's (two runs of one seed differed)
+    /// rather than a panic of the body.
+    pub fn is_nondeterminism(&self) -> bool {
+        self.nondeterministic
+    }
+
+    /// The seed that failed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The shrunk failing schedule: its `Display` is the replay token.
+    pub fn replay(&self) -> &Schedule {
+        &self.shrunk
+    }
+
+    /// The schedule the failing seed took, before shrinking.
+    pub fn found(&self) -> &Schedule {
+        &self.found
+    }
+
+    /// The panic message (`"<not a string>"` for a payload that is not one).
+    pub fn message(&self) -> &str {
+        anyrt_core::task::panic_message(&*self.payload).unwrap_or("<not a string>")
+    }
+
+    /// The report a test prints: the seed, the command that runs it again
+    /// (`ANYRT_SIM_SEED=<seed> <command>`) and the one that replays the shrunk schedule
+    /// (`ANYRT_SIM_REPLAY=<token> <command>`).
+    pub fn report(&self, command: &str) -> String {
+        if self.nondeterministic {
+            return format!(
+                "{}\nRun that seed again with:\n    ANYRT_SIM_SEED={} ANYRT_SIM_CHECK=1 {command}",
+                self.message(),
+                self.seed
+            );
+        }
+        format!(
+            "anyrt-sim: failed with seed {} (seed {} of {}). Run that seed again with:\n    \
+             ANYRT_SIM_SEED={} {command}\nanyrt-sim: shrunk the failing schedule from {} to {} \
+             decisions that differ from running the task woken first; replay it exactly \
+             with:\n    ANYRT_SIM_REPLAY={} {command}",
+            self.seed,
+            self.index + 1,
+            self.of,
+            self.seed,
+            self.found.deviations(),
+            self.shrunk.deviations(),
+            self.shrunk,
+        )
+    }
+
+    /// The panic payload, to resume it.
+    pub fn into_panic(self) -> Box<dyn Any + Send> {
+        self.payload
+    }
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Failure")
+            .field("seed", &self.seed)
+            .field("replay", &self.shrunk.to_string())
+            .field("message", &self.message())
+            .finish()
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "seed {} failed ({}); replay: ANYRT_SIM_REPLAY={}",
+            self.seed,
+            self.message(),
+            self.shrunk
+        )
+    }
+}
