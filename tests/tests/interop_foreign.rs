@@ -10,7 +10,6 @@
 // Everything here needs a backend; a build with none runs only features.rs.
 #![cfg(feature = "_backend")]
 
-use std::sync::Arc;
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
@@ -214,7 +213,7 @@ mod smol_foreign {
     fn a_smol_app_hands_its_executor_to_anyrt() {
         if is_child() {
             anyrt::set_default_backend(Backend::Smol).unwrap();
-            let ex = Arc::new(smol::Executor::new());
+            let ex = std::sync::Arc::new(smol::Executor::new());
             anyrt::compat::smol::set_global_executor(ex.clone()).unwrap();
             let me = thread_id();
             let got = smol::block_on(ex.run(async {

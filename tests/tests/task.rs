@@ -787,3 +787,63 @@ async fn join_error_crosses_threads() {
     .unwrap();
     assert!(msg.contains("sent"));
 }
+
+// --- a destructor that panics ------------------------------------------------------------
+
+/// Panics when dropped: a task's future holding it has a destructor that panics.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("boom in a destructor");
+    }
+}
+
+/// A task that holds a [`PanicOnDrop`] and never finishes; `started` is sent once it holds it.
+async fn panicking_destructor(started: oneshot::Sender<()>) {
+    let _guard = PanicOnDrop;
+    let _ = started.send(());
+    std::future::pending::<()>().await
+}
+
+// Row "a task's destructor panics", at abort. Not on smol and async-std yet: async-task drops
+// a future under an abort-on-panic guard there, and the process aborts (issue 10, item 1).
+#[anyrt::test(tokio, sim)]
+async fn a_destructor_that_panics_at_abort_gives_is_panic() {
+    let (started, running) = oneshot::channel();
+    let mut h = anyrt::spawn(panicking_destructor(started));
+    within("the task to start", running).await.unwrap();
+    h.abort();
+    let err = within("the aborted task", h).await.unwrap_err();
+    assert!(err.is_panic(), "{err:?}");
+    assert_eq!(panic_message(&*err.into_panic()), "boom in a destructor");
+    // The runtime goes on.
+    assert_eq!(
+        within("a later task", anyrt::spawn(async { 1 }))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+// The same row at shutdown (same backends, same reason).
+#[test]
+fn a_destructor_that_panics_at_shutdown_gives_is_panic() {
+    for b in [Backend::Tokio, Backend::Sim] {
+        if !b.is_enabled() {
+            continue;
+        }
+        let rt = anyrt::Runtime::new(b).unwrap();
+        let (started, running) = oneshot::channel();
+        let h = rt.spawn(panicking_destructor(started));
+        rt.block_on(async { within("the task to start", running).await.unwrap() });
+        drop(rt); // neither panics nor aborts the process
+        let err = wait_plain("the dropped task", h).unwrap_err();
+        assert!(err.is_panic(), "{b}: {err:?}");
+        assert_eq!(
+            panic_message(&*err.into_panic()),
+            "boom in a destructor",
+            "{b}"
+        );
+    }
+}

@@ -18,6 +18,7 @@ use anyrt::time::{
     interval, interval_at, sleep, sleep_until, timeout, timeout_at, Elapsed, Instant, Interval,
     MissedTickBehavior, Sleep,
 };
+use anyrt::Backend;
 use anyrt_tests::*;
 use futures::StreamExt;
 
@@ -121,7 +122,10 @@ async fn sleep_until_lasts_until_the_deadline() {
     let deadline = Instant::now() + 20 * MS;
     within("sleep_until", sleep_until(deadline)).await;
     assert!(Instant::now() >= deadline);
-    assert!(std::time::Instant::now() >= std::time::Instant::from(deadline));
+    if Backend::current() != Some(Backend::Sim) {
+        // The real backends' clock is std's (under sim it is virtual, and ahead or behind).
+        assert!(std::time::Instant::now() >= std::time::Instant::from(deadline));
+    }
 }
 
 #[anyrt::test]

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::local::LocalScope;
-use anyrt_core::task::JoinHandle;
+use anyrt_core::task::{JoinError, JoinHandle};
 use anyrt_core::time::Instant;
 use anyrt_core::{Backend, RuntimeConfig, Scheduler};
 use async_task::{Builder, Runnable};
@@ -55,11 +55,16 @@ const PCT_SCALES: usize = 12;
 /// The id of the future of a `block_on` in the trace and the schedule.
 const MAIN: u64 = 0;
 
-/// What every task carries: its id, in spawn order (`MAIN` is the `block_on` future's).
+/// What every task carries: its id, in spawn order (`MAIN` is the `block_on` future's), and
+/// where its future's destructor leaves a panic.
 #[derive(Debug)]
 pub(crate) struct Meta {
     id: u64,
+    drop_panic: Arc<DropPanic>,
 }
+
+/// The panic of a task's destructor (at abort or shutdown), for its handle to give.
+type DropPanic = Mutex<Option<Box<dyn std::any::Any + Send>>>;
 
 /// The process-wide instant the virtual clocks count from.
 fn origin() -> std::time::Instant {
@@ -361,7 +366,11 @@ impl Shared {
         let Some(task) = self.spawn_task(future) else {
             return JoinHandle::cancelled();
         };
-        JoinHandle::from_async_task(task)
+        let drop_panic = task.metadata().drop_panic.clone();
+        JoinHandle::new(SimJoin {
+            inner: JoinHandle::from_async_task(task),
+            drop_panic,
+        })
     }
 
     fn spawn_task<F>(&self, future: F) -> Option<async_task::Task<F::Output, Meta>>
@@ -374,13 +383,15 @@ impl Shared {
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let weak = self.this.clone();
+        let drop_panic = Arc::new(DropPanic::default());
         let tracked = Tracked {
             future: Some(future),
             id,
             shared: self.this.clone(),
+            drop_panic: drop_panic.clone(),
         };
         let (runnable, task) = Builder::new()
-            .metadata(Meta { id })
+            .metadata(Meta { id, drop_panic })
             .propagate_panic(true)
             .spawn(move |_| tracked, move |r| schedule(&weak, r));
         {
@@ -461,22 +472,27 @@ impl Shared {
     }
 
     /// Polls a sleep: `true` once the virtual time reached `deadline`; else its waker is
-    /// registered under `key` (made at the first pending poll).
+    /// registered under `key` (made at the first pending poll). `None` once the simulation
+    /// has shut down.
     pub(crate) fn poll_timer(
         &self,
         deadline: Duration,
         key: &mut Option<(Duration, u64)>,
         left: &mut Duration,
         waker: &Waker,
-    ) -> bool {
+    ) -> Option<bool> {
         let mut st = self.lock();
+        if st.closed {
+            // Shut down (a driver may still hold it for a moment): its timers never fire.
+            return None;
+        }
         st.keep_pace();
         *left = deadline.saturating_sub(st.now);
         if st.now >= deadline {
             if let Some(k) = key.take() {
                 st.timers.remove(&k);
             }
-            return true;
+            return Some(true);
         }
         match key {
             Some(k) => match st.timers.get_mut(k) {
@@ -499,7 +515,7 @@ impl Shared {
                 }
             }
         }
-        false
+        Some(false)
     }
 
     pub(crate) fn cancel_timer(&self, key: (Duration, u64)) {
@@ -907,14 +923,18 @@ pin_project_lite::pin_project! {
         future: Option<F>,
         id: u64,
         shared: Weak<Shared>,
+        drop_panic: Arc<DropPanic>,
     }
 
     impl<F> PinnedDrop for Tracked<F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             let future = &mut this.future;
-            // A destructor that panics: the process, the simulation and the caller go on.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| future.set(None)));
+            // A destructor that panics: the process, the simulation and the caller go on,
+            // and the handle gives the panic.
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+                *this.drop_panic.lock().unwrap_or_else(PoisonError::into_inner) = Some(payload);
+            }
             if let Some(shared) = this.shared.upgrade() {
                 let waker = shared.lock().live.remove(this.id);
                 drop(waker);
@@ -931,6 +951,37 @@ impl<F: Future> Future for Tracked<F> {
             Some(f) => f.poll(cx),
             None => Poll::Pending,
         }
+    }
+}
+
+/// A task's handle: async-task's, and the panic of the task's destructor, which turns its
+/// "cancelled" into a panic, as on tokio.
+struct SimJoin<T> {
+    inner: JoinHandle<T>,
+    drop_panic: Arc<DropPanic>,
+}
+
+impl<T: 'static> anyrt_core::task::RawTask<T> for SimJoin<T> {
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        Pin::new(&mut self.inner).poll(cx).map(|out| match out {
+            Err(e) if e.is_cancelled() => {
+                let payload = self
+                    .drop_panic
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                Err(payload.map_or(e, JoinError::panic))
+            }
+            out => out,
+        })
+    }
+
+    fn abort(&mut self) {
+        self.inner.abort();
+    }
+
+    fn is_finished(&self) -> bool {
+        self.inner.is_finished()
     }
 }
 

@@ -65,24 +65,27 @@ impl Future for Sleep {
         let Some(deadline) = this.deadline else {
             return Poll::Pending;
         };
-        let shared = match this.shared.upgrade() {
-            Some(shared) => shared,
+        let polled = this.shared.upgrade().and_then(|shared| {
+            shared.poll_timer(deadline, &mut this.key, &mut this.left, cx.waker())
+        });
+        match polled {
+            Some(true) => {
+                this.deadline = Some(Duration::ZERO);
+                Poll::Ready(())
+            }
+            Some(false) => Poll::Pending,
             None => {
-                // Its simulation is gone: the rest of the sleep is slept on the process-wide
-                // one, as a real backend's timer outlives the runtime it was made on.
+                // Its simulation is gone (or shut down): the rest of the sleep is slept on
+                // the process-wide one, as a real backend's timer outlives the runtime it
+                // was made on.
                 let global = global();
                 let now = offset_of(global.now());
                 this.shared = Arc::downgrade(global);
                 this.key = None;
                 this.deadline = now.checked_add(this.left);
-                return self.poll(cx);
+                self.poll(cx)
             }
-        };
-        if shared.poll_timer(deadline, &mut this.key, &mut this.left, cx.waker()) {
-            this.deadline = Some(Duration::ZERO);
-            return Poll::Ready(());
         }
-        Poll::Pending
     }
 }
 
