@@ -78,7 +78,7 @@ use proc_macro::TokenStream;
 ///
 /// A comma-separated list, all optional:
 ///
-/// - backends: `tokio`, `smol`, `async_std`. Only the tests for these are generated;
+/// - backends: `tokio`, `smol`, `async_std`, `sim`. Only the tests for these are generated;
 ///   without any, one per backend. A backend whose feature is not enabled in `anyrt` gets no
 ///   test (features stay additive: this is never an error). With no backend enabled at all,
 ///   one test, `<name>::no_backend_enabled`, fails with a message naming the features to
@@ -89,6 +89,32 @@ use proc_macro::TokenStream;
 /// - `current_thread`: each test's runtime runs its tasks on the test's own thread, as
 ///   `#[tokio::test]` does by default (the flavour to port such tests to). Not with
 ///   `worker_threads`.
+/// - `sim(..)`, naming the simulation backend with options: `seeds = N` explores N seeds
+///   (`ANYRT_SIM_SEEDS` overrides; `ANYRT_SIM_SEED` picks one), `pct = D` uses the PCT
+///   scheduler of depth D, `check` runs each seed twice and fails if the traces differ. The
+///   first failing seed is printed with the command that reruns it, and its shrunk schedule
+///   as `ANYRT_SIM_REPLAY=<token>`, which replays it exactly. Plain `sim` (or no backend
+///   named, with the `sim` feature on) runs one seed.
+///
+/// ```
+/// #[anyrt::test(tokio, sim(seeds = 50))]
+/// async fn counts_every_hit() {
+///     let hits = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+///     let tasks: Vec<_> = (0..4)
+///         .map(|_| {
+///             let hits = hits.clone();
+///             anyrt::spawn(async move {
+///                 hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+///             })
+///         })
+///         .collect();
+///     for t in tasks {
+///         t.await.unwrap();
+///     }
+///     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 4);
+/// }
+/// # fn main() {}
+/// ```
 ///
 /// # The function
 ///

@@ -152,7 +152,8 @@
 //! # Testing and `main` (feature `macros`)
 //!
 //! [`#[anyrt::test]`](test) runs an async test on every enabled backend (`my_test::tokio`,
-//! `my_test::smol`, `my_test::async_std`), each on a fresh [`Runtime`];
+//! `my_test::smol`, `my_test::async_std`, and `my_test::sim` under the deterministic
+//! simulation of the `sim` feature, which [`sim`] describes), each on a fresh [`Runtime`];
 //! [`#[anyrt::main]`](main) runs an `async fn main` with [`block_on`]:
 //!
 //! ```
