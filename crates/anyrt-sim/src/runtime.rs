@@ -48,6 +48,10 @@ const BLOCKING_GRACE: Duration = Duration::from_secs(1);
 /// still lets time reach the timers around it, deterministically.
 pub(crate) const POLL_COST: Duration = Duration::from_micros(1);
 
+/// How long the background driver waits, once started, for a `block_on` to take the work
+/// over before it runs any.
+const BACKGROUND_GRACE: Duration = Duration::from_millis(2);
+
 /// The scales (powers of two from 2) over which [`Scheduler::Pct`] spreads its priority
 /// change points, one drawn per seed.
 const PCT_SCALES: usize = 12;
@@ -174,6 +178,9 @@ struct State {
     driving: Driving,
     /// A `block_on` waits for the background driver to hand over.
     handover: bool,
+    /// Whether the background driver may run at all (not on a current-thread runtime, whose
+    /// tasks run on the thread in `block_on` only).
+    background_allowed: bool,
     /// Real-time pacing: while set (the background driver, the process-wide simulation),
     /// virtual time keeps up with real time from this (real, virtual) pair instead of
     /// jumping to the next timer.
@@ -292,6 +299,7 @@ impl Shared {
             closed: false,
             driving: Driving::Nobody,
             handover: false,
+            background_allowed: true,
             pace: global.then(|| (origin(), Duration::ZERO)),
             rng,
             faults,
@@ -685,6 +693,17 @@ impl Shared {
             .spawn(move || {
                 let _enter = enter(shared.this.clone(), ThreadContext::async_on(Backend::Sim));
                 let _driver = Driver::new(&shared);
+                // A `block_on` that comes at once (`rt.spawn(..)` then `rt.block_on(..)`)
+                // takes the work over before any of it runs here: the schedule stays the
+                // seed's.
+                drop(
+                    shared
+                        .outside
+                        .wait_timeout_while(shared.lock(), BACKGROUND_GRACE, |st| {
+                            !st.handover && !st.closed
+                        })
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
                 let mut cx = Context::from_waker(Waker::noop());
                 shared.run::<()>(None, &mut cx);
             });
@@ -757,7 +776,7 @@ impl State {
     /// `true` if the caller must start one (after unlocking).
     fn claim_background(&mut self) -> bool {
         let has_work = !self.ready.is_empty() || !self.inbox.is_empty() || !self.timers.is_empty();
-        if self.driving != Driving::Nobody || self.closed || !has_work {
+        if self.driving != Driving::Nobody || self.closed || !has_work || !self.background_allowed {
             return false;
         }
         self.driving = Driving::Background;
@@ -1042,14 +1061,14 @@ impl Runtime {
                  priority order with no change point)",
             ));
         }
-        Ok(Runtime {
-            shared: Shared::new(
-                seed,
-                scheduler,
-                false,
-                config.name().unwrap_or("anyrt-sim-background"),
-            ),
-        })
+        let shared = Shared::new(
+            seed,
+            scheduler,
+            false,
+            config.name().unwrap_or("anyrt-sim-background"),
+        );
+        shared.lock().background_allowed = !config.is_current_thread();
+        Ok(Runtime { shared })
     }
 
     /// The seed of this simulation's schedule.
