@@ -357,68 +357,46 @@ pub fn run_self(args: &[&str], env: &[(&str, &str)]) -> ChildOutput {
 #[macro_export]
 macro_rules! per_backend {
     (not_on_sim: $reason:literal; $(#[$meta:meta])* fn $name:ident($b:ident: Backend) $body:block) => {
-        $(#[$meta])*
-        #[doc = $reason]
-        #[allow(non_snake_case)]
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[allow(dead_code)]
-            fn body($b: ::anyrt::Backend) $body
-
-            #[cfg(feature = "tokio")]
-            #[test]
-            fn tokio() {
-                body(::anyrt::Backend::Tokio)
-            }
-
-            #[cfg(feature = "smol")]
-            #[test]
-            fn smol() {
-                body(::anyrt::Backend::Smol)
-            }
-
-            #[cfg(feature = "async-std")]
-            #[test]
-            fn async_std() {
-                body(::anyrt::Backend::AsyncStd)
-            }
-        }
+        $crate::per_backend! { @module [$(#[$meta])* #[doc = $reason]] $name $b $body [] }
     };
     ($(#[$meta:meta])* fn $name:ident($b:ident: Backend) $body:block) => {
-        $(#[$meta])*
-        #[allow(non_snake_case)]
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[allow(dead_code)]
-            fn body($b: ::anyrt::Backend) $body
-
-            #[cfg(feature = "tokio")]
-            #[test]
-            fn tokio() {
-                body(::anyrt::Backend::Tokio)
-            }
-
-            #[cfg(feature = "smol")]
-            #[test]
-            fn smol() {
-                body(::anyrt::Backend::Smol)
-            }
-
-            #[cfg(feature = "async-std")]
-            #[test]
-            fn async_std() {
-                body(::anyrt::Backend::AsyncStd)
-            }
-
+        $crate::per_backend! { @module [$(#[$meta])*] $name $b $body [
             #[cfg(feature = "sim")]
             #[test]
             fn sim() {
                 body(::anyrt::Backend::Sim)
             }
+        ] }
+    };
+    (@module [$($attr:tt)*] $name:ident $b:ident $body:block [$($sim:tt)*]) => {
+        $($attr)*
+        #[allow(non_snake_case)]
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[allow(dead_code)]
+            fn body($b: ::anyrt::Backend) $body
+
+            #[cfg(feature = "tokio")]
+            #[test]
+            fn tokio() {
+                body(::anyrt::Backend::Tokio)
+            }
+
+            #[cfg(feature = "smol")]
+            #[test]
+            fn smol() {
+                body(::anyrt::Backend::Smol)
+            }
+
+            #[cfg(feature = "async-std")]
+            #[test]
+            fn async_std() {
+                body(::anyrt::Backend::AsyncStd)
+            }
+
+            $($sim)*
         }
     };
 }

@@ -28,8 +28,8 @@
 //!
 //! # Features
 //!
-//! Each backend crate turns on the feature of its name (`tokio`, `smol`, `async-std`), which
-//! adds the backend to [`Backend::enabled`]. `tokio` and `async-std` also let the selection
+//! Each backend crate turns on the feature of its name (`tokio`, `smol`, `async-std`,
+//! `sim`), which adds the backend to [`Backend::enabled`]. `tokio` and `async-std` also let the selection
 //! rule and the co-op budget ask those runtimes' thread-locals whether the calling thread is
 //! inside one of theirs (`tokio::task::coop`, `Handle::try_current`,
 //! `async_std::task::try_current`): queries, never a runtime. With no feature this crate has

@@ -278,29 +278,9 @@ fn parse_sim_options(input: ParseStream<'_>, args: &mut Args) -> syn::Result<()>
     while !input.is_empty() {
         let ident = input.call(Ident::parse_any)?;
         match ident.to_string().as_str() {
-            "seeds" => {
-                input.parse::<Token![=]>()?;
-                let lit: syn::LitInt = input.parse().map_err(|e| {
-                    syn::Error::new(e.span(), format!("`seeds` takes an integer; {SIM_OPTIONS}"))
-                })?;
-                let n: u64 = lit.base10_parse()?;
-                if n == 0 {
-                    return Err(syn::Error::new(lit.span(), "`seeds` must be at least 1"));
-                }
-                args.sim_seeds = Some(n);
-            }
+            "seeds" => args.sim_seeds = Some(positive_option(input, &ident, "seeds = N")?),
             "check" => args.sim_check = true,
-            "pct" => {
-                input.parse::<Token![=]>()?;
-                let lit: syn::LitInt = input.parse().map_err(|e| {
-                    syn::Error::new(e.span(), format!("`pct` takes a depth; {SIM_OPTIONS}"))
-                })?;
-                let d: u32 = lit.base10_parse()?;
-                if d == 0 {
-                    return Err(syn::Error::new(lit.span(), "`pct` must be at least 1"));
-                }
-                args.sim_pct = Some(d);
-            }
+            "pct" => args.sim_pct = Some(positive_option(input, &ident, "pct = D")?),
             other => {
                 return Err(syn::Error::new(
                     ident.span(),
@@ -313,6 +293,29 @@ fn parse_sim_options(input: ParseStream<'_>, args: &mut Args) -> syn::Result<()>
         }
     }
     Ok(())
+}
+
+/// The `= N` of a `sim` option that takes a positive integer.
+fn positive_option<N>(input: ParseStream<'_>, name: &Ident, form: &str) -> syn::Result<N>
+where
+    N: std::str::FromStr + PartialEq + From<u8>,
+    N::Err: std::fmt::Display,
+{
+    input.parse::<Token![=]>()?;
+    let lit: syn::LitInt = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`{name}` takes an integer (`{form}`); {SIM_OPTIONS}"),
+        )
+    })?;
+    let n: N = lit.base10_parse()?;
+    if n == N::from(0) {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("`{name}` must be at least 1"),
+        ));
+    }
+    Ok(n)
 }
 
 fn one_thread_or_workers(at: &Ident) -> syn::Error {
