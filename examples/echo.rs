@@ -9,7 +9,7 @@ use anyrt::{Backend, Runtime};
 use anyrt_examples::echo;
 
 fn main() {
-    // Not the simulation: its in-memory network is still to come.
+    // Across runtimes: the real backends (the simulation's sockets live in its memory).
     let backends: Vec<Backend> = Backend::enabled()
         .iter()
         .copied()
@@ -32,7 +32,11 @@ fn main() {
             ))
             .expect("the server answers");
         server_rt.block_on(server).unwrap().unwrap();
-        println!("server on {server_side:<9} client on {client_side:<9} answers: {answers:?}");
+        println!(
+            "server on {:<9} client on {:<9} answers: {answers:?}",
+            server_side.to_string(),
+            client_side.to_string()
+        );
         assert_eq!(
             answers,
             [
@@ -41,5 +45,21 @@ fn main() {
                 client_side.to_string().to_uppercase().as_str()
             ]
         );
+    }
+    // The simulation: server and client on its in-memory network, in virtual time.
+    if Backend::enabled().contains(&Backend::Sim) {
+        let rt = Runtime::new(Backend::Sim).expect("the simulation starts");
+        let answers = rt
+            .block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").await?;
+                let addr = listener.local_addr()?;
+                let server = anyrt::spawn(echo::serve(listener, 1));
+                let answers = echo::ask(addr, &["hello", "from", "sim"]).await?;
+                server.await.map_err(std::io::Error::other)??;
+                std::io::Result::Ok(answers)
+            })
+            .expect("the server answers");
+        println!("server on sim       client on sim       answers: {answers:?}");
+        assert_eq!(answers, ["HELLO", "FROM", "SIM"]);
     }
 }

@@ -96,7 +96,7 @@ fn network() {
         "\nNetwork: examples/src/echo.rs is a line-protocol server and client written once on \
          anyrt::net.\nEach backend serves it on loopback, and the next backend's runtime asks:"
     );
-    // Not the simulation: its in-memory network is still to come.
+    // Sockets of the simulation live in its memory: it serves itself, below.
     let backends: Vec<Backend> = Backend::enabled()
         .iter()
         .copied()
@@ -119,8 +119,57 @@ fn network() {
             .expect("the server task")
             .expect("the server");
         assert_eq!(answers, ["PING", "OVER", "LOOPBACK"]);
-        println!("  server on {server_side:<9} client on {client_side:<9} answers {answers:?}");
+        println!(
+            "  server on {:<9} client on {:<9} answers {answers:?}",
+            server_side.to_string(),
+            client_side.to_string()
+        );
     }
+    #[cfg(feature = "sim")]
+    simulated_network();
+}
+
+/// The same server and client on the simulation's in-memory network: two hosts, seeded
+/// latency, virtual time; then the server's host cut off, and the client's timeout.
+#[cfg(feature = "sim")]
+fn simulated_network() {
+    let rt = Runtime::builder(Backend::Sim)
+        .seed(1)
+        .build()
+        .expect("the simulation starts");
+    let real = std::time::Instant::now();
+    let (answers, took, cut_off) = rt.block_on(async {
+        let server: std::net::IpAddr = "10.0.0.1".parse().expect("an address");
+        let client: std::net::IpAddr = "10.0.0.2".parse().expect("an address");
+        let listener = anyrt::net::TcpListener::bind((server, 7))
+            .await
+            .expect("bind on the simulated network");
+        let served = anyrt::spawn(echo::serve(listener, 2));
+        let start = anyrt::time::Instant::now();
+        let ask = |lines: &'static [&'static str]| {
+            anyrt::sim::net::host(client, echo::ask((server, 7), lines))
+        };
+        let answers = ask(&["ping", "over", "memory"])
+            .await
+            .expect("the server answers");
+        let took = start.elapsed();
+        anyrt::sim::net::isolate(server);
+        let cut_off = ask(&["anyone?"]).await.expect_err("the server is cut off");
+        anyrt::sim::net::rejoin(server);
+        ask(&["back"]).await.expect("the server answers again");
+        served.await.expect("the server task").expect("the server");
+        (answers, took, cut_off)
+    });
+    assert_eq!(answers, ["PING", "OVER", "MEMORY"]);
+    assert_eq!(cut_off.kind(), std::io::ErrorKind::TimedOut);
+    println!(
+        "  server on sim (host 10.0.0.1), client on sim (host 10.0.0.2) answers {answers:?}\n    \
+         in {took:.1?} of virtual time ({:.1?} real); with the server's host isolated, the \
+         client's\n    connect gives {:?} after its 5 s timeout, at once; rejoined, it answers \
+         again",
+        real.elapsed(),
+        cut_off.kind(),
+    );
 }
 
 /// The simulation step: a lost-update bug that real runtimes almost never show, found by

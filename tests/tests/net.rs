@@ -4,8 +4,9 @@
 //! hyper's client and by curl, and `compat::with_tokio`. Loopback only, bounded in count and
 //! time.
 //!
-//! Not on sim: the simulation's in-memory network is still to come, and until then every
-//! socket made under it fails with `Unsupported` (`sockets_under_sim_say_unsupported`).
+//! On sim too, over the simulated network, except what it does not model (Unix sockets,
+//! multicast, std sockets, the system's resolver, a real client such as curl); tests/sim_net.rs
+//! has the simulation's own (latency, partitions, loss, replay).
 
 use std::io::ErrorKind;
 use std::net::{Shutdown, SocketAddr};
@@ -59,7 +60,7 @@ fn temp_path(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
-#[anyrt::test(tokio, smol, async_std)]
+#[anyrt::test]
 async fn tcp_echo_and_the_socket_is_on_the_current_backend() {
     let (l, addr) = listener().await;
     assert_eq!(Some(l.backend()), Backend::current());
@@ -97,7 +98,7 @@ async fn tcp_echo_and_the_socket_is_on_the_current_backend() {
     within("server", server).await.unwrap();
 }
 
-#[anyrt::test(tokio, smol, async_std)]
+#[anyrt::test]
 async fn many_concurrent_connections() {
     const N: usize = 64;
     let (l, addr) = listener().await;
@@ -122,7 +123,7 @@ async fn many_concurrent_connections() {
     within("server", server).await.unwrap();
 }
 
-#[anyrt::test(tokio, smol, async_std)]
+#[anyrt::test]
 async fn half_close_the_peer_reads_eof_and_can_still_answer() {
     let (l, addr) = listener().await;
     let server = anyrt::spawn(async move {
@@ -142,7 +143,7 @@ async fn half_close_the_peer_reads_eof_and_can_still_answer() {
     within("server", server).await.unwrap();
 }
 
-#[anyrt::test(tokio, smol, async_std)]
+#[anyrt::test]
 async fn owned_halves_move_to_tasks_and_reunite() {
     let (l, addr) = listener().await;
     let server = echo_server(l, 2);
@@ -228,7 +229,7 @@ async fn a_peer_that_resets_mid_read_gives_connection_reset() {
     assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
 }
 
-#[anyrt::test(tokio, smol, async_std)]
+#[anyrt::test]
 async fn connect_timeout_fires_and_connects() {
     let (_l, addr) = listener().await;
     let ok = TcpStream::connect_timeout(addr, Duration::from_secs(5)).await;
@@ -240,7 +241,7 @@ async fn connect_timeout_fires_and_connects() {
     }
 }
 
-#[anyrt::test(tokio, smol, async_std)]
+#[anyrt::test]
 async fn accept_read_and_recv_are_cancel_safe() {
     let (l, addr) = listener().await;
     // A timed-out accept takes nothing from the queue.
@@ -275,7 +276,7 @@ async fn accept_read_and_recv_are_cancel_safe() {
     assert_eq!((&buf[..n], from), (&b"dgram"[..], a.local_addr().unwrap()));
 }
 
-#[anyrt::test(tokio, smol, async_std)]
+#[anyrt::test]
 async fn udp_send_recv_connected_and_peek() {
     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -293,6 +294,14 @@ async fn udp_send_recv_connected_and_peek() {
     }
     a.set_broadcast(true).unwrap();
     assert!(a.broadcast().unwrap());
+}
+
+/// Multicast and the std round trip: the system's sockets only.
+#[anyrt::test(tokio, smol, async_std)]
+async fn udp_multicast_options_and_into_std() {
+    let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let ba = b.local_addr().unwrap();
     a.set_multicast_loop_v4(false).unwrap();
     assert!(!a.multicast_loop_v4().unwrap());
     let std = b.into_std().unwrap();
@@ -368,7 +377,7 @@ async fn a_socket_works_when_polled_from_a_plain_thread() {
     within("server", server).await.unwrap();
 }
 
-#[anyrt::test(tokio, smol, async_std)]
+#[anyrt::test]
 async fn tokio_io_traits() {
     let (l, addr) = listener().await;
     let server = echo_server(l, 1);
@@ -420,11 +429,11 @@ fn hyper_server(l: TcpListener, n: usize) -> anyrt::task::JoinHandle<()> {
     })
 }
 
-#[anyrt::test(tokio, smol, async_std)]
-async fn hyper_server_answers_hyper_client_and_curl() {
+#[anyrt::test]
+async fn hyper_server_answers_hyper_client() {
     use http_body_util::BodyExt;
     let (l, addr) = listener().await;
-    let server = hyper_server(l, 2);
+    let server = hyper_server(l, 1);
 
     let stream = TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
@@ -448,7 +457,13 @@ async fn hyper_server_answers_hyper_client_and_curl() {
     }
     drop(sender);
     within("client conn", conn).await.unwrap().unwrap();
+    within("server", server).await.unwrap();
+}
 
+#[anyrt::test(tokio, smol, async_std)]
+async fn hyper_server_answers_curl() {
+    let (l, addr) = listener().await;
+    let server = hyper_server(l, 1);
     // A real client: curl, as a child process.
     let url = format!("http://{addr}/curl");
     let out = within(
@@ -471,7 +486,7 @@ async fn hyper_server_answers_hyper_client_and_curl() {
     within("server", server).await.unwrap();
 }
 
-#[anyrt::test(tokio, smol, async_std)]
+#[anyrt::test]
 async fn hyper_executor_and_timer_run_on_anyrt() {
     use hyper::rt::{Executor as _, Timer as _};
     let (tx, rx) = anyrt::channel::oneshot::channel();
@@ -510,13 +525,24 @@ async fn with_tokio_runs_tokio_only_futures_on_every_backend() {
 }
 
 #[anyrt::test(sim)]
-async fn sockets_under_sim_say_unsupported() {
-    let err = TcpListener::bind("127.0.0.1:0").await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Unsupported);
-    assert!(
-        err.to_string().contains("tokio, smol or async-std"),
-        "{err}"
-    );
-    let err = UdpSocket::bind("127.0.0.1:0").await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Unsupported);
+async fn what_the_simulated_network_does_not_model_says_unsupported() {
+    let check = |err: std::io::Error| {
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(
+            err.to_string().contains("tokio, smol or async-std"),
+            "{err}"
+        );
+    };
+    check(UnixListener::bind(temp_path("sim")).unwrap_err());
+    check(UnixStream::pair().unwrap_err());
+    let std = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    check(UdpSocket::try_from(std).unwrap_err());
+    let u = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    assert_eq!(u.backend(), Backend::Sim);
+    check(u.set_multicast_loop_v4(false).unwrap_err());
+    let err = u.into_std().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    // A simulated socket shows a descriptor that is not a socket (socket calls fail).
+    let (l, _) = listener().await;
+    assert!(socket2::SockRef::from(&l).recv_buffer_size().is_err());
 }

@@ -49,14 +49,14 @@
 //! random state, threads the test starts itself that talk to the simulation, real sockets
 //! and files whose timing varies, and blocking closures that finish at the same time.
 //!
-//! Feature `net`: the network half of the contract, which refuses every socket for now
-//! ([`NET_UNSUPPORTED`] says so).
+//! Feature `net`: the network half of the contract, an in-memory network with seeded
+//! latency and partitions (see the [`net`] module).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
 #[cfg(all(feature = "net", unix))]
-mod net;
+pub mod net;
 mod rng;
 mod runtime;
 mod schedule;

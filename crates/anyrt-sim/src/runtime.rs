@@ -146,6 +146,10 @@ pub(crate) struct Shared {
     scheduler: Scheduler,
     /// The name of the background driver's thread.
     thread_name: String,
+    /// The in-memory network (its own lock: a socket's operation takes it, then the
+    /// state's for the clock and timers, never the other way round).
+    #[cfg(all(feature = "net", unix))]
+    net: Mutex<crate::net::Net>,
 }
 
 struct State {
@@ -319,7 +323,44 @@ impl Shared {
             seed,
             scheduler,
             thread_name: thread_name.to_owned(),
+            #[cfg(all(feature = "net", unix))]
+            net: Mutex::new(crate::net::Net::new(seed)),
         })
+    }
+
+    /// The in-memory network.
+    #[cfg(all(feature = "net", unix))]
+    pub(crate) fn net(&self) -> MutexGuard<'_, crate::net::Net> {
+        self.net.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The virtual time, as an offset from the origin.
+    #[cfg(all(feature = "net", unix))]
+    pub(crate) fn now_offset(&self) -> Duration {
+        let mut st = self.lock();
+        st.keep_pace();
+        st.now
+    }
+
+    /// Wakes `waker` once the virtual time reaches `at` (at once if it has): a timer that
+    /// nothing cancels (a wake it gives late is spurious, which a waker allows).
+    #[cfg(all(feature = "net", unix))]
+    pub(crate) fn wake_at(&self, at: Duration, waker: Waker) {
+        let mut st = self.lock();
+        st.keep_pace();
+        if st.closed || at <= st.now {
+            drop(st);
+            waker.wake();
+            return;
+        }
+        let key = (at, st.timer_seq);
+        st.timer_seq += 1;
+        st.timers.insert(key, waker);
+        if !self.is_driven_here() {
+            st.epoch += 1;
+            drop(st);
+            self.outside.notify_all();
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -37,6 +37,17 @@
 //! (tokio's own rule); one on a tokio runtime the application built without `enable_io`
 //! cannot be created (tokio panics, as `tokio::net` would).
 //!
+//! # Under the sim backend
+//!
+//! A TCP or UDP socket created where the sim backend is in effect belongs to the
+//! simulation's in-memory network instead of the system's: the same types and methods, each
+//! segment after a latency drawn from the seed, names from `anyrt::sim::net::add_host`, links
+//! cut by `anyrt::sim::net::partition` (see `anyrt::sim::net`, features `sim` and `net`). Its
+//! [`backend`](TcpStream::backend) is `Backend::Sim`; it has no OS socket (its descriptor,
+//! through `AsFd`, is `/dev/null`'s, on which socket calls fail). What that network does not
+//! model fails with `Unsupported`: Unix-domain sockets, multicast, `TryFrom` of a std socket
+//! and `into_std`.
+//!
 //! # IO traits
 //!
 //! Every stream ([`TcpStream`], [`UnixStream`] and their owned halves) implements futures'
@@ -87,7 +98,8 @@ use anyrt_core::Backend;
 
 use crate::dispatch::Never;
 
-/// `Debug`, `AsFd` and `AsRawFd` for a socket type whose `io` field is a `Registered`.
+/// `Debug`, `AsFd` and `AsRawFd` for a socket type whose `io` field is a `Registered` or an
+/// `io_enum!`.
 macro_rules! socket_traits {
     ($ty:ident) => {
         impl std::fmt::Debug for $ty {
@@ -98,16 +110,102 @@ macro_rules! socket_traits {
 
         impl std::os::fd::AsFd for $ty {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-                std::os::fd::AsFd::as_fd(self.io.get_ref())
+                self.io.fd()
             }
         }
 
         impl std::os::fd::AsRawFd for $ty {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
-                std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+                std::os::fd::AsRawFd::as_raw_fd(&self.io.fd())
             }
         }
     };
+}
+
+/// The socket of a type that has one on the simulated network too: an OS socket registered
+/// with a reactor, or (feature `sim`, created under the sim backend) the simulation's.
+macro_rules! io_enum {
+    ($(#[$m:meta])* $vis:vis enum $name:ident { $std:ty, $sim:ty }) => {
+        $(#[$m])*
+        #[derive(Debug)]
+        $vis enum $name {
+            Os($crate::net::Registered<$std>),
+            #[cfg(feature = "sim")]
+            Sim($sim),
+        }
+
+        #[allow(dead_code)]
+        impl $name {
+            pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                match self {
+                    Self::Os(io) => std::os::fd::AsFd::as_fd(io.get_ref()),
+                    #[cfg(feature = "sim")]
+                    Self::Sim(_) => $crate::net::sim_fd(),
+                }
+            }
+
+            pub(crate) fn backend(&self) -> anyrt_core::Backend {
+                match self {
+                    Self::Os(io) => io.backend(),
+                    #[cfg(feature = "sim")]
+                    Self::Sim(_) => anyrt_core::Backend::Sim,
+                }
+            }
+
+            /// The OS socket; for a simulated one, what the simulated network does not
+            /// model: `Unsupported`.
+            pub(crate) fn os(&self) -> std::io::Result<&$crate::net::Registered<$std>> {
+                match self {
+                    Self::Os(io) => Ok(io),
+                    #[cfg(feature = "sim")]
+                    Self::Sim(_) => Err($crate::net::sim_unsupported()),
+                }
+            }
+
+            pub(crate) fn into_os(self) -> std::io::Result<$crate::net::Registered<$std>> {
+                match self {
+                    Self::Os(io) => Ok(io),
+                    #[cfg(feature = "sim")]
+                    Self::Sim(_) => Err(std::io::Error::new(
+                        std::io::ErrorKind::Unsupported,
+                        "a socket of the simulated network has no std socket to hand back",
+                    )),
+                }
+            }
+        }
+    };
+}
+
+/// Whether a socket made here belongs to the simulated network (the sim backend is in
+/// effect).
+#[cfg(feature = "sim")]
+pub(crate) fn on_sim() -> bool {
+    Backend::selected() == Backend::Sim
+}
+
+/// The host the calling task's connections leave from under the sim backend.
+#[cfg(feature = "sim")]
+pub(crate) fn sim_host() -> Option<IpAddr> {
+    crate::sim::net::current_host()
+}
+
+/// What a simulated socket answers for what the simulated network does not model.
+#[cfg(feature = "sim")]
+pub(crate) fn sim_unsupported() -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, anyrt_sim::NET_UNSUPPORTED)
+}
+
+/// The descriptor a simulated socket shows (`AsFd`): `/dev/null`'s, opened once, on which
+/// every socket call fails with `ENOTSOCK`.
+#[cfg(feature = "sim")]
+pub(crate) fn sim_fd() -> std::os::fd::BorrowedFd<'static> {
+    use std::os::fd::AsFd;
+    static NULL: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
+    NULL.get_or_init(|| {
+        std::fs::File::open("/dev/null")
+            .expect("anyrt: opening /dev/null (the descriptor a simulated socket shows)")
+    })
+    .as_fd()
 }
 
 #[macro_use]
@@ -162,6 +260,10 @@ impl<T: Io> Registered<T> {
 
     pub(crate) fn get_ref(&self) -> &T {
         each_backend!(self, Registered, s, P => s.get_ref())
+    }
+
+    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(self.get_ref())
     }
 
     pub(crate) fn into_inner(self) -> io::Result<T> {
@@ -392,9 +494,14 @@ pub(crate) fn resolve(
     addr: &(impl ToSocketAddrs + ?Sized),
 ) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'static {
     let addrs = sealed::Sealed::to_addrs(addr);
+    #[cfg(feature = "sim")]
+    let sim = on_sim();
     async move {
         match addrs {
             Addrs::Ready(r) => r,
+            // The simulated network's own names, never the system's resolver.
+            #[cfg(feature = "sim")]
+            Addrs::Lookup(name) if sim => anyrt_sim::net::lookup(&name),
             Addrs::Lookup(name) => crate::spawn_blocking(move || {
                 std::net::ToSocketAddrs::to_socket_addrs(&name).map(Iterator::collect)
             })

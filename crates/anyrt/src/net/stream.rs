@@ -1,5 +1,5 @@
 //! What every stream shares (TCP and Unix streams and their owned halves): reads, writes
-//! and shutdown over a registered std stream, and the IO trait impls.
+//! and shutdown over a registered std stream (or a simulated one), and the IO trait impls.
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
@@ -29,68 +29,70 @@ impl StdStream for std::os::unix::net::UnixStream {
     }
 }
 
-#[inline]
-pub(crate) fn poll_read<S>(
-    io: &Registered<S>,
-    cx: &mut Context<'_>,
-    buf: &mut [u8],
-) -> Poll<io::Result<usize>>
-where
-    S: StdStream,
-    for<'a> &'a S: Read + Write,
-{
-    io.poll_read_with(cx, |mut s| s.read(buf))
+/// A stream's socket, as the IO trait impls use it: an OS stream registered with a reactor,
+/// or a simulated one.
+pub(crate) trait StreamIo {
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+
+    #[cfg(any(feature = "tokio-io", feature = "hyper"))]
+    fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>>;
+
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+
+    fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>;
+
+    /// Shuts the write side down: the peer reads end-of-file.
+    fn shutdown_write(&self) -> Poll<io::Result<()>>;
 }
 
-#[cfg(any(feature = "tokio-io", feature = "hyper"))]
-#[inline]
-pub(crate) fn poll_read_uninit<S>(
-    io: &Registered<S>,
-    cx: &mut Context<'_>,
-    buf: &mut [std::mem::MaybeUninit<u8>],
-) -> Poll<io::Result<usize>>
+impl<S> StreamIo for Registered<S>
 where
     S: StdStream,
     for<'a> &'a S: Read + Write,
 {
-    io.poll_read_with(cx, |s| super::read_uninit(s, buf))
-}
+    #[inline]
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read_with(cx, |mut s| s.read(buf))
+    }
 
-#[inline]
-pub(crate) fn poll_write<S>(
-    io: &Registered<S>,
-    cx: &mut Context<'_>,
-    buf: &[u8],
-) -> Poll<io::Result<usize>>
-where
-    S: StdStream,
-    for<'a> &'a S: Read + Write,
-{
-    io.poll_write_with(cx, |mut s| s.write(buf))
-}
+    #[cfg(any(feature = "tokio-io", feature = "hyper"))]
+    #[inline]
+    fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_with(cx, |s| super::read_uninit(s, buf))
+    }
 
-#[inline]
-pub(crate) fn poll_write_vectored<S>(
-    io: &Registered<S>,
-    cx: &mut Context<'_>,
-    bufs: &[IoSlice<'_>],
-) -> Poll<io::Result<usize>>
-where
-    S: StdStream,
-    for<'a> &'a S: Read + Write,
-{
-    io.poll_write_with(cx, |mut s| s.write_vectored(bufs))
-}
+    #[inline]
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |mut s| s.write(buf))
+    }
 
-pub(crate) fn shutdown_write<S>(io: &Registered<S>) -> Poll<io::Result<()>>
-where
-    S: StdStream,
-    for<'a> &'a S: Read + Write,
-{
-    match io.get_ref().shutdown_std(Shutdown::Write) {
-        // Already shut down, or the peer went away: nothing left to close.
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-        r => Poll::Ready(r),
+    #[inline]
+    fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |mut s| s.write_vectored(bufs))
+    }
+
+    fn shutdown_write(&self) -> Poll<io::Result<()>> {
+        match self.get_ref().shutdown_std(Shutdown::Write) {
+            // Already shut down, or the peer went away: nothing left to close.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            r => Poll::Ready(r),
+        }
     }
 }
 
@@ -106,7 +108,7 @@ macro_rules! impl_stream_io {
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::net::stream::poll_read($reg, cx, buf)
+                $crate::net::stream::StreamIo::poll_read($reg, cx, buf)
             }
         }
 
@@ -118,7 +120,7 @@ macro_rules! impl_stream_io {
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::net::stream::poll_write($reg, cx, buf)
+                $crate::net::stream::StreamIo::poll_write($reg, cx, buf)
             }
 
             fn poll_write_vectored(
@@ -127,7 +129,7 @@ macro_rules! impl_stream_io {
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::net::stream::poll_write_vectored($reg, cx, bufs)
+                $crate::net::stream::StreamIo::poll_write_vectored($reg, cx, bufs)
             }
 
             fn poll_flush(
@@ -143,7 +145,7 @@ macro_rules! impl_stream_io {
                 _: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = &*self;
-                $crate::net::stream::shutdown_write($reg)
+                $crate::net::stream::StreamIo::shutdown_write($reg)
             }
         }
 
@@ -156,7 +158,7 @@ macro_rules! impl_stream_io {
                 buf: &mut tokio_io::io::ReadBuf<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = &*self;
-                let n = std::task::ready!($crate::net::stream::poll_read_uninit(
+                let n = std::task::ready!($crate::net::stream::StreamIo::poll_read_uninit(
                     $reg,
                     cx,
                     // SAFETY: only written to (by `read(2)`), never de-initialised.
@@ -184,7 +186,7 @@ macro_rules! impl_stream_io {
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::net::stream::poll_write($reg, cx, buf)
+                $crate::net::stream::StreamIo::poll_write($reg, cx, buf)
             }
 
             fn poll_write_vectored(
@@ -193,7 +195,7 @@ macro_rules! impl_stream_io {
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::net::stream::poll_write_vectored($reg, cx, bufs)
+                $crate::net::stream::StreamIo::poll_write_vectored($reg, cx, bufs)
             }
 
             fn is_write_vectored(&self) -> bool {
@@ -212,7 +214,7 @@ macro_rules! impl_stream_io {
                 _: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = &*self;
-                $crate::net::stream::shutdown_write($reg)
+                $crate::net::stream::StreamIo::shutdown_write($reg)
             }
         }
 
@@ -225,7 +227,7 @@ macro_rules! impl_stream_io {
                 mut buf: hyper::rt::ReadBufCursor<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = &*self;
-                let n = std::task::ready!($crate::net::stream::poll_read_uninit(
+                let n = std::task::ready!($crate::net::stream::StreamIo::poll_read_uninit(
                     $reg,
                     cx,
                     // SAFETY: only written to (by `read(2)`), never de-initialised.
@@ -252,7 +254,7 @@ macro_rules! impl_stream_io {
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::net::stream::poll_write($reg, cx, buf)
+                $crate::net::stream::StreamIo::poll_write($reg, cx, buf)
             }
 
             fn poll_write_vectored(
@@ -261,7 +263,7 @@ macro_rules! impl_stream_io {
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::net::stream::poll_write_vectored($reg, cx, bufs)
+                $crate::net::stream::StreamIo::poll_write_vectored($reg, cx, bufs)
             }
 
             fn is_write_vectored(&self) -> bool {
@@ -280,7 +282,7 @@ macro_rules! impl_stream_io {
                 _: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = &*self;
-                $crate::net::stream::shutdown_write($reg)
+                $crate::net::stream::StreamIo::shutdown_write($reg)
             }
         }
     };
@@ -441,7 +443,7 @@ macro_rules! owned_halves {
         impl Drop for OwnedWriteHalf {
             fn drop(&mut self) {
                 if self.shutdown_on_drop {
-                    let _ = $crate::net::stream::shutdown_write(&self.inner.io);
+                    let _ = $crate::net::stream::StreamIo::shutdown_write(&self.inner.io);
                 }
             }
         }

@@ -9,7 +9,80 @@ use std::time::Duration;
 use anyrt_core::Backend;
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::stream::StreamIo;
 use super::{each_addr, Registered, ToSocketAddrs};
+
+io_enum! {
+    /// A listener's socket.
+    enum ListenerIo { std::net::TcpListener, anyrt_sim::net::TcpListener }
+}
+
+io_enum! {
+    /// A stream's socket.
+    pub(super) enum TcpIo { std::net::TcpStream, anyrt_sim::net::TcpStream }
+}
+
+impl StreamIo for TcpIo {
+    #[inline]
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self {
+            TcpIo::Os(io) => io.poll_read(cx, buf),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => s.poll_read(cx, buf),
+        }
+    }
+
+    #[cfg(any(feature = "tokio-io", feature = "hyper"))]
+    #[inline]
+    fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            TcpIo::Os(io) => io.poll_read_uninit(cx, buf),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => s.poll_read_uninit(cx, buf),
+        }
+    }
+
+    #[inline]
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self {
+            TcpIo::Os(io) => io.poll_write(cx, buf),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => s.poll_write(cx, buf),
+        }
+    }
+
+    #[inline]
+    fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            TcpIo::Os(io) => io.poll_write_vectored(cx, bufs),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => {
+                // One segment, from the first buffer that is not empty (std's default).
+                let buf = bufs
+                    .iter()
+                    .find(|b| !b.is_empty())
+                    .map_or(&[][..], |b| &**b);
+                s.poll_write(cx, buf)
+            }
+        }
+    }
+
+    fn shutdown_write(&self) -> Poll<io::Result<()>> {
+        match self {
+            TcpIo::Os(io) => io.shutdown_write(),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => Poll::Ready(s.shutdown(Shutdown::Write)),
+        }
+    }
+}
 
 /// A TCP listening socket, on the reactor of the backend in effect where it is bound.
 ///
@@ -25,7 +98,7 @@ use super::{each_addr, Registered, ToSocketAddrs};
 /// });
 /// ```
 pub struct TcpListener {
-    io: Registered<std::net::TcpListener>,
+    io: ListenerIo,
 }
 
 impl TcpListener {
@@ -42,13 +115,19 @@ impl TcpListener {
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
+        #[cfg(feature = "sim")]
+        if super::on_sim() {
+            return Ok(TcpListener {
+                io: ListenerIo::Sim(anyrt_sim::net::TcpListener::bind(addr)?),
+            });
+        }
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_nonblocking(true)?;
         socket.set_reuse_address(true)?;
         socket.bind(&addr.into())?;
         socket.listen(1024)?;
         Ok(TcpListener {
-            io: Registered::new(socket.into())?,
+            io: ListenerIo::Os(Registered::new(socket.into())?),
         })
     }
 
@@ -67,12 +146,27 @@ impl TcpListener {
     /// # Errors
     ///
     /// As [`accept`](Self::accept).
+    // One arm without feature `sim`.
+    #[allow(clippy::infallible_destructuring_match)]
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, peer) = std::task::ready!(self.io.poll_read_with(cx, |l| l.accept()))?;
+        let io = match &self.io {
+            ListenerIo::Os(io) => io,
+            #[cfg(feature = "sim")]
+            ListenerIo::Sim(l) => {
+                let (stream, peer) = std::task::ready!(l.poll_accept(cx))?;
+                return Poll::Ready(Ok((
+                    TcpStream {
+                        io: TcpIo::Sim(stream),
+                    },
+                    peer,
+                )));
+            }
+        };
+        let (stream, peer) = std::task::ready!(io.poll_read_with(cx, |l| l.accept()))?;
         stream.set_nonblocking(true)?;
         Poll::Ready(Ok((
             TcpStream {
-                io: self.io.new_like(stream)?,
+                io: TcpIo::Os(io.new_like(stream)?),
             },
             peer,
         )))
@@ -84,7 +178,11 @@ impl TcpListener {
     ///
     /// The system's.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        match &self.io {
+            ListenerIo::Os(io) => io.get_ref().local_addr(),
+            #[cfg(feature = "sim")]
+            ListenerIo::Sim(l) => Ok(l.local_addr()),
+        }
     }
 
     /// Sets `IP_TTL`.
@@ -93,7 +191,14 @@ impl TcpListener {
     ///
     /// The system's.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
+        match &self.io {
+            ListenerIo::Os(io) => io.get_ref().set_ttl(ttl),
+            #[cfg(feature = "sim")]
+            ListenerIo::Sim(l) => {
+                l.set_ttl(ttl);
+                Ok(())
+            }
+        }
     }
 
     /// `IP_TTL`.
@@ -102,7 +207,11 @@ impl TcpListener {
     ///
     /// The system's.
     pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
+        match &self.io {
+            ListenerIo::Os(io) => io.get_ref().ttl(),
+            #[cfg(feature = "sim")]
+            ListenerIo::Sim(l) => Ok(l.ttl()),
+        }
     }
 
     /// The backend whose reactor the listener is on.
@@ -117,7 +226,7 @@ impl TcpListener {
     ///
     /// The reactor failing to deregister it.
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        self.io.into_inner()
+        self.io.into_os()?.into_inner()
     }
 }
 
@@ -129,7 +238,7 @@ impl TryFrom<std::net::TcpListener> for TcpListener {
     fn try_from(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            io: Registered::new(listener)?,
+            io: ListenerIo::Os(Registered::new(listener)?),
         })
     }
 }
@@ -143,7 +252,7 @@ socket_traits!(TcpListener);
 /// It implements futures' `AsyncRead` and `AsyncWrite`; tokio's with feature `tokio-io`;
 /// hyper's `rt::Read` and `rt::Write` with feature `hyper`.
 pub struct TcpStream {
-    pub(super) io: Registered<std::net::TcpStream>,
+    pub(super) io: TcpIo,
 }
 
 impl TcpStream {
@@ -188,6 +297,13 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        #[cfg(feature = "sim")]
+        if super::on_sim() {
+            let stream = anyrt_sim::net::TcpStream::connect(addr, super::sim_host()).await?;
+            return Ok(TcpStream {
+                io: TcpIo::Sim(stream),
+            });
+        }
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_nonblocking(true)?;
         match socket.connect(&addr.into()) {
@@ -195,26 +311,22 @@ impl TcpStream {
             Err(e) if super::connect_in_progress(&e) => {}
             Err(e) => return Err(e),
         }
-        let stream = TcpStream {
-            io: Registered::new(socket.into())?,
-        };
+        let io: Registered<std::net::TcpStream> = Registered::new(socket.into())?;
         // Writable once the handshake is over; then the socket's error says how it went.
-        stream
-            .io
-            .write_with(|s| {
-                if let Some(e) = s.take_error()? {
-                    return Err(e);
+        io.write_with(|s| {
+            if let Some(e) = s.take_error()? {
+                return Err(e);
+            }
+            match s.peer_addr() {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    Err(io::ErrorKind::WouldBlock.into())
                 }
-                match s.peer_addr() {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    }
-                    Err(e) => Err(e),
-                }
-            })
-            .await?;
-        Ok(stream)
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        Ok(TcpStream { io: TcpIo::Os(io) })
     }
 
     /// Reads into `buf`: the count read, `Ok(0)` at end-of-file (or for an empty `buf`).
@@ -224,7 +336,7 @@ impl TcpStream {
     ///
     /// The system's (`ConnectionReset` for a peer that reset).
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|mut s| s.read(buf)).await
+        poll_fn(|cx| self.io.poll_read(cx, buf)).await
     }
 
     /// Writes some of `buf` (one system call): the count written. Cancel-safe: a dropped
@@ -234,7 +346,7 @@ impl TcpStream {
     ///
     /// The system's (`BrokenPipe` or `ConnectionReset` once the peer has gone).
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|mut s| s.write(buf)).await
+        poll_fn(|cx| self.io.poll_write(cx, buf)).await
     }
 
     /// Reads into `buf` without removing the data from the queue. Cancel-safe.
@@ -243,7 +355,11 @@ impl TcpStream {
     ///
     /// The system's.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|s| s.peek(buf)).await
+        match &self.io {
+            TcpIo::Os(io) => io.read_with(|s| s.peek(buf)).await,
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => poll_fn(|cx| s.poll_peek(cx, buf)).await,
+        }
     }
 
     /// Reads what is there now, without waiting: `WouldBlock` when nothing is.
@@ -252,7 +368,11 @@ impl TcpStream {
     ///
     /// `WouldBlock`, or the system's.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        (&mut self.io.get_ref()).read(buf)
+        match &self.io {
+            TcpIo::Os(io) => (&mut io.get_ref()).read(buf),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => s.try_read(buf),
+        }
     }
 
     /// Writes what fits now, without waiting: `WouldBlock` when nothing does.
@@ -261,7 +381,11 @@ impl TcpStream {
     ///
     /// `WouldBlock`, or the system's.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        (&mut self.io.get_ref()).write(buf)
+        match &self.io {
+            TcpIo::Os(io) => (&mut io.get_ref()).write(buf),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => s.try_write(buf),
+        }
     }
 
     /// Shuts the read side, the write side or both down (`Shutdown::Write`: the peer reads
@@ -271,7 +395,11 @@ impl TcpStream {
     ///
     /// The system's (`NotConnected` once the connection is gone).
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        match &self.io {
+            TcpIo::Os(io) => io.get_ref().shutdown(how),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => s.shutdown(how),
+        }
     }
 
     /// The peer's address.
@@ -280,7 +408,11 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        match &self.io {
+            TcpIo::Os(io) => io.get_ref().peer_addr(),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => Ok(s.peer_addr()),
+        }
     }
 
     /// The local address.
@@ -289,7 +421,11 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        match &self.io {
+            TcpIo::Os(io) => io.get_ref().local_addr(),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => Ok(s.local_addr()),
+        }
     }
 
     /// Sets `TCP_NODELAY` (no Nagle delay for small writes).
@@ -298,7 +434,14 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.io.get_ref().set_nodelay(nodelay)
+        match &self.io {
+            TcpIo::Os(io) => io.get_ref().set_nodelay(nodelay),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => {
+                s.set_nodelay(nodelay);
+                Ok(())
+            }
+        }
     }
 
     /// `TCP_NODELAY`.
@@ -307,7 +450,11 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn nodelay(&self) -> io::Result<bool> {
-        self.io.get_ref().nodelay()
+        match &self.io {
+            TcpIo::Os(io) => io.get_ref().nodelay(),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => Ok(s.nodelay()),
+        }
     }
 
     /// Sets `IP_TTL`.
@@ -316,7 +463,14 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
+        match &self.io {
+            TcpIo::Os(io) => io.get_ref().set_ttl(ttl),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => {
+                s.set_ttl(ttl);
+                Ok(())
+            }
+        }
     }
 
     /// `IP_TTL`.
@@ -325,16 +479,25 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
+        match &self.io {
+            TcpIo::Os(io) => io.get_ref().ttl(),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(s) => Ok(s.ttl()),
+        }
     }
 
-    /// The pending socket error (`SO_ERROR`), cleared by the call.
+    /// The pending socket error (`SO_ERROR`), cleared by the call (none on the simulated
+    /// network, whose errors come from the operations themselves).
     ///
     /// # Errors
     ///
     /// The system's.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
+        match &self.io {
+            TcpIo::Os(io) => io.get_ref().take_error(),
+            #[cfg(feature = "sim")]
+            TcpIo::Sim(_) => Ok(None),
+        }
     }
 
     /// Splits the stream into owned halves that can move to different tasks; dropping the
@@ -367,7 +530,7 @@ impl TcpStream {
     ///
     /// The reactor failing to deregister it.
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        self.io.into_inner()
+        self.io.into_os()?.into_inner()
     }
 }
 
@@ -379,7 +542,7 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
     fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
-            io: Registered::new(stream)?,
+            io: TcpIo::Os(Registered::new(stream)?),
         })
     }
 }

@@ -9,8 +9,15 @@ use anyrt_core::Backend;
 
 use super::{each_addr, resolve, Registered, ToSocketAddrs};
 
+io_enum! {
+    /// A UDP socket's socket.
+    enum UdpIo { std::net::UdpSocket, anyrt_sim::net::UdpSocket }
+}
+
 /// A UDP socket, on the reactor of the backend in effect where it is bound. Every method
-/// takes `&self`: share it (in an `Arc`) between a sending and a receiving task.
+/// takes `&self`: share it (in an `Arc`) between a sending and a receiving task. Under the
+/// sim backend it is a socket of the simulated network, whose multicast methods fail with
+/// `Unsupported`.
 ///
 /// ```
 /// use anyrt::net::UdpSocket;
@@ -25,7 +32,7 @@ use super::{each_addr, resolve, Registered, ToSocketAddrs};
 /// });
 /// ```
 pub struct UdpSocket {
-    io: Registered<std::net::UdpSocket>,
+    io: UdpIo,
 }
 
 impl UdpSocket {
@@ -36,6 +43,12 @@ impl UdpSocket {
     /// `AddrInUse` for an address another socket holds, the resolver's error for a name.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         each_addr(&addr, |addr| async move {
+            #[cfg(feature = "sim")]
+            if super::on_sim() {
+                return Ok(UdpSocket {
+                    io: UdpIo::Sim(anyrt_sim::net::UdpSocket::bind(addr, super::sim_host())?),
+                });
+            }
             let socket = std::net::UdpSocket::bind(addr)?;
             UdpSocket::try_from(socket)
         })
@@ -49,7 +62,14 @@ impl UdpSocket {
     ///
     /// The last address's error, the resolver's error for a name.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        each_addr(&addr, |addr| async move { self.io.get_ref().connect(addr) }).await
+        each_addr(&addr, |addr| async move {
+            match &self.io {
+                UdpIo::Os(io) => io.get_ref().connect(addr),
+                #[cfg(feature = "sim")]
+                UdpIo::Sim(s) => s.connect(addr),
+            }
+        })
+        .await
     }
 
     /// Sends `buf` to the connected peer: the count sent. Cancel-safe.
@@ -58,7 +78,11 @@ impl UdpSocket {
     ///
     /// The system's (`ConnectionRefused` after an ICMP port-unreachable from the peer).
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|s| s.send(buf)).await
+        match &self.io {
+            UdpIo::Os(io) => io.write_with(|s| s.send(buf)).await,
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => s.send_to(buf, None),
+        }
     }
 
     /// Receives one datagram from the connected peer into `buf` (the rest of a longer one
@@ -68,7 +92,13 @@ impl UdpSocket {
     ///
     /// The system's.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|s| s.recv(buf)).await
+        match &self.io {
+            UdpIo::Os(io) => io.read_with(|s| s.recv(buf)).await,
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => poll_fn(|cx| s.poll_recv_from(Some(cx), buf, false))
+                .await
+                .map(|(n, _)| n),
+        }
     }
 
     /// Sends `buf` to `target` (its first address). Cancel-safe.
@@ -80,7 +110,7 @@ impl UdpSocket {
         let addr = resolve(&target).await?.into_iter().next().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "no addresses to send data to")
         })?;
-        self.io.write_with(|s| s.send_to(buf, addr)).await
+        poll_fn(|cx| self.poll_send_to(cx, buf, addr)).await
     }
 
     /// Receives one datagram into `buf`: its length and sender. Cancel-safe.
@@ -102,7 +132,11 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io.poll_read_with(cx, |s| s.recv_from(buf))
+        match &self.io {
+            UdpIo::Os(io) => io.poll_read_with(cx, |s| s.recv_from(buf)),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => s.poll_recv_from(Some(cx), buf, false),
+        }
     }
 
     /// Polls to send `buf` to `target`; see [`send_to`](Self::send_to).
@@ -116,7 +150,11 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |s| s.send_to(buf, target))
+        match &self.io {
+            UdpIo::Os(io) => io.poll_write_with(cx, |s| s.send_to(buf, target)),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => Poll::Ready(s.send_to(buf, Some(target))),
+        }
     }
 
     /// Receives the next datagram into `buf` without removing it from the queue: its
@@ -126,7 +164,11 @@ impl UdpSocket {
     ///
     /// The system's.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| s.peek_from(buf)).await
+        match &self.io {
+            UdpIo::Os(io) => io.read_with(|s| s.peek_from(buf)).await,
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => poll_fn(|cx| s.poll_recv_from(Some(cx), buf, true)).await,
+        }
     }
 
     /// [`recv`](Self::recv) without removing the datagram. Cancel-safe.
@@ -135,7 +177,13 @@ impl UdpSocket {
     ///
     /// The system's.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|s| s.peek(buf)).await
+        match &self.io {
+            UdpIo::Os(io) => io.read_with(|s| s.peek(buf)).await,
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => poll_fn(|cx| s.poll_recv_from(Some(cx), buf, true))
+                .await
+                .map(|(n, _)| n),
+        }
     }
 
     /// Receives a datagram that is there now, without waiting: `WouldBlock` when none is.
@@ -144,7 +192,14 @@ impl UdpSocket {
     ///
     /// `WouldBlock`, or the system's.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.get_ref().recv_from(buf)
+        match &self.io {
+            UdpIo::Os(io) => io.get_ref().recv_from(buf),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => match s.poll_recv_from(None, buf, false) {
+                Poll::Ready(r) => r,
+                Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+            },
+        }
     }
 
     /// Sends without waiting: `WouldBlock` when the send buffer is full.
@@ -153,7 +208,11 @@ impl UdpSocket {
     ///
     /// `WouldBlock`, or the system's.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.io.get_ref().send_to(buf, target)
+        match &self.io {
+            UdpIo::Os(io) => io.get_ref().send_to(buf, target),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => s.send_to(buf, Some(target)),
+        }
     }
 
     /// The local address.
@@ -162,7 +221,11 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        match &self.io {
+            UdpIo::Os(io) => io.get_ref().local_addr(),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => Ok(s.local_addr()),
+        }
     }
 
     /// The connected peer's address.
@@ -171,7 +234,11 @@ impl UdpSocket {
     ///
     /// `NotConnected` before [`connect`](Self::connect).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        match &self.io {
+            UdpIo::Os(io) => io.get_ref().peer_addr(),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => s.peer_addr(),
+        }
     }
 
     /// Sets `SO_BROADCAST`.
@@ -180,7 +247,11 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
-        self.io.get_ref().set_broadcast(on)
+        match &self.io {
+            UdpIo::Os(io) => io.get_ref().set_broadcast(on),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => s.set_broadcast(on),
+        }
     }
 
     /// `SO_BROADCAST`.
@@ -189,7 +260,11 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn broadcast(&self) -> io::Result<bool> {
-        self.io.get_ref().broadcast()
+        match &self.io {
+            UdpIo::Os(io) => io.get_ref().broadcast(),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => s.broadcast(),
+        }
     }
 
     /// Joins an IPv4 multicast group on `interface` (`Ipv4Addr::UNSPECIFIED`: the system
@@ -199,7 +274,10 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn join_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
-        self.io.get_ref().join_multicast_v4(&group, &interface)
+        self.io
+            .os()?
+            .get_ref()
+            .join_multicast_v4(&group, &interface)
     }
 
     /// Leaves an IPv4 multicast group.
@@ -208,7 +286,10 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
-        self.io.get_ref().leave_multicast_v4(&group, &interface)
+        self.io
+            .os()?
+            .get_ref()
+            .leave_multicast_v4(&group, &interface)
     }
 
     /// Joins an IPv6 multicast group on the interface of that index (0: the system picks).
@@ -217,7 +298,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn join_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
-        self.io.get_ref().join_multicast_v6(group, interface)
+        self.io.os()?.get_ref().join_multicast_v6(group, interface)
     }
 
     /// Leaves an IPv6 multicast group.
@@ -226,7 +307,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn leave_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
-        self.io.get_ref().leave_multicast_v6(group, interface)
+        self.io.os()?.get_ref().leave_multicast_v6(group, interface)
     }
 
     /// Sets `IP_MULTICAST_LOOP`.
@@ -235,7 +316,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
-        self.io.get_ref().set_multicast_loop_v4(on)
+        self.io.os()?.get_ref().set_multicast_loop_v4(on)
     }
 
     /// `IP_MULTICAST_LOOP`.
@@ -244,7 +325,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn multicast_loop_v4(&self) -> io::Result<bool> {
-        self.io.get_ref().multicast_loop_v4()
+        self.io.os()?.get_ref().multicast_loop_v4()
     }
 
     /// Sets `IP_MULTICAST_TTL`.
@@ -253,7 +334,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_multicast_ttl_v4(ttl)
+        self.io.os()?.get_ref().set_multicast_ttl_v4(ttl)
     }
 
     /// `IP_MULTICAST_TTL`.
@@ -262,7 +343,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
-        self.io.get_ref().multicast_ttl_v4()
+        self.io.os()?.get_ref().multicast_ttl_v4()
     }
 
     /// Sets `IPV6_MULTICAST_LOOP`.
@@ -271,7 +352,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
-        self.io.get_ref().set_multicast_loop_v6(on)
+        self.io.os()?.get_ref().set_multicast_loop_v6(on)
     }
 
     /// `IPV6_MULTICAST_LOOP`.
@@ -280,7 +361,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn multicast_loop_v6(&self) -> io::Result<bool> {
-        self.io.get_ref().multicast_loop_v6()
+        self.io.os()?.get_ref().multicast_loop_v6()
     }
 
     /// Sets `IP_TTL`.
@@ -289,7 +370,11 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
+        match &self.io {
+            UdpIo::Os(io) => io.get_ref().set_ttl(ttl),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => s.set_ttl(ttl),
+        }
     }
 
     /// `IP_TTL`.
@@ -298,7 +383,11 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
+        match &self.io {
+            UdpIo::Os(io) => io.get_ref().ttl(),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(s) => s.ttl(),
+        }
     }
 
     /// The pending socket error (`SO_ERROR`), cleared by the call.
@@ -307,7 +396,11 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
+        match &self.io {
+            UdpIo::Os(io) => io.get_ref().take_error(),
+            #[cfg(feature = "sim")]
+            UdpIo::Sim(_) => Ok(None),
+        }
     }
 
     /// The backend whose reactor the socket is on.
@@ -321,7 +414,7 @@ impl UdpSocket {
     ///
     /// The reactor failing to deregister it.
     pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
-        self.io.into_inner()
+        self.io.into_os()?.into_inner()
     }
 }
 
@@ -333,7 +426,7 @@ impl TryFrom<std::net::UdpSocket> for UdpSocket {
     fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            io: Registered::new(socket)?,
+            io: UdpIo::Os(Registered::new(socket)?),
         })
     }
 }
