@@ -5,4 +5,5 @@
 //! through anyrt for each backend, and the counting allocators of the [`alloc`] passes.
 
 pub mod alloc;
+pub mod hyper_native;
 pub mod workloads;

@@ -117,3 +117,100 @@ fn an_inherited_task_local_costs_at_most_one_allocation_per_spawn() {
         eprintln!("{backend}: {N} spawns: {bare} allocations bare, {plain} with a plain key, {inherited} with an inherited key");
     }
 }
+
+/// Write-then-read round trips of 64 bytes per measured run of the socket test.
+#[allow(dead_code)]
+const TRIPS: usize = 1000;
+
+#[allow(dead_code)]
+fn std_pair() -> (std::net::TcpStream, std::net::TcpStream) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (s, _) = l.accept().unwrap();
+    for x in [&c, &s] {
+        x.set_nonblocking(true).unwrap();
+        x.set_nodelay(true).unwrap();
+    }
+    (c, s)
+}
+
+#[allow(dead_code)]
+async fn trips<S: futures::AsyncRead + futures::AsyncWrite + Unpin>(a: &mut S, b: &mut S) {
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = [7u8; 64];
+    for _ in 0..TRIPS {
+        a.write_all(&buf).await.unwrap();
+        b.read_exact(&mut buf).await.unwrap();
+    }
+}
+
+/// The fewest allocations of three runs of `run` (after a warm-up run).
+#[allow(dead_code)]
+fn fewest(mut run: impl FnMut()) -> usize {
+    run();
+    (0..3).map(|_| allocations(&mut run)).min().unwrap()
+}
+
+/// No allocation per read or write beyond the native socket's: `TRIPS` round trips on a
+/// loopback pair, everything on this thread (a current-thread runtime), through
+/// `anyrt::net::TcpStream` and through the backend's own socket.
+#[cfg(all(feature = "_real", unix))]
+#[test]
+fn socket_reads_and_writes_allocate_no_more_than_native() {
+    for &backend in Backend::enabled().iter().filter(|&&b| b != Backend::Sim) {
+        let rt = Runtime::builder(backend).current_thread().build().unwrap();
+        let (c, s) = std_pair();
+        let (mut c, mut s) = rt.block_on(async {
+            (
+                anyrt::net::TcpStream::try_from(c).unwrap(),
+                anyrt::net::TcpStream::try_from(s).unwrap(),
+            )
+        });
+        let ours = fewest(|| rt.block_on(trips(&mut c, &mut s)));
+        let (c, s) = std_pair();
+        let native = match backend {
+            #[cfg(feature = "tokio")]
+            Backend::Tokio => {
+                let trt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let (mut c, mut s) = trt.block_on(async {
+                    (
+                        tokio::net::TcpStream::from_std(c).unwrap(),
+                        tokio::net::TcpStream::from_std(s).unwrap(),
+                    )
+                });
+                fewest(|| {
+                    trt.block_on(async {
+                        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                        let mut buf = [7u8; 64];
+                        for _ in 0..TRIPS {
+                            c.write_all(&buf).await.unwrap();
+                            s.read_exact(&mut buf).await.unwrap();
+                        }
+                    })
+                })
+            }
+            #[cfg(feature = "smol")]
+            Backend::Smol => {
+                let mut c = smol::Async::new(c).unwrap();
+                let mut s = smol::Async::new(s).unwrap();
+                fewest(|| smol::block_on(trips(&mut c, &mut s)))
+            }
+            #[cfg(feature = "async-std")]
+            Backend::AsyncStd => {
+                let mut c = async_std::net::TcpStream::from(c);
+                let mut s = async_std::net::TcpStream::from(s);
+                fewest(|| async_std::task::block_on(trips(&mut c, &mut s)))
+            }
+            _ => unreachable!("a real backend"),
+        };
+        eprintln!("{backend}: {TRIPS} round trips (2 × {TRIPS} reads and writes): {ours} allocations through anyrt::net, {native} natively");
+        // A block_on's own few allocations aside (well under one per 50 operations).
+        assert!(
+            ours <= native + TRIPS / 50,
+            "{backend}: {TRIPS} round trips made {ours} allocations through anyrt::net, {native} natively"
+        );
+    }
+}

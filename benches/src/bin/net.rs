@@ -5,17 +5,21 @@
 //! ```text
 //! cargo run --release -p anyrt-benches --bin net              # the report
 //! cargo run --release -p anyrt-benches --bin net -- --smoke   # tiny counts (CI)
+//! cargo run --release -p anyrt-benches --bin net -- tcp_bulk  # one workload (or several)
 //! ```
 //!
 //! Workloads (loopback): `tcp_pingpong` (64-byte request and reply, one connection),
 //! `tcp_bulk` (1 MiB written in 64 KiB writes and read back by the peer), `udp_pingpong`
-//! (64-byte datagrams). Each round builds a fresh 2-worker runtime; native and anyrt rounds
+//! (64-byte datagrams), `hyper_requests` (HTTP/1.1 GETs, one at a time on one kept-alive
+//! connection, between hyper's server and client: over `anyrt::net::TcpStream` against
+//! hyper over the backend's own socket, see `anyrt_benches::hyper_native`). Each round builds a fresh 2-worker runtime; native and anyrt rounds
 //! alternate (the order flips every round); the ratio is the median of per-round ratios.
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use anyrt::Backend;
+use anyrt_benches::hyper_native::{AsyncIo, TokioIo};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 const MSG: usize = 64;
@@ -33,6 +37,7 @@ enum Work {
     TcpPingPong,
     TcpBulk,
     UdpPingPong,
+    HyperRequests,
 }
 
 impl Work {
@@ -41,6 +46,7 @@ impl Work {
             Work::TcpPingPong => "tcp_pingpong",
             Work::TcpBulk => "tcp_bulk",
             Work::UdpPingPong => "udp_pingpong",
+            Work::HyperRequests => "hyper_requests",
         }
     }
 }
@@ -125,6 +131,44 @@ async fn tokio_bulk(
     sink.await.unwrap();
 }
 
+async fn hello(
+    _: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<http_body_util::Full<&'static [u8]>>, std::convert::Infallible> {
+    Ok(hyper::Response::new(http_body_util::Full::new(b"hello")))
+}
+
+/// `n` GETs, one at a time, from hyper's client to hyper's server over one connection.
+async fn hyper_requests<S>(client: S, server: S, n: usize)
+where
+    S: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    use http_body_util::BodyExt;
+    let served = anyrt::spawn(async move {
+        hyper::server::conn::http1::Builder::new()
+            .serve_connection(server, hyper::service::service_fn(hello))
+            .await
+            .unwrap();
+    });
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake::<_, http_body_util::Empty<&[u8]>>(client)
+            .await
+            .unwrap();
+    let conn = anyrt::spawn(conn);
+    for _ in 0..n {
+        sender.ready().await.unwrap();
+        let req = hyper::Request::get("/")
+            .header("host", "localhost")
+            .body(http_body_util::Empty::new())
+            .unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"hello");
+    }
+    drop(sender);
+    conn.await.unwrap().unwrap();
+    served.await.unwrap();
+}
+
 /// A connected std pair on loopback.
 fn std_pair() -> (std::net::TcpStream, std::net::TcpStream) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -193,6 +237,7 @@ fn round(backend: Backend, work: Work, side: Side, n: usize) -> f64 {
                     Work::TcpPingPong => pingpong(c, s, n).await,
                     Work::TcpBulk => bulk(c, s, n).await,
                     Work::UdpPingPong => udp_loop!(ua, ub, n),
+                    Work::HyperRequests => hyper_requests(c, s, n).await,
                 }
             }
             (Side::Native, Backend::Tokio) => {
@@ -204,7 +249,14 @@ fn round(backend: Backend, work: Work, side: Side, n: usize) -> f64 {
                     Work::TcpPingPong => tokio_pingpong(c, s, n).await,
                     Work::TcpBulk => tokio_bulk(c, s, n).await,
                     Work::UdpPingPong => udp_loop!(ua, ub, n),
+                    Work::HyperRequests => hyper_requests(TokioIo(c), TokioIo(s), n).await,
                 }
+            }
+            // async-std has no hyper adapter; its TcpStream wraps async-io's Async.
+            (Side::Native, _) if matches!(work, Work::HyperRequests) => {
+                let c = AsyncIo(async_io::Async::new(c).unwrap());
+                let s = AsyncIo(async_io::Async::new(s).unwrap());
+                hyper_requests(c, s, n).await;
             }
             (Side::Native, Backend::AsyncStd) => {
                 let c = async_std::net::TcpStream::from(c);
@@ -215,6 +267,7 @@ fn round(backend: Backend, work: Work, side: Side, n: usize) -> f64 {
                     Work::TcpPingPong => pingpong(c, s, n).await,
                     Work::TcpBulk => bulk(c, s, n).await,
                     Work::UdpPingPong => udp_loop!(ua, ub, n),
+                    Work::HyperRequests => unreachable!("matched above"),
                 }
             }
             (Side::Native, _) => {
@@ -226,6 +279,7 @@ fn round(backend: Backend, work: Work, side: Side, n: usize) -> f64 {
                     Work::TcpPingPong => pingpong(c, s, n).await,
                     Work::TcpBulk => bulk(c, s, n).await,
                     Work::UdpPingPong => udp_loop!(ua, ub, n),
+                    Work::HyperRequests => unreachable!("matched above"),
                 }
             }
         }
@@ -240,12 +294,25 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let smoke = std::env::args().any(|a| a == "--smoke");
+    // Workload names given on the command line: only those (all without any).
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let rounds = if smoke { 1 } else { 21 };
     println!("| workload | backend | native | anyrt | anyrt/native |");
     println!("|---|---|---|---|---|");
-    // Not the simulation: it has no network yet.
+    // Not the simulation: its sockets live in its memory, with nothing native to set beside.
     for &backend in Backend::enabled().iter().filter(|&&b| b != Backend::Sim) {
-        for work in [Work::TcpPingPong, Work::TcpBulk, Work::UdpPingPong] {
+        for work in [
+            Work::TcpPingPong,
+            Work::TcpBulk,
+            Work::UdpPingPong,
+            Work::HyperRequests,
+        ] {
+            if !only.is_empty() && !only.iter().any(|o| o == work.name()) {
+                continue;
+            }
             let n = match (work, smoke) {
                 (_, true) => 10,
                 (Work::TcpBulk, false) => 32,
@@ -266,6 +333,7 @@ fn main() {
             }
             let per = |s: f64| match work {
                 Work::TcpBulk => format!("{:.2} ms/MiB", s * 1e3 / n as f64),
+                Work::HyperRequests => format!("{:.0} req/s", n as f64 / s),
                 _ => format!("{:.2} µs/rt", s * 1e6 / n as f64),
             };
             println!(
