@@ -1,6 +1,7 @@
 //! Sockets: `anyrt::net` against the native sockets of the same backend (tokio::net on
 //! tokio, async-io's `Async` on smol, async_std::net on async-std), on the same anyrt
-//! runtime, so the ratio is the socket layer's alone.
+//! runtime, so the ratio is the socket layer's alone (hyper's workload: against the native
+//! runtime too, as DESIGN's bar says).
 //!
 //! ```text
 //! cargo run --release -p anyrt-benches --bin net              # the report
@@ -11,11 +12,15 @@
 //! Workloads (loopback): `tcp_pingpong` (64-byte request and reply, one connection),
 //! `tcp_bulk` (1 MiB written in 64 KiB writes and read back by the peer), `udp_pingpong`
 //! (64-byte datagrams), `hyper_requests` (HTTP/1.1 GETs, one at a time on one kept-alive
-//! connection, between hyper's server and client: over `anyrt::net::TcpStream` against
-//! hyper over the backend's own socket, see `anyrt_benches::hyper_native`). Each round builds a fresh 2-worker runtime; native and anyrt rounds
+//! connection, between hyper's server and client: on an anyrt runtime over
+//! `anyrt::net::TcpStream`, against hyper on the native runtime over its own socket, see
+//! `anyrt_benches::hyper_native`). Each round builds a fresh 2-worker runtime; native and anyrt rounds
 //! alternate (the order flips every round); the ratio is the median of per-round ratios.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyrt::Backend;
@@ -137,23 +142,29 @@ async fn hello(
     Ok(hyper::Response::new(http_body_util::Full::new(b"hello")))
 }
 
-/// `n` GETs, one at a time, from hyper's client to hyper's server over one connection.
-async fn hyper_requests<S>(client: S, server: S, n: usize)
+type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// How a workload spawns: a task of the runtime under test, and a future of its end.
+type Spawn<'a> = &'a (dyn Fn(BoxFuture) -> BoxFuture + Sync);
+
+/// `n` GETs, one at a time, from hyper's client to hyper's server over one connection; the
+/// server's connection and the client's are tasks of `spawn`'s runtime.
+async fn hyper_requests<S>(client: S, server: S, n: usize, spawn: Spawn<'_>)
 where
     S: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     use http_body_util::BodyExt;
-    let served = anyrt::spawn(async move {
+    let served = spawn(Box::pin(async move {
         hyper::server::conn::http1::Builder::new()
             .serve_connection(server, hyper::service::service_fn(hello))
             .await
             .unwrap();
-    });
+    }));
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake::<_, http_body_util::Empty<&[u8]>>(client)
             .await
             .unwrap();
-    let conn = anyrt::spawn(conn);
+    let conn = spawn(Box::pin(async move { conn.await.unwrap() }));
     for _ in 0..n {
         sender.ready().await.unwrap();
         let req = hyper::Request::get("/")
@@ -165,8 +176,75 @@ where
         assert_eq!(&body[..], b"hello");
     }
     drop(sender);
-    conn.await.unwrap().unwrap();
-    served.await.unwrap();
+    conn.await;
+    served.await;
+}
+
+/// A hyper round on the native runtime of `backend` over its own sockets: tokio's runtime
+/// (2 workers) with `TokioIo`; an async-executor driven by 2 threads with async-io's `Async`
+/// on smol; async-std's global runtime with `Async` (async-std has no hyper adapter; its
+/// `TcpStream` wraps the same type). The seconds it took.
+fn native_hyper_round(backend: Backend, n: usize) -> f64 {
+    let (c, s) = std_pair();
+    for x in [&c, &s] {
+        x.set_nonblocking(true).unwrap();
+    }
+    match backend {
+        Backend::Tokio => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let c = TokioIo(tokio::net::TcpStream::from_std(c).unwrap());
+                let s = TokioIo(tokio::net::TcpStream::from_std(s).unwrap());
+                let spawn = |f: BoxFuture| -> BoxFuture {
+                    let h = tokio::spawn(f);
+                    Box::pin(async move { h.await.unwrap() })
+                };
+                let start = Instant::now();
+                hyper_requests(c, s, n, &spawn).await;
+                start.elapsed().as_secs_f64()
+            })
+        }
+        Backend::AsyncStd => async_std::task::block_on(async move {
+            let c = AsyncIo(async_io::Async::new(c).unwrap());
+            let s = AsyncIo(async_io::Async::new(s).unwrap());
+            let spawn = |f: BoxFuture| -> BoxFuture { Box::pin(async_std::task::spawn(f)) };
+            let start = Instant::now();
+            hyper_requests(c, s, n, &spawn).await;
+            start.elapsed().as_secs_f64()
+        }),
+        _ => {
+            let ex = Arc::new(async_executor::Executor::new());
+            let (stop, stopped) = async_channel::bounded::<()>(1);
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (ex, stopped) = (ex.clone(), stopped.clone());
+                    std::thread::spawn(move || {
+                        async_io::block_on(ex.run(async move {
+                            let _ = stopped.recv().await;
+                        }))
+                    })
+                })
+                .collect();
+            let spawner = ex.clone();
+            let spawn = move |f: BoxFuture| -> BoxFuture { Box::pin(spawner.spawn(f)) };
+            let took = async_io::block_on(async move {
+                let c = AsyncIo(async_io::Async::new(c).unwrap());
+                let s = AsyncIo(async_io::Async::new(s).unwrap());
+                let start = Instant::now();
+                hyper_requests(c, s, n, &spawn).await;
+                start.elapsed().as_secs_f64()
+            });
+            drop(stop);
+            for w in workers {
+                w.join().unwrap();
+            }
+            took
+        }
+    }
 }
 
 /// A connected std pair on loopback.
@@ -214,6 +292,9 @@ macro_rules! udp_loop {
 
 /// One timed round: the seconds `work` took on `side`, on a fresh runtime of `backend`.
 fn round(backend: Backend, work: Work, side: Side, n: usize) -> f64 {
+    if matches!((work, side), (Work::HyperRequests, Side::Native)) {
+        return native_hyper_round(backend, n);
+    }
     let rt = anyrt::Runtime::builder(backend)
         .worker_threads(2)
         .build()
@@ -237,7 +318,13 @@ fn round(backend: Backend, work: Work, side: Side, n: usize) -> f64 {
                     Work::TcpPingPong => pingpong(c, s, n).await,
                     Work::TcpBulk => bulk(c, s, n).await,
                     Work::UdpPingPong => udp_loop!(ua, ub, n),
-                    Work::HyperRequests => hyper_requests(c, s, n).await,
+                    Work::HyperRequests => {
+                        let spawn = |f: BoxFuture| -> BoxFuture {
+                            let h = anyrt::spawn(f);
+                            Box::pin(async move { h.await.unwrap() })
+                        };
+                        hyper_requests(c, s, n, &spawn).await
+                    }
                 }
             }
             (Side::Native, Backend::Tokio) => {
@@ -249,14 +336,8 @@ fn round(backend: Backend, work: Work, side: Side, n: usize) -> f64 {
                     Work::TcpPingPong => tokio_pingpong(c, s, n).await,
                     Work::TcpBulk => tokio_bulk(c, s, n).await,
                     Work::UdpPingPong => udp_loop!(ua, ub, n),
-                    Work::HyperRequests => hyper_requests(TokioIo(c), TokioIo(s), n).await,
+                    Work::HyperRequests => unreachable!("on the native runtime"),
                 }
-            }
-            // async-std has no hyper adapter; its TcpStream wraps async-io's Async.
-            (Side::Native, _) if matches!(work, Work::HyperRequests) => {
-                let c = AsyncIo(async_io::Async::new(c).unwrap());
-                let s = AsyncIo(async_io::Async::new(s).unwrap());
-                hyper_requests(c, s, n).await;
             }
             (Side::Native, Backend::AsyncStd) => {
                 let c = async_std::net::TcpStream::from(c);
@@ -267,7 +348,7 @@ fn round(backend: Backend, work: Work, side: Side, n: usize) -> f64 {
                     Work::TcpPingPong => pingpong(c, s, n).await,
                     Work::TcpBulk => bulk(c, s, n).await,
                     Work::UdpPingPong => udp_loop!(ua, ub, n),
-                    Work::HyperRequests => unreachable!("matched above"),
+                    Work::HyperRequests => unreachable!("on the native runtime"),
                 }
             }
             (Side::Native, _) => {
@@ -279,7 +360,7 @@ fn round(backend: Backend, work: Work, side: Side, n: usize) -> f64 {
                     Work::TcpPingPong => pingpong(c, s, n).await,
                     Work::TcpBulk => bulk(c, s, n).await,
                     Work::UdpPingPong => udp_loop!(ua, ub, n),
-                    Work::HyperRequests => unreachable!("matched above"),
+                    Work::HyperRequests => unreachable!("on the native runtime"),
                 }
             }
         }
