@@ -51,7 +51,8 @@
 //! ```
 
 // `unsafe` only where allowed item by item, each block with its SAFETY argument: the
-// type-erased `JoinHandle` (`task::join`).
+// type-erased `JoinHandle` (`task::join`) and the metadata slot of a destructor's panic
+// (`task::drop_panic`).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 

@@ -53,6 +53,7 @@ use std::thread::{self, LocalKey};
 use std::time::{Duration, Instant};
 
 use anyrt_core::context::{self, ThreadContext};
+use anyrt_core::task::drop_panic::DiscardDropPanic;
 use anyrt_core::task::local::LocalScope;
 use anyrt_core::task::JoinHandle;
 use anyrt_core::Backend;
@@ -138,9 +139,12 @@ impl<B: Flavor> Shared<B> {
         if self.is_closed() {
             return JoinHandle::cancelled();
         }
-        // async-executor spawns with `propagate_panic`: a panic is caught at join.
+        // async-executor spawns with `propagate_panic`: a panic is caught at join. A panic of
+        // the future's destructor (at abort or shutdown) is caught where it is dropped:
+        // async-task would abort the process. async-executor gives a task no metadata to keep
+        // the payload in, so the handle says cancelled.
         JoinHandle::from_async_task(self.executor().spawn(Stoppable {
-            future,
+            future: DiscardDropPanic::new(future),
             _flavor: PhantomData::<fn() -> B>,
         }))
     }

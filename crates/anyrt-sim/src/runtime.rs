@@ -24,8 +24,9 @@ use std::thread;
 use std::time::Duration;
 
 use anyrt_core::context::{self, ThreadContext};
+use anyrt_core::task::drop_panic::{CatchDropPanic, DropPanic, TaskMeta};
 use anyrt_core::task::local::LocalScope;
-use anyrt_core::task::{JoinError, JoinHandle};
+use anyrt_core::task::JoinHandle;
 use anyrt_core::time::Instant;
 use anyrt_core::{Backend, RuntimeConfig, Scheduler};
 use async_task::{Builder, Runnable};
@@ -64,11 +65,14 @@ const MAIN: u64 = 0;
 #[derive(Debug)]
 pub(crate) struct Meta {
     id: u64,
-    drop_panic: Arc<DropPanic>,
+    drop_panic: DropPanic,
 }
 
-/// The panic of a task's destructor (at abort or shutdown), for its handle to give.
-type DropPanic = Mutex<Option<Box<dyn std::any::Any + Send>>>;
+impl TaskMeta for Meta {
+    fn drop_panic(&self) -> &DropPanic {
+        &self.drop_panic
+    }
+}
 
 /// The process-wide instant the virtual clocks count from.
 fn origin() -> std::time::Instant {
@@ -415,11 +419,8 @@ impl Shared {
         let Some(task) = self.spawn_task(future) else {
             return JoinHandle::cancelled();
         };
-        let drop_panic = task.metadata().drop_panic.clone();
-        JoinHandle::new(SimJoin {
-            inner: JoinHandle::from_async_task(task),
-            drop_panic,
-        })
+        // A panic of the task's destructor comes back as a panic, as on tokio.
+        JoinHandle::from_async_task_catching(task)
     }
 
     fn spawn_task<F>(&self, future: F) -> Option<async_task::Task<F::Output, Meta>>
@@ -432,17 +433,23 @@ impl Shared {
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let weak = self.this.clone();
-        let drop_panic = Arc::new(DropPanic::default());
-        let tracked = Tracked {
-            future: Some(future),
-            id,
-            shared: self.this.clone(),
-            drop_panic: drop_panic.clone(),
-        };
+        let shared = self.this.clone();
+        #[allow(unsafe_code)]
         let (runnable, task) = Builder::new()
-            .metadata(Meta { id, drop_panic })
+            .metadata(Meta {
+                id,
+                drop_panic: DropPanic::new(),
+            })
             .propagate_panic(true)
-            .spawn(move |_| tracked, move |r| schedule(&weak, r));
+            .spawn(
+                move |meta: &Meta| Tracked {
+                    // SAFETY: the metadata outlives the future (async-task drops it first).
+                    future: unsafe { CatchDropPanic::new(future, &meta.drop_panic) },
+                    id,
+                    shared,
+                },
+                move |r| schedule(&weak, r),
+            );
         {
             let mut st = self.lock();
             if st.closed {
@@ -976,25 +983,19 @@ fn schedule(shared: &Weak<Shared>, runnable: Runnable<Meta>) {
 }
 
 pin_project_lite::pin_project! {
-    /// A task's future: leaves the simulation's list of live tasks when it is dropped, and
-    /// catches a panic of its destructor (async-task would abort the process).
+    /// A task's future: leaves the simulation's list of live tasks when it is dropped. A
+    /// panic of its destructor is caught by the `CatchDropPanic` inside (async-task would
+    /// abort the process), and the handle gives it.
     struct Tracked<F> {
         #[pin]
-        future: Option<F>,
+        future: CatchDropPanic<F>,
         id: u64,
         shared: Weak<Shared>,
-        drop_panic: Arc<DropPanic>,
     }
 
     impl<F> PinnedDrop for Tracked<F> {
         fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            let future = &mut this.future;
-            // A destructor that panics: the process, the simulation and the caller go on,
-            // and the handle gives the panic.
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-                *this.drop_panic.lock().unwrap_or_else(PoisonError::into_inner) = Some(payload);
-            }
+            let this = this.project();
             if let Some(shared) = this.shared.upgrade() {
                 let waker = shared.lock().live.remove(this.id);
                 drop(waker);
@@ -1007,41 +1008,7 @@ impl<F: Future> Future for Tracked<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match self.project().future.as_pin_mut() {
-            Some(f) => f.poll(cx),
-            None => Poll::Pending,
-        }
-    }
-}
-
-/// A task's handle: async-task's, and the panic of the task's destructor, which turns its
-/// "cancelled" into a panic, as on tokio.
-struct SimJoin<T> {
-    inner: JoinHandle<T>,
-    drop_panic: Arc<DropPanic>,
-}
-
-impl<T: 'static> anyrt_core::task::RawTask<T> for SimJoin<T> {
-    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-        Pin::new(&mut self.inner).poll(cx).map(|out| match out {
-            Err(e) if e.is_cancelled() => {
-                let payload = self
-                    .drop_panic
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take();
-                Err(payload.map_or(e, JoinError::panic))
-            }
-            out => out,
-        })
-    }
-
-    fn abort(&mut self) {
-        self.inner.abort();
-    }
-
-    fn is_finished(&self) -> bool {
-        self.inner.is_finished()
+        self.project().future.poll(cx)
     }
 }
 

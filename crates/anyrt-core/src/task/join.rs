@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::ptr;
 use std::task::{Context, Poll};
 
+use super::drop_panic::{Forward, TaskMeta};
 use super::JoinError;
 
 /// A backend's native task handle, as seen by [`JoinHandle`].
@@ -262,6 +263,20 @@ impl<T: 'static> JoinHandle<T> {
         handle
     }
 
+    /// Like [`from_async_task`](Self::from_async_task), for a task whose future is wrapped in
+    /// [`CatchDropPanic`](super::drop_panic::CatchDropPanic) with the slot of its metadata: a
+    /// task dropped unfinished whose destructor panicked (at abort, at shutdown) gives
+    /// [`JoinError::panic`] with that payload instead of "cancelled", as on tokio. No
+    /// One allocation: the handle keeps a pointer to the metadata beside async-task's
+    /// (whose fallible handle does not give it). See [`drop_panic`](super::drop_panic).
+    pub fn from_async_task_catching<M: TaskMeta>(task: async_task::Task<T, M>) -> Self {
+        let meta = MetaRef(task.metadata());
+        // SAFETY: as in `from_async_task`; `M: Send + Sync`, so `MetaRef` may cross threads.
+        let mut handle = unsafe { Self::new_unchecked(Catching(AsyncTask::new(task), meta)) };
+        handle.vtable = ptr::NonNull::from(Catching::<T, M>::VTABLE);
+        handle
+    }
+
     /// Like [`from_async_task`](Self::from_async_task), for a blocking closure's task:
     /// [`abort`](Self::abort) leaves it running, since a started closure cannot be stopped.
     ///
@@ -482,7 +497,7 @@ impl<T: 'static, M: 'static> AsyncTask<T, M> {
         let Some(task) = this.0.take_if(|t| !t.is_finished()) else {
             return;
         };
-        let cancelling = Cancelling::start(task);
+        let cancelling = Cancelling::start(task, None);
         // SAFETY: `handle` is live and borrowed mutably; the old handle dropped by the
         // assignment holds `AsyncTask(None)`, whose drop does nothing. The new raw task holds
         // the same task, so it is `Send`/`Sync` exactly when the old one was.
@@ -493,6 +508,8 @@ impl<T: 'static, M: 'static> AsyncTask<T, M> {
 /// A cancelled async-task task whose cancellation may still be finishing: see [`AsyncTask`].
 struct Cancelling<T> {
     state: std::sync::Mutex<CancelState<T>>,
+    /// Where the task's destructor leaves its panic ([`Catching`]'s abort).
+    drop_panic: Option<Forward>,
 }
 
 // Never pinned: the output is only moved out.
@@ -510,10 +527,13 @@ enum CancelState<T> {
 }
 
 impl<T: 'static> Cancelling<T> {
-    fn start<M: 'static>(task: async_task::FallibleTask<T, M>) -> Self {
+    fn start<M: 'static>(
+        task: async_task::FallibleTask<T, M>,
+        drop_panic: Option<Forward>,
+    ) -> Self {
         let mut cancel: Pin<Box<dyn Future<Output = Option<T>>>> = Box::pin(task.cancel());
         // The first poll cancels the task (it is dropped at its next await, or now if idle).
-        let state = match Self::poll_cancel(&mut cancel, std::task::Waker::noop()) {
+        let state = match Self::poll_cancel(&mut cancel, std::task::Waker::noop(), &drop_panic) {
             Poll::Ready(out) => CancelState::Done(out),
             Poll::Pending => CancelState::Waiting {
                 cancel,
@@ -522,12 +542,14 @@ impl<T: 'static> Cancelling<T> {
         };
         Cancelling {
             state: std::sync::Mutex::new(state),
+            drop_panic,
         }
     }
 
     fn poll_cancel(
         cancel: &mut Pin<Box<dyn Future<Output = Option<T>>>>,
         waker: &std::task::Waker,
+        drop_panic: &Option<Forward>,
     ) -> Poll<Result<T, JoinError>> {
         let mut cx = Context::from_waker(waker);
         // As at join: a panic of the task is resumed here (`propagate_panic`).
@@ -535,7 +557,15 @@ impl<T: 'static> Cancelling<T> {
             Ok(Poll::Pending) => Poll::Pending,
             // The poll that was running when `abort()` came completed the task.
             Ok(Poll::Ready(Some(v))) => Poll::Ready(Ok(v)),
-            Ok(Poll::Ready(None)) => Poll::Ready(Err(JoinError::cancelled())),
+            // Dropped: with a panic of its destructor, that panic.
+            Ok(Poll::Ready(None)) => Poll::Ready(Err(drop_panic
+                .as_ref()
+                .and_then(|f| {
+                    f.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take()
+                })
+                .map_or_else(JoinError::cancelled, JoinError::panic))),
             Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
         }
     }
@@ -550,7 +580,7 @@ impl<T: 'static> RawTask<T> for Cancelling<T> {
         let out = match state {
             CancelState::Waiting { cancel, waker } => {
                 *waker = Some(cx.waker().clone());
-                match Self::poll_cancel(cancel, cx.waker()) {
+                match Self::poll_cancel(cancel, cx.waker(), &self.drop_panic) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(out) => out,
                 }
@@ -578,7 +608,7 @@ impl<T: 'static> RawTask<T> for Cancelling<T> {
         let waker = waker
             .clone()
             .unwrap_or_else(|| std::task::Waker::noop().clone());
-        match Self::poll_cancel(cancel, &waker) {
+        match Self::poll_cancel(cancel, &waker, &self.drop_panic) {
             Poll::Pending => false,
             Poll::Ready(out) => {
                 *state = CancelState::Done(out);
@@ -621,6 +651,82 @@ impl<T, M> Drop for AsyncTask<T, M> {
         if let Some(t) = self.0.take() {
             t.detach();
         }
+    }
+}
+
+/// The raw task of [`JoinHandle::from_async_task_catching`]: an [`AsyncTask`] whose
+/// "cancelled" becomes the panic its destructor left in the metadata's
+/// [`DropPanic`](super::drop_panic::DropPanic).
+struct Catching<T, M>(AsyncTask<T, M>, MetaRef<M>);
+
+/// The task's metadata, valid while the handle holds the task.
+struct MetaRef<M>(*const M);
+
+// SAFETY: it is only read through `&M`, and `TaskMeta: Sync`.
+unsafe impl<M: TaskMeta> Send for MetaRef<M> {}
+// SAFETY: as above.
+unsafe impl<M: TaskMeta> Sync for MetaRef<M> {}
+
+impl<T, M> Catching<T, M> {
+    /// The metadata's slot, while the task is held (`None` once aborted).
+    fn drop_panic(&self) -> Option<&super::drop_panic::DropPanic>
+    where
+        M: TaskMeta,
+    {
+        // SAFETY: the metadata lives as long as the task, which `self.0` still holds.
+        self.0
+             .0
+            .as_ref()
+            .map(|_| unsafe { (*self.1 .0).drop_panic() })
+    }
+}
+
+impl<T: 'static, M: TaskMeta> Catching<T, M> {
+    const VTABLE: &'static VTable<T> = &VTable {
+        poll: Erased::<Catching<T, M>, T>::poll,
+        abort: Catching::<T, M>::abort_handle,
+        is_finished: Erased::<Catching<T, M>, T>::is_finished,
+        drop: Erased::<Catching<T, M>, T>::drop,
+    };
+
+    /// As [`AsyncTask::abort_handle`], keeping a slot for the destructor's panic: the
+    /// metadata may be gone once `cancel()` has finished.
+    ///
+    /// # Safety
+    ///
+    /// `handle` is a live `JoinHandle` built by `from_async_task_catching`.
+    unsafe fn abort_handle(handle: *mut JoinHandle<T>) {
+        // SAFETY: the caller's contract: the slot holds a `Catching<T, M>`, borrowed mutably.
+        let this = unsafe { &mut *Erased::<Catching<T, M>, T>::raw(&raw mut (*handle).slot) };
+        let Some(task) = this.0 .0.take_if(|t| !t.is_finished()) else {
+            return;
+        };
+        // SAFETY: `task` is held here: its metadata lives.
+        let forward = unsafe { (*this.1 .0).drop_panic() }.forward();
+        let cancelling = Cancelling::start(task, Some(forward));
+        // SAFETY: as in `AsyncTask::abort_handle`.
+        unsafe { *handle = JoinHandle::new_unchecked(cancelling) };
+    }
+}
+
+impl<T: 'static, M: TaskMeta> RawTask<T> for Catching<T, M> {
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let out = std::task::ready!(self.0.poll_join(cx));
+        Poll::Ready(match out {
+            Err(e) if e.is_cancelled() => {
+                let payload = self.drop_panic().and_then(|d| d.take());
+                Err(payload.map_or(e, JoinError::panic))
+            }
+            out => out,
+        })
+    }
+
+    fn abort(&mut self) {
+        self.0.abort();
+    }
+
+    fn is_finished(&self) -> bool {
+        self.0.is_finished()
     }
 }
 

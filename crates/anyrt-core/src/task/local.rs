@@ -37,6 +37,7 @@ use std::task::{Context, Poll, Waker};
 
 use async_task::Runnable;
 
+use super::drop_panic::{CatchDropPanic, DropPanic};
 use super::JoinHandle;
 
 /// How many local tasks one poll of a scope runs before it lets the scope's own future (and
@@ -61,13 +62,13 @@ struct LocalExecutor {
 
 #[derive(Default)]
 struct Queue {
-    runnables: Mutex<VecDeque<Runnable>>,
+    runnables: Mutex<VecDeque<Runnable<DropPanic>>>,
     // The waker of the `block_on` whose scope drives this executor, woken by a schedule.
     driver: Mutex<Option<Waker>>,
 }
 
 impl Queue {
-    fn push(&self, runnable: Runnable) {
+    fn push(&self, runnable: Runnable<DropPanic>) {
         lock(&self.runnables).push_back(runnable);
         let driver = lock(&self.driver).clone();
         if let Some(driver) = driver {
@@ -75,7 +76,7 @@ impl Queue {
         }
     }
 
-    fn take(&self) -> VecDeque<Runnable> {
+    fn take(&self) -> VecDeque<Runnable<DropPanic>> {
         mem::take(&mut *lock(&self.runnables))
     }
 }
@@ -120,13 +121,21 @@ impl LocalExecutor {
         };
         let queue = self.queue.clone();
         // `propagate_panic`: a panic is caught where the task is polled and resumed at join,
-        // where the `JoinHandle` turns it into a `JoinError`.
+        // where the `JoinHandle` turns it into a `JoinError`. A panic of the future's
+        // destructor (at abort, or when the scope ends) is caught into the metadata and given
+        // by the handle too: async-task would abort the process.
+        #[allow(unsafe_code)]
         let (runnable, task) = async_task::Builder::new()
+            .metadata(DropPanic::new())
             .propagate_panic(true)
-            .spawn_local(move |()| future, move |r| queue.push(r));
+            .spawn_local(
+                // SAFETY: the metadata outlives the future (async-task drops it first).
+                move |slot| unsafe { CatchDropPanic::new(future, slot) },
+                move |r| queue.push(r),
+            );
         self.active.borrow_mut()[slot] = Some(runnable.waker());
         runnable.schedule();
-        JoinHandle::from_async_task(task)
+        JoinHandle::from_async_task_catching(task)
     }
 
     fn release(&self, slot: usize) {

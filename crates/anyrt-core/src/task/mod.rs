@@ -10,6 +10,8 @@
 //! assert_eq!(futures_lite::future::block_on(ex.run(handle)).unwrap(), 7);
 //! ```
 
+#[allow(unsafe_code)]
+pub mod drop_panic;
 mod error;
 // The type-erased handle: a native handle stored inline in two words, behind a vtable.
 #[allow(unsafe_code)]
