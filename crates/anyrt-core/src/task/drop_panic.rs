@@ -50,6 +50,7 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -140,46 +141,48 @@ unsafe impl Send for SlotRef {}
 // SAFETY: as above.
 unsafe impl Sync for SlotRef {}
 
-pin_project_lite::pin_project! {
-    /// A task's future whose destructor's panic is caught (and kept in the task's
-    /// [`DropPanic`]) instead of unwinding into async-task, which would abort the process.
-    /// The same size as the future where `Option<F>` is (an async block's is).
-    pub struct CatchDropPanic<F> {
-        #[pin]
-        future: Option<F>,
-        slot: SlotRef,
-    }
+/// A task's future whose destructor's panic is caught (and kept in the task's
+/// [`DropPanic`]) instead of unwinding into async-task, which would abort the process. The
+/// size of the future and a pointer.
+pub struct CatchDropPanic<F> {
+    future: ManuallyDrop<F>,
+    slot: SlotRef,
+}
 
-    impl<F> PinnedDrop for CatchDropPanic<F> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if let Some(payload) = drop_catching(this.future) {
-                // SAFETY: the task's metadata, which outlives the future (`new`'s contract).
-                unsafe { (*this.slot.0).put(payload) };
-            }
+impl<F> Drop for CatchDropPanic<F> {
+    fn drop(&mut self) {
+        // SAFETY: dropped once, here, in place (never moved: it may be pinned).
+        if let Some(payload) = unsafe { drop_catching(&mut self.future) } {
+            // SAFETY: the task's metadata, which outlives the future (`new`'s contract).
+            unsafe { (*self.slot.0).put(payload) };
         }
     }
 }
 
-/// Drops the future inside `catch_unwind`: the payload of a panic of its destructor.
-fn drop_catching<F>(mut future: Pin<&mut Option<F>>) -> Option<Payload> {
-    panic::catch_unwind(AssertUnwindSafe(|| future.set(None))).err()
+/// Drops the future in place inside `catch_unwind`: the payload of a panic of its
+/// destructor.
+///
+/// # Safety
+///
+/// `future` is not used again.
+#[inline]
+unsafe fn drop_catching<F>(future: &mut ManuallyDrop<F>) -> Option<Payload> {
+    // SAFETY: the caller's contract.
+    panic::catch_unwind(AssertUnwindSafe(|| unsafe { ManuallyDrop::drop(future) })).err()
 }
 
-pin_project_lite::pin_project! {
-    /// A task's future whose destructor's panic is caught and discarded (the panic hook has
-    /// printed it): for an executor that gives a task no metadata to keep the payload in
-    /// (async-executor's). The process goes on; the handle says cancelled. The same size as
-    /// the future where `Option<F>` is.
-    pub struct DiscardDropPanic<F> {
-        #[pin]
-        future: Option<F>,
-    }
+/// A task's future whose destructor's panic is caught and discarded (the panic hook has
+/// printed it): for an executor that gives a task no metadata to keep the payload in
+/// (async-executor's). The process goes on; the handle says cancelled. The size of the
+/// future.
+pub struct DiscardDropPanic<F> {
+    future: ManuallyDrop<F>,
+}
 
-    impl<F> PinnedDrop for DiscardDropPanic<F> {
-        fn drop(this: Pin<&mut Self>) {
-            drop(drop_catching(this.project().future));
-        }
+impl<F> Drop for DiscardDropPanic<F> {
+    fn drop(&mut self) {
+        // SAFETY: dropped once, here, in place.
+        drop(unsafe { drop_catching(&mut self.future) });
     }
 }
 
@@ -187,7 +190,7 @@ impl<F> DiscardDropPanic<F> {
     /// Wraps a task's future.
     pub fn new(future: F) -> Self {
         DiscardDropPanic {
-            future: Some(future),
+            future: ManuallyDrop::new(future),
         }
     }
 }
@@ -197,11 +200,9 @@ impl<F: Future> Future for DiscardDropPanic<F> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match self.project().future.as_pin_mut() {
-            Some(f) => f.poll(cx),
-            // Never: the future is only taken out by the destructor.
-            None => Poll::Pending,
-        }
+        // SAFETY: a structural pin projection: the future is never moved out (it is dropped
+        // in place), and `DiscardDropPanic` is `Unpin` only if `F` is.
+        unsafe { self.map_unchecked_mut(|s| &mut *s.future) }.poll(cx)
     }
 }
 
@@ -221,7 +222,7 @@ impl<F> CatchDropPanic<F> {
     /// before its metadata.
     pub unsafe fn new(future: F, slot: &DropPanic) -> Self {
         CatchDropPanic {
-            future: Some(future),
+            future: ManuallyDrop::new(future),
             slot: SlotRef(slot),
         }
     }
@@ -232,11 +233,8 @@ impl<F: Future> Future for CatchDropPanic<F> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match self.project().future.as_pin_mut() {
-            Some(f) => f.poll(cx),
-            // Never: the future is only taken out by the destructor.
-            None => Poll::Pending,
-        }
+        // SAFETY: as in `DiscardDropPanic::poll`.
+        unsafe { self.map_unchecked_mut(|s| &mut *s.future) }.poll(cx)
     }
 }
 
