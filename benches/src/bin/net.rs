@@ -7,6 +7,7 @@
 //! cargo run --release -p anyrt-benches --bin net              # the report
 //! cargo run --release -p anyrt-benches --bin net -- --smoke   # tiny counts (CI)
 //! cargo run --release -p anyrt-benches --bin net -- tcp_bulk  # one workload (or several)
+//! target/release/net --side anyrt --backend smol tcp_bulk      # one round of one side
 //! ```
 //!
 //! Workloads (loopback): `tcp_pingpong` (64-byte request and reply, one connection),
@@ -378,9 +379,43 @@ fn main() {
     // Workload names given on the command line: only those (all without any).
     let only: Vec<String> = std::env::args()
         .skip(1)
-        .filter(|a| !a.starts_with("--"))
+        .filter(|a| {
+            !a.starts_with("--") && a.parse::<Backend>().is_err() && a != "native" && a != "anyrt"
+        })
         .collect();
     let rounds = if smoke { 1 } else { 21 };
+    // `--side native|anyrt --backend NAME WORKLOAD`: one round of one side, for strace or a
+    // profiler.
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    if let (Some(side), Some(backend)) = (value("--side"), value("--backend")) {
+        let side = if side == "native" {
+            Side::Native
+        } else {
+            Side::Anyrt
+        };
+        let backend: Backend = backend.parse().expect("a backend name");
+        let work = [
+            Work::TcpPingPong,
+            Work::TcpBulk,
+            Work::UdpPingPong,
+            Work::HyperRequests,
+        ]
+        .into_iter()
+        .find(|w| only.iter().any(|o| o == w.name()))
+        .expect("a workload name");
+        let n = if matches!(work, Work::TcpBulk) {
+            32
+        } else {
+            5_000
+        };
+        println!("{:.3} s", round(backend, work, side, n));
+        return;
+    }
     println!("| workload | backend | native | anyrt | anyrt/native |");
     println!("|---|---|---|---|---|");
     // Not the simulation: its sockets live in its memory, with nothing native to set beside.
