@@ -245,6 +245,7 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
                     #check,
                     #pct,
                     #threads,
+                    #current_thread,
                     super::#body_name,
                 );
             }

@@ -91,6 +91,7 @@ pub fn run_sim_test<T, Fut, F>(
     check: bool,
     pct: Option<u32>,
     worker_threads: Option<usize>,
+    current_thread: bool,
     body: F,
 ) where
     T: TestResult,
@@ -110,6 +111,9 @@ pub fn run_sim_test<T, Fut, F>(
     }
     if let Some(n) = worker_threads {
         explore = explore.worker_threads(n);
+    }
+    if current_thread {
+        explore = explore.current_thread();
     }
     let body = || async { body().await.check(name, Backend::Sim) };
     if let Err(failure) = explore.run(body) {

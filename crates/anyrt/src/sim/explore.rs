@@ -134,6 +134,14 @@ impl Explore {
         self
     }
 
+    /// A current-thread simulation for every run (`#[anyrt::test(current_thread)]`): no
+    /// background driver, so tasks spawned from outside wait for `block_on` (see
+    /// `Runtime::builder(..).current_thread()`).
+    pub fn current_thread(mut self) -> Explore {
+        self.config = self.config.current_thread();
+        self
+    }
+
     /// Runs every seed twice and fails if the two traces differ: something outside the
     /// seed decided the schedule (std's clock, a `HashMap`'s order, a thread of the test's
     /// own, real IO).
