@@ -346,6 +346,14 @@ impl Shared {
         st.now
     }
 
+    /// [`wake_at`](Self::wake_at) for each pair.
+    #[cfg(all(feature = "net", unix))]
+    pub(crate) fn wake_all_at(&self, wakers: Vec<(Duration, Waker)>) {
+        for (at, w) in wakers {
+            self.wake_at(at, w);
+        }
+    }
+
     /// Wakes `waker` once the virtual time reaches `at` (at once if it has): a timer that
     /// nothing cancels (a wake it gives late is spurious, which a waker allows).
     #[cfg(all(feature = "net", unix))]

@@ -184,9 +184,7 @@ impl Drop for TcpListener {
                 }
             }
         }
-        for (at, w) in wakers {
-            shared.wake_at(at, w);
-        }
+        shared.wake_all_at(wakers);
     }
 }
 
@@ -581,9 +579,7 @@ impl TcpStream {
                 }
             }
         }
-        for (at, w) in wakers {
-            shared.wake_at(at, w);
-        }
+        shared.wake_all_at(wakers);
         Ok(())
     }
 
@@ -631,9 +627,7 @@ impl Drop for TcpStream {
             }
             drop_end(&mut net, self.read, self.write, now, false)
         };
-        for (at, w) in wakers {
-            shared.wake_at(at, w);
-        }
+        shared.wake_all_at(wakers);
     }
 }
 

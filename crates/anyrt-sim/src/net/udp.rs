@@ -201,9 +201,7 @@ impl UdpSocket {
             wakers.extend(u.waker.take().map(|w| (at, w)));
         }
         drop(guard);
-        for (at, w) in wakers {
-            shared.wake_at(at, w);
-        }
+        shared.wake_all_at(wakers);
         Ok(buf.len())
     }
 
