@@ -1,6 +1,7 @@
 //! The simulated network's own promises: a seed replays the same deliveries, latency is
 //! virtual time, partitions hold TCP and lose UDP until repaired, a reset reaches the peer,
-//! names come from `add_host`, a full buffer makes the writer wait, UDP loss and broadcast.
+//! names come from `add_host`, a full buffer makes the writer wait, UDP loss and broadcast,
+//! Unix paths in the simulation's own namespace.
 
 #![cfg(feature = "sim")]
 
@@ -300,4 +301,47 @@ fn network_calls_outside_a_simulation_say_where_to_call_them() {
         std::panic::catch_unwind(|| simnet::partition(ip("10.0.0.1"), ip("10.0.0.2"))).unwrap_err();
     let msg = err.downcast_ref::<String>().unwrap();
     assert!(msg.contains("outside a simulation"), "{msg}");
+}
+
+#[test]
+fn unix_paths_are_the_simulations_own() {
+    sim(10).block_on(async {
+        use anyrt::net::{UnixDatagram, UnixListener, UnixStream};
+        let path = std::env::temp_dir().join(format!("anyrt-sim-{}.sock", std::process::id()));
+        let l = UnixListener::bind(&path).unwrap();
+        assert!(!path.exists(), "no file is made");
+        let server = anyrt::spawn(async move {
+            let (mut s, peer) = l.accept().await.unwrap();
+            assert!(peer.is_unnamed());
+            let mut b = [0u8; 4];
+            s.read_exact(&mut b).await.unwrap();
+            s.write_all(&b).await.unwrap();
+        });
+        let mut c = UnixStream::connect(&path).await.unwrap();
+        c.write_all(b"unix").await.unwrap();
+        let mut b = [0u8; 4];
+        within("unix echo", c.read_exact(&mut b)).await.unwrap();
+        assert_eq!(&b, b"unix");
+        server.await.unwrap();
+        // Nothing at a path: NotFound; a datagram socket's path: refused.
+        let nowhere = path.with_extension("none");
+        let err = UnixStream::connect(&nowhere).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+        let d = UnixDatagram::bind(path.with_extension("dgram")).unwrap();
+        let err = UnixStream::connect(path.with_extension("dgram"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
+        // A datagram's sender, by path.
+        let named = UnixDatagram::bind(path.with_extension("named")).unwrap();
+        named
+            .send_to(b"hi", path.with_extension("dgram"))
+            .await
+            .unwrap();
+        let (n, from) = within("datagram", d.recv_from(&mut b)).await.unwrap();
+        assert_eq!(
+            (&b[..n], from.as_pathname()),
+            (&b"hi"[..], Some(path.with_extension("named").as_path()))
+        );
+    });
 }

@@ -1,8 +1,9 @@
 //! The network half of the contract (feature `net`): an in-memory network.
 //!
-//! Under a simulation `anyrt::net`'s TCP and UDP sockets are not the system's: they are
-//! [`TcpListener`], [`TcpStream`] and [`UdpSocket`] here, whose bytes travel through the
-//! simulation's memory. Each segment or datagram arrives after a latency drawn from the
+//! Under a simulation `anyrt::net`'s sockets are not the system's: they are
+//! [`TcpListener`], [`TcpStream`], [`UdpSocket`] and the Unix ones ([`UnixListener`],
+//! [`UnixStream`], [`UnixDatagram`]) here, whose bytes travel through the simulation's
+//! memory. Each segment or datagram arrives after a latency drawn from the
 //! seed ([`set_latency`]), so a seed gives one order of deliveries and replays it exactly;
 //! [`partition`], [`isolate`] and [`heal`] cut and restore the links between addresses.
 //!
@@ -27,9 +28,13 @@
 //!   between them are lost, and TCP holds its data: nothing is delivered, a connect waits,
 //!   and everything resumes once the link is repaired (as retransmission would).
 //! * **Names.** `localhost` is `127.0.0.1`; other names are the ones [`add_host`] gave.
+//! * **Unix sockets** are named by paths in the simulation's own namespace (no file is made;
+//!   a path bound twice is `AddrInUse`, one nobody bound is `NotFound`), with the latency of
+//!   a link and never cut, like TCP and UDP over one host.
 //!
-//! Unix-domain sockets, multicast and `std` sockets brought in with `TryFrom` are not part
-//! of the simulated network: they fail with `Unsupported` ([`NET_UNSUPPORTED`]).
+//! Multicast, `shutdown` of a Unix datagram socket, and `std` sockets brought in with
+//! `TryFrom` (or handed back by `into_std`) are not part of the simulated network: they
+//! fail with `Unsupported` ([`NET_UNSUPPORTED`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
@@ -50,16 +55,18 @@ use crate::Sim;
 
 mod tcp;
 mod udp;
+mod unix;
 
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 /// What `anyrt::net` says under the simulation for what its network does not model.
-pub const NET_UNSUPPORTED: &str = "this socket is not part of the simulated network: under the \
-     sim backend, anyrt::net has in-memory TCP and UDP sockets (made with bind and connect), \
-     but no Unix-domain sockets, no multicast, and no std sockets brought in with TryFrom. Run \
-     the tests that need these on tokio, smol or async-std (`#[anyrt::test(tokio, smol, \
-     async_std)]`)";
+pub const NET_UNSUPPORTED: &str = "this is not part of the simulated network: under the sim \
+     backend, anyrt::net's sockets live in memory (made with bind, connect and pair), with no \
+     multicast, no shutdown of a Unix datagram socket, and no std sockets brought in with \
+     TryFrom or handed back by into_std. Run the tests that need these on tokio, smol or \
+     async-std (`#[anyrt::test(tokio, smol, async_std)]`)";
 
 /// The most bytes a TCP connection holds for its reader (written, not yet read) before a
 /// writer waits.
@@ -141,6 +148,9 @@ pub(crate) struct Net {
     /// What waits for a link to be repaired.
     cut_waiters: Vec<Waker>,
     hosts: BTreeMap<String, Vec<IpAddr>>,
+    /// Unix sockets: the address behind each bound path, and back.
+    unix_paths: BTreeMap<std::path::PathBuf, SocketAddr>,
+    unix_names: BTreeMap<SocketAddr, std::path::PathBuf>,
 }
 
 impl Net {
@@ -159,6 +169,8 @@ impl Net {
             isolated: BTreeSet::new(),
             cut_waiters: Vec::new(),
             hosts: BTreeMap::new(),
+            unix_paths: BTreeMap::new(),
+            unix_names: BTreeMap::new(),
         }
     }
 

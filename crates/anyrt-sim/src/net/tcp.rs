@@ -149,6 +149,11 @@ impl TcpListener {
         self.addr
     }
 
+    /// Its simulation, if still there.
+    pub(crate) fn shared(&self) -> Option<Arc<Shared>> {
+        self.shared.upgrade()
+    }
+
     /// Sets the TTL (kept, with no effect on the simulated network).
     pub fn set_ttl(&self, ttl: u32) {
         if let Some(shared) = self.shared.upgrade() {
@@ -267,6 +272,25 @@ impl TcpStream {
             nodelay: AtomicBool::new(false),
             ttl: AtomicU32::new(64),
         }
+    }
+
+    /// Two connected ends, at `a` and `b`, made at once (no handshake): what a socket pair
+    /// is. Neither holds a port.
+    pub(crate) fn pair(
+        shared: &Arc<Shared>,
+        a: SocketAddr,
+        b: SocketAddr,
+    ) -> (TcpStream, TcpStream) {
+        let mut net = shared.net();
+        let (ab, ba) = (net.id(), net.id());
+        net.pipes.insert(ab, Pipe::new(a, b));
+        net.pipes.insert(ba, Pipe::new(b, a));
+        drop(net);
+        let weak = Arc::downgrade(shared);
+        (
+            TcpStream::new(&weak, ba, ab, a, b, false),
+            TcpStream::new(&weak, ab, ba, b, a, false),
+        )
     }
 
     /// Connects to `addr` in the network of the simulation the calling thread is inside

@@ -121,6 +121,11 @@ impl UdpSocket {
         self.addr
     }
 
+    /// Its simulation, if still there.
+    pub(crate) fn shared(&self) -> Option<std::sync::Arc<Shared>> {
+        self.shared.upgrade()
+    }
+
     /// Sends `buf` to `target` (to the default peer when `None`): the count, at once. A
     /// datagram nobody is bound to receive, or that the link loses, is dropped silently.
     ///

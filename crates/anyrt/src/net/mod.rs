@@ -39,14 +39,15 @@
 //!
 //! # Under the sim backend
 //!
-//! A TCP or UDP socket created where the sim backend is in effect belongs to the
-//! simulation's in-memory network instead of the system's: the same types and methods, each
+//! A socket created where the sim backend is in effect belongs to the simulation's
+//! in-memory network instead of the system's: the same types and methods, each
 //! segment after a latency drawn from the seed, names from `anyrt::sim::net::add_host`, links
 //! cut by `anyrt::sim::net::partition` (see `anyrt::sim::net`, features `sim` and `net`). Its
 //! [`backend`](TcpStream::backend) is `Backend::Sim`; it has no OS socket (its descriptor,
 //! through `AsFd`, is `/dev/null`'s, on which socket calls fail). What that network does not
-//! model fails with `Unsupported`: Unix-domain sockets, multicast, `TryFrom` of a std socket
-//! and `into_std`.
+//! model fails with `Unsupported`: multicast, `shutdown` of a Unix datagram socket,
+//! `TryFrom` of a std socket and `into_std`. Unix sockets are named by paths of the
+//! simulation's own there: no file is made.
 //!
 //! # IO traits
 //!
@@ -98,8 +99,7 @@ use anyrt_core::Backend;
 
 use crate::dispatch::Never;
 
-/// `Debug`, `AsFd` and `AsRawFd` for a socket type whose `io` field is a `Registered` or an
-/// `io_enum!`.
+/// `Debug`, `AsFd` and `AsRawFd` for a socket type whose `io` field is an `io_enum!`.
 macro_rules! socket_traits {
     ($ty:ident) => {
         impl std::fmt::Debug for $ty {
@@ -166,10 +166,7 @@ macro_rules! io_enum {
                 match self {
                     Self::Os(io) => Ok(io),
                     #[cfg(feature = "sim")]
-                    Self::Sim(_) => Err(std::io::Error::new(
-                        std::io::ErrorKind::Unsupported,
-                        "a socket of the simulated network has no std socket to hand back",
-                    )),
+                    Self::Sim(_) => Err($crate::net::sim_unsupported()),
                 }
             }
         }
@@ -260,10 +257,6 @@ impl<T: Io> Registered<T> {
 
     pub(crate) fn get_ref(&self) -> &T {
         each_backend!(self, Registered, s, P => s.get_ref())
-    }
-
-    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        std::os::fd::AsFd::as_fd(self.get_ref())
     }
 
     pub(crate) fn into_inner(self) -> io::Result<T> {

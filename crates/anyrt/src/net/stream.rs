@@ -96,6 +96,84 @@ where
     }
 }
 
+/// [`StreamIo`] for an `io_enum!` of a stream, given how to reach the simulation's
+/// `TcpStream` in its `Sim` variant.
+macro_rules! stream_io_enum {
+    ($io:ident, |$s:ident| $sim:expr) => {
+        impl $crate::net::stream::StreamIo for $io {
+            #[inline]
+            fn poll_read(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                match self {
+                    $io::Os(io) => io.poll_read(cx, buf),
+                    #[cfg(feature = "sim")]
+                    $io::Sim($s) => $sim.poll_read(cx, buf),
+                }
+            }
+
+            #[cfg(any(feature = "tokio-io", feature = "hyper"))]
+            #[inline]
+            fn poll_read_uninit(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [std::mem::MaybeUninit<u8>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                match self {
+                    $io::Os(io) => io.poll_read_uninit(cx, buf),
+                    #[cfg(feature = "sim")]
+                    $io::Sim($s) => $sim.poll_read_uninit(cx, buf),
+                }
+            }
+
+            #[inline]
+            fn poll_write(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                match self {
+                    $io::Os(io) => io.poll_write(cx, buf),
+                    #[cfg(feature = "sim")]
+                    $io::Sim($s) => $sim.poll_write(cx, buf),
+                }
+            }
+
+            #[inline]
+            fn poll_write_vectored(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                match self {
+                    $io::Os(io) => io.poll_write_vectored(cx, bufs),
+                    #[cfg(feature = "sim")]
+                    $io::Sim($s) => {
+                        // One segment, from the first buffer that is not empty (std's default).
+                        let buf = bufs
+                            .iter()
+                            .find(|b| !b.is_empty())
+                            .map_or(&[][..], |b| &**b);
+                        $sim.poll_write(cx, buf)
+                    }
+                }
+            }
+
+            fn shutdown_write(&self) -> std::task::Poll<std::io::Result<()>> {
+                match self {
+                    $io::Os(io) => io.shutdown_write(),
+                    #[cfg(feature = "sim")]
+                    $io::Sim($s) => {
+                        std::task::Poll::Ready($sim.shutdown(std::net::Shutdown::Write))
+                    }
+                }
+            }
+        }
+    };
+}
+
 /// futures-io `AsyncRead`/`AsyncWrite` (and tokio's with `tokio-io`, hyper's with `hyper`)
 /// for a stream type, given how to reach its `Registered` from `&self`.
 macro_rules! impl_stream_io {

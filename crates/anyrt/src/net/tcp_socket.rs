@@ -22,67 +22,7 @@ io_enum! {
     pub(super) enum TcpIo { std::net::TcpStream, anyrt_sim::net::TcpStream }
 }
 
-impl StreamIo for TcpIo {
-    #[inline]
-    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        match self {
-            TcpIo::Os(io) => io.poll_read(cx, buf),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => s.poll_read(cx, buf),
-        }
-    }
-
-    #[cfg(any(feature = "tokio-io", feature = "hyper"))]
-    #[inline]
-    fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        match self {
-            TcpIo::Os(io) => io.poll_read_uninit(cx, buf),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => s.poll_read_uninit(cx, buf),
-        }
-    }
-
-    #[inline]
-    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        match self {
-            TcpIo::Os(io) => io.poll_write(cx, buf),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => s.poll_write(cx, buf),
-        }
-    }
-
-    #[inline]
-    fn poll_write_vectored(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self {
-            TcpIo::Os(io) => io.poll_write_vectored(cx, bufs),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => {
-                // One segment, from the first buffer that is not empty (std's default).
-                let buf = bufs
-                    .iter()
-                    .find(|b| !b.is_empty())
-                    .map_or(&[][..], |b| &**b);
-                s.poll_write(cx, buf)
-            }
-        }
-    }
-
-    fn shutdown_write(&self) -> Poll<io::Result<()>> {
-        match self {
-            TcpIo::Os(io) => io.shutdown_write(),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => Poll::Ready(s.shutdown(Shutdown::Write)),
-        }
-    }
-}
+stream_io_enum!(TcpIo, |s| s);
 
 /// A TCP listening socket, on the reactor of the backend in effect where it is bound.
 ///

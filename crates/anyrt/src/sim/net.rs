@@ -37,9 +37,10 @@
 //! can be bound; loopback traffic and a host's traffic to itself are never cut. TCP is
 //! reliable and ordered (a cut link holds its data until repaired); UDP datagrams each take
 //! their own latency and can be lost ([`set_udp_loss`]) or dropped when the link is cut.
-//! `localhost` resolves to `127.0.0.1`, other names to what [`add_host`] gave them.
-//! Unix-domain sockets, multicast, `TryFrom<std::net::…>` and `into_std` are not part of it:
-//! they fail with `Unsupported` under the sim backend.
+//! `localhost` resolves to `127.0.0.1`, other names to what [`add_host`] gave them. Unix
+//! sockets are named by paths of the simulation's own (no file is made). Multicast,
+//! `TryFrom<std::net::…>` and `into_std` are not part of it: they fail with `Unsupported`
+//! under the sim backend.
 
 use std::future::Future;
 use std::net::IpAddr;
