@@ -86,26 +86,29 @@ impl Kit {
 #[anyrt::test(worker_threads = 1)]
 async fn a_loop_of_ready_operations_lets_other_tasks_run() {
     for op in OPS {
-        let other_ran = Arc::new(AtomicBool::new(false));
-        let looping = anyrt::spawn({
-            let other_ran = other_ran.clone();
-            async move {
-                let kit = Kit::new();
-                let mut n = 0u32;
-                // Without a yield the other task never runs on the only worker: stop at
-                // 20 * BOUND so that the test fails instead of hanging.
-                while !other_ran.load(Ordering::SeqCst) && n < 20 * BOUND {
-                    kit.run(op).await;
-                    n += 1;
-                }
-                n
+        // The looping task spawns the other one itself, once it is looping, and counts from
+        // there: a count from a spawn made elsewhere would include however long that thread
+        // took to get to it (a loaded machine once made it 50,049).
+        let looping = anyrt::spawn(async move {
+            let kit = Kit::new();
+            let other_ran = Arc::new(AtomicBool::new(false));
+            for _ in 0..100 {
+                kit.run(op).await;
             }
+            let other = anyrt::spawn({
+                let other_ran = other_ran.clone();
+                async move { other_ran.store(true, Ordering::SeqCst) }
+            });
+            let mut n = 0u32;
+            // Without a yield the other task never runs on the only worker: stop at
+            // 20 * BOUND so that the test fails instead of hanging.
+            while !other_ran.load(Ordering::SeqCst) && n < 20 * BOUND {
+                kit.run(op).await;
+                n += 1;
+            }
+            (n, other)
         });
-        let other = anyrt::spawn({
-            let other_ran = other_ran.clone();
-            async move { other_ran.store(true, Ordering::SeqCst) }
-        });
-        let n = within("the looping task", looping).await.unwrap();
+        let (n, other) = within("the looping task", looping).await.unwrap();
         within("the other task", other).await.unwrap();
         assert!(
             n <= BOUND,
