@@ -308,13 +308,7 @@ impl TcpStream {
         async move {
             let (dst, src_ip) = route(addr, host);
             // The handshake's first leg.
-            link_open(&shared, src_ip, dst.ip()).await?;
-            let sleep = {
-                let sim = alive(&shared)?;
-                let latency = sim.net().latency();
-                sim.sleep(latency)
-            };
-            sleep.await;
+            one_way(&shared, src_ip, dst.ip()).await?;
             let stream = {
                 let sim = alive(&shared)?;
                 let mut net = sim.net();
@@ -349,13 +343,7 @@ impl TcpStream {
                 TcpStream::new(&shared, read, write, local, dst, true)
             };
             // The answer's way back.
-            link_open(&shared, src_ip, dst.ip()).await?;
-            let sleep = {
-                let sim = alive(&shared)?;
-                let latency = sim.net().latency();
-                sim.sleep(latency)
-            };
-            sleep.await;
+            one_way(&shared, src_ip, dst.ip()).await?;
             Ok(stream)
         }
     }
@@ -664,12 +652,20 @@ impl fmt::Debug for TcpStream {
     }
 }
 
-/// Waits while the link between `a` and `b` is cut.
-async fn link_open(shared: &Weak<Shared>, a: IpAddr, b: IpAddr) -> io::Result<()> {
+/// One trip of a packet between `a` and `b`: waits while their link is cut, then the
+/// link's latency.
+async fn one_way(shared: &Weak<Shared>, a: IpAddr, b: IpAddr) -> io::Result<()> {
     poll_fn(|cx| {
         let sim = alive(shared)?;
         let mut net = sim.net();
-        poll_link(&mut net, a, b, cx).map(Ok)
+        poll_link(&mut net, a, b, cx).map(Ok::<(), io::Error>)
     })
-    .await
+    .await?;
+    let sleep = {
+        let sim = alive(shared)?;
+        let latency = sim.net().latency();
+        sim.sleep(latency)
+    };
+    sleep.await;
+    Ok(())
 }
