@@ -1,11 +1,11 @@
 //! The owned [`Runtime`] and [`Handle`].
 //!
-//! async-std's global runtime cannot be shut down, so an owned runtime is an
-//! `async_executor::Executor` of its own, run by worker threads on async-std's reactor
-//! (async-io's) and its blocking pool (the `blocking` crate's): the owned runtime of
-//! `anyrt-executor`, shared with anyrt-smol. The workers own the executor: when the runtime
-//! is dropped they stop, and the last one drops the executor, which drops the tasks still
-//! pending.
+//! async-std's global runtime cannot be shut down, so an owned runtime is an executor of its
+//! own (anyrt-executor's `Pool`), run by worker threads on async-std's reactor (async-io's)
+//! and its blocking pool (the `blocking` crate's): the owned runtime of `anyrt-executor`,
+//! shared with anyrt-smol. Dropping the runtime closes the executor, which drops the tasks
+//! still pending at once (a task a worker is polling, once that poll returns), and the
+//! workers stop.
 
 use std::cell::Cell;
 use std::fmt;
@@ -18,7 +18,6 @@ use anyrt_core::context;
 use anyrt_core::task::JoinHandle;
 use anyrt_core::{Backend, RuntimeConfig};
 use anyrt_executor::{Current, Flavor, Sleep};
-use async_executor::Executor as AsyncExecutor;
 
 use crate::task;
 
@@ -37,7 +36,6 @@ thread_local! {
 unsafe impl Flavor for AsyncStd {
     const BACKEND: Backend = Backend::AsyncStd;
     const THREAD_NAME: &'static str = "anyrt-async-std-worker";
-    type Executor = AsyncExecutor<'static>;
 
     #[inline(always)]
     fn current_key() -> &'static LocalKey<Cell<Current>> {

@@ -1,5 +1,5 @@
-//! The owned multi-threaded [`async_executor::Executor`] runtime on async-io's reactor
-//! shared by the smol and async-std backends of [anyrt](https://docs.rs/anyrt).
+//! The owned multi-threaded runtime on async-io's reactor shared by the smol and async-std
+//! backends of [anyrt](https://docs.rs/anyrt), with an executor of anyrt's own ([`Pool`]).
 //!
 //! **Who uses this crate:** `anyrt-smol` and `anyrt-async-std`, and nothing else. Each of
 //! them keeps its own thin `Runtime`, `Builder` and `Handle` (its public API) around the
@@ -9,14 +9,18 @@
 //!
 //! What is shared:
 //!
-//! * [`Runtime`]: an executor run by N worker threads blocked in
-//!   `async_io::block_on(executor.run(..))`, a closed flag with a shutdown signal, and
+//! * [`Pool`]: the executor, on async-task, with async-executor's scheduling. Closing it
+//!   drops every task that is not being polled at once, a task's handle gives the panic of
+//!   its destructor, and `abort()` keeps a result produced in time (see its module).
+//! * [`Runtime`]: a [`Pool`] run by N worker threads blocked in
+//!   `async_io::block_on(pool.run(..))`, a closed flag with a shutdown signal, and
 //!   [`Runtime::shutdown_timeout`], which waits for the workers with a deadline. Dropping it
-//!   never blocks; the executor, dropped with the last worker, cancels the tasks still
-//!   pending.
-//! * [`Shared`]: what the workers, the runtime and (weakly) the [`Handle`]s share. Every task
-//!   is wrapped so that it is not polled once its runtime has shut down (a worker told to
-//!   stop leaves the executor only when the executor yields to it).
+//!   never blocks; it closes the pool, which drops the tasks still pending (their handles
+//!   give `is_cancelled()`) except one that a worker is polling, dropped once that poll
+//!   returns.
+//! * [`Shared`]: what the workers, the runtime and (weakly) the [`Handle`]s share: the pool,
+//!   or, for smol's process-wide runtime, an [`async_executor::Executor`] the application
+//!   runs.
 //! * The current runtime of a thread: one word in a `const` thread-local of the backend
 //!   ([`Current`]), set through guards, read by [`spawn_current`] and
 //!   [`spawn_blocking_current`].
@@ -31,13 +35,14 @@
 
 #[cfg(all(feature = "net", unix))]
 mod net;
+mod pool;
 mod time;
 
 #[cfg(all(feature = "net", unix))]
 pub use net::Source;
+pub use pool::Pool;
 pub use time::Sleep;
 
-use std::borrow::Borrow;
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
@@ -75,10 +80,6 @@ pub unsafe trait Flavor: Sized + Send + Sync + 'static {
     /// The default name of a runtime's worker threads.
     const THREAD_NAME: &'static str;
 
-    /// How [`Shared`] holds its executor: `Executor<'static>` itself, or an
-    /// `Arc<Executor<'static>>` when the executor may come from the application.
-    type Executor: Borrow<Executor<'static>> + From<Executor<'static>> + Send + Sync + 'static;
-
     /// The backend's thread-local of the current runtime, declared as
     /// `static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) }`.
     fn current_key() -> &'static LocalKey<Cell<Current>>;
@@ -99,34 +100,63 @@ pub unsafe trait Flavor: Sized + Send + Sync + 'static {
 }
 
 /// What a runtime's workers, the runtime and (weakly) its handles and the thread-local
-/// share: the executor and the shutdown signal. The executor is dropped with the last
-/// `Arc<Shared>`, which cancels the tasks still pending (their handles give
-/// `is_cancelled()`).
+/// share: the executor and the shutdown signal. Closing it ([`Runtime`]'s drop) drops the
+/// tasks still pending (their handles give `is_cancelled()`).
 pub struct Shared<B: Flavor> {
-    executor: B::Executor,
+    executor: Exec,
     closed: AtomicBool,
     shutdown: Event,
     /// This `Shared` itself, weakly: what `Handle::current()` and `spawn_blocking` take from
     /// the thread-local, which holds a plain reference.
     this: Weak<Shared<B>>,
+    _flavor: PhantomData<fn() -> B>,
+}
+
+/// The executor of a [`Shared`].
+enum Exec {
+    /// anyrt's own: every runtime of this crate.
+    Own(Pool),
+    /// The application's (smol's process-wide runtime, `set_global_executor`), which the
+    /// application runs and which is never shut down.
+    Application(Arc<Executor<'static>>),
+}
+
+impl fmt::Debug for Exec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exec::Own(pool) => pool.fmt(f),
+            Exec::Application(ex) => ex.fmt(f),
+        }
+    }
 }
 
 impl<B: Flavor> Shared<B> {
-    /// A runtime state around `executor`, not run by any worker of this crate: for an
-    /// executor the application runs itself.
-    pub fn new(executor: B::Executor) -> Arc<Shared<B>> {
+    fn with(executor: Exec) -> Arc<Shared<B>> {
         Arc::new_cyclic(|this| Shared {
             executor,
             closed: AtomicBool::new(false),
             shutdown: Event::new(),
             this: this.clone(),
+            _flavor: PhantomData,
         })
     }
 
-    /// The executor.
-    #[inline]
-    pub fn executor(&self) -> &Executor<'static> {
-        self.executor.borrow()
+    /// A runtime state around the application's `executor`, not run by any worker of this
+    /// crate: the application runs it.
+    ///
+    /// Its tasks are async-executor's: a panic of a task's destructor (at abort, or when the
+    /// executor is dropped) is caught and discarded (the panic hook has printed it) and the
+    /// handle says cancelled, since async-executor gives a task no room for the payload.
+    pub fn from_executor(executor: Arc<Executor<'static>>) -> Arc<Shared<B>> {
+        Shared::with(Exec::Application(executor))
+    }
+
+    /// Runs the executor's tasks on the calling thread until `future` completes.
+    async fn run<T>(&self, future: impl Future<Output = T>) -> T {
+        match &self.executor {
+            Exec::Own(pool) => pool.run(future).await,
+            Exec::Application(ex) => ex.run(future).await,
+        }
     }
 
     /// Spawns a task on the executor; a cancelled handle if the runtime has shut down.
@@ -136,17 +166,11 @@ impl<B: Flavor> Shared<B> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        if self.is_closed() {
-            return JoinHandle::cancelled();
+        match &self.executor {
+            // Refuses once closed itself.
+            Exec::Own(pool) => pool.spawn(future),
+            Exec::Application(ex) => spawn_application(ex, future),
         }
-        // async-executor spawns with `propagate_panic`: a panic is caught at join. A panic of
-        // the future's destructor (at abort or shutdown) is caught where it is dropped:
-        // async-task would abort the process. async-executor gives a task no metadata to keep
-        // the payload in, so the handle says cancelled.
-        JoinHandle::from_async_task(self.executor().spawn(Stoppable {
-            future: DiscardDropPanic::new(future),
-            _flavor: PhantomData::<fn() -> B>,
-        }))
     }
 
     /// Runs `f` on the blocking pool with this runtime as its thread's current one (weakly:
@@ -174,10 +198,18 @@ impl<B: Flavor> Shared<B> {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Tells the workers to stop; never waits.
+    /// Tells the workers to stop and drops the tasks that are not being polled; never waits
+    /// (for a task being polled, its worker drops it once that poll returns).
     fn close(&self) {
-        if !self.closed.swap(true, Ordering::AcqRel) {
-            self.shutdown.notify(usize::MAX);
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.shutdown.notify(usize::MAX);
+        if let Exec::Own(pool) = &self.executor {
+            // The destructors of the tasks dropped here may spawn: they find this runtime,
+            // closed (and get cancelled handles), not the one the thread is in.
+            let _current = enter_weak(&self.this);
+            pool.close();
         }
     }
 
@@ -203,44 +235,43 @@ impl<B: Flavor> fmt::Debug for Shared<B> {
         f.debug_struct("Shared")
             .field("backend", &B::BACKEND)
             .field("closed", &self.is_closed())
-            .field("executor", self.executor())
+            .field("executor", &self.executor)
             .finish()
     }
 }
 
+/// A spawn onto the application's executor. async-executor spawns with `propagate_panic`: a
+/// panic is caught at join. A panic of the future's destructor (at abort or when the
+/// executor is dropped) is caught where it is dropped (async-task would abort the process)
+/// and discarded: async-executor gives a task no metadata to keep the payload in, so the
+/// handle says cancelled.
+fn spawn_application<F>(ex: &Executor<'static>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    JoinHandle::from_async_task(ex.spawn(CoopTask {
+        future: DiscardDropPanic::new(future),
+    }))
+}
+
 pin_project_lite::pin_project! {
-    /// A task's future, which stops being polled once its runtime has shut down.
-    ///
-    /// A worker told to stop leaves the executor only when the executor yields to it, which can
-    /// be after up to 200 more task polls; tasks queued at the shutdown must not run in that
-    /// window. The check reads the thread-local the worker already holds (a task is only polled
-    /// by its runtime's workers), so the wrapper adds no size and no allocation. A task stopped
-    /// this way pends until the executor is dropped, which cancels it.
-    struct Stoppable<F, B> {
+    /// A task's future on the application's executor: the co-op budget is renewed at each
+    /// poll (anyrt's own executor does this in its task wrapper).
+    struct CoopTask<F> {
         #[pin]
         future: F,
-        _flavor: PhantomData<fn() -> B>,
     }
 }
 
-impl<F: Future, B: Flavor> Future for Stoppable<F, B> {
+impl<F: Future> Future for CoopTask<F> {
     type Output = F::Output;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        if stopping::<B>() {
-            return Poll::Pending;
-        }
         anyrt_core::coop::reset();
         self.project().future.poll(cx)
     }
-}
-
-/// Whether the calling thread is a worker of a runtime that has been told to shut down: one
-/// read of a plain thread-local and, on a runtime's worker, one load.
-#[inline]
-fn stopping<B: Flavor>() -> bool {
-    with_current::<B, _>(|c| matches!(c, CurrentRef::Strong(s) if s.is_closed()))
 }
 
 /// The runtime a thread is inside, as stored in the backend's thread-local
@@ -495,7 +526,7 @@ fn run_worker<B: Flavor>(shared: Arc<Shared<B>>, alive: AliveGuard) {
         // worker against a panic elsewhere (a waker, a destructor), so that the runtime keeps
         // all its threads.
         let run = panic::catch_unwind(AssertUnwindSafe(|| {
-            async_io::block_on(shared.executor().run(shared.closed()));
+            async_io::block_on(shared.run(shared.closed()));
         }));
         if run.is_ok() || shared.is_closed() {
             break;
@@ -503,12 +534,13 @@ fn run_worker<B: Flavor>(shared: Arc<Shared<B>>, alive: AliveGuard) {
     }
 }
 
-/// An owned runtime: an executor run by worker threads on async-io's reactor.
+/// An owned runtime: a [`Pool`] run by worker threads on async-io's reactor.
 ///
 /// Dropping it shuts it down without blocking, also inside async code or on one of its own
-/// workers: the workers are told to stop and detached; the tasks still pending are dropped
-/// once they have (their handles give `is_cancelled()`); blocking closures already running
-/// go on, detached.
+/// workers: the tasks still pending are dropped before the drop returns, on the dropping
+/// thread (their handles give `is_cancelled()`, or the panic of their destructor), except a
+/// task a worker is polling, which that worker drops once the poll returns; the workers are
+/// told to stop and detached; blocking closures already running go on, detached.
 pub struct Runtime<B: Flavor> {
     shared: Arc<Shared<B>>,
     workers: Vec<thread::JoinHandle<()>>,
@@ -525,7 +557,7 @@ impl<B: Flavor> Runtime<B> {
     /// If a worker thread cannot be started (the ones already started stop again).
     pub fn start(worker_threads: usize, thread_name: &str) -> io::Result<Runtime<B>> {
         let mut rt = Runtime {
-            shared: Shared::new(B::Executor::from(Executor::new())),
+            shared: Shared::with(Exec::Own(Pool::new())),
             workers: Vec::with_capacity(worker_threads),
             alive: Arc::new(Alive::default()),
             current_thread: false,
@@ -550,7 +582,7 @@ impl<B: Flavor> Runtime<B> {
     /// pending at once.
     pub fn current_thread() -> Runtime<B> {
         Runtime {
-            shared: Shared::new(B::Executor::from(Executor::new())),
+            shared: Shared::with(Exec::Own(Pool::new())),
             workers: Vec::new(),
             alive: Arc::new(Alive::default()),
             current_thread: true,
@@ -577,7 +609,7 @@ impl<B: Flavor> Runtime<B> {
         let _current = enter_strong(&*self.shared);
         if self.current_thread {
             // The calling thread runs the runtime's tasks meanwhile.
-            return async_io::block_on(self.shared.executor().run(LocalScope::new(future)));
+            return async_io::block_on(self.shared.run(LocalScope::new(future)));
         }
         async_io::block_on(LocalScope::new(future))
     }
@@ -607,8 +639,9 @@ impl<B: Flavor> Runtime<B> {
     }
 
     /// Shuts the runtime down and waits at most `timeout` for its worker threads to stop (a
-    /// worker busy in a task that does not yield stops only when the task does). Once they
-    /// have all stopped, the tasks still pending are dropped before this returns.
+    /// worker busy in a task that does not yield stops only when the task does). The tasks
+    /// that are not being polled are dropped at once, as by a drop; one a worker was
+    /// polling is dropped by that worker when its poll returns.
     ///
     /// Called on one of this runtime's own workers, it waits for the other workers only.
     /// Called in async code (where waiting would stall a runtime) it does not wait, like a
@@ -671,7 +704,7 @@ impl<B: Flavor> fmt::Debug for Runtime<B> {
         f.debug_struct("Runtime")
             .field("backend", &B::BACKEND)
             .field("worker_threads", &self.workers.len())
-            .field("executor", self.shared.executor())
+            .field("executor", &self.shared.executor)
             .finish()
     }
 }

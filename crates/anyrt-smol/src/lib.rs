@@ -27,15 +27,17 @@
 //!
 //! How it maps anyrt's rules onto smol:
 //!
-//! * A [`Runtime`] is an [`async_executor::Executor`] run by worker threads (one per CPU by
+//! * A [`Runtime`] is an executor of anyrt's own (anyrt-executor's `Pool`: async-task tasks
+//!   scheduled as async-executor schedules them) run by worker threads (one per CPU by
 //!   default; smol's own default is one) blocked in `async_io::block_on(executor.run(..))`.
-//!   A [`Handle`] holds it weakly. Dropping the runtime never blocks: the workers stop on
-//!   their own (no task is polled after the shutdown), and the executor, dropped with the
-//!   last of them, cancels the tasks still pending. `Runtime::block_on` does not run the
-//!   runtime's tasks on the calling thread: `worker_threads(n)` means `n` threads.
-//! * Tasks are async-executor's `Task`s inside anyrt's
-//!   `JoinHandle`: no allocation beyond the executor's own,
-//!   dropping the handle detaches the task, panics are caught at join.
+//!   A [`Handle`] holds it weakly. Dropping the runtime never blocks: it closes the
+//!   executor, which drops the tasks still pending at once (a task a worker is polling, once
+//!   that poll returns; no task is polled after the shutdown), and the workers stop.
+//!   `Runtime::block_on` does not run the runtime's tasks on the calling thread:
+//!   `worker_threads(n)` means `n` threads.
+//! * Tasks are async-task `Task`s inside anyrt's `JoinHandle`: no allocation beyond the
+//!   task's own, dropping the handle detaches the task, panics are caught at join, and the
+//!   panic of a task's destructor (at abort, at shutdown) is given by its handle.
 //! * `spawn_blocking` runs on the `blocking` crate's pool, as smol's `unblock` does.
 //! * [`Sleep`] is an [`async_io::Timer`]: zero is ready at once, `Duration::MAX` pends.
 //! * A spawn on a thread that is inside no anyrt-smol runtime goes to the process-wide

@@ -31,8 +31,6 @@ thread_local! {
 unsafe impl Flavor for Smol {
     const BACKEND: Backend = Backend::Smol;
     const THREAD_NAME: &'static str = "anyrt-smol-worker";
-    // An `Arc`: the process-wide executor may be the application's (`set_global_executor`).
-    type Executor = Arc<Executor<'static>>;
 
     #[inline(always)]
     fn current_key() -> &'static LocalKey<Cell<Current>> {
@@ -123,7 +121,7 @@ pub fn set_global_executor(executor: Arc<Executor<'static>>) -> Result<(), SetGl
     let mut slot = Some(executor);
     GLOBAL.get_or_init(|| Global {
         // `get_or_init` runs this at most once, so the executor is still there.
-        shared: Shared::new(slot.take().expect("executor taken once")),
+        shared: Shared::from_executor(slot.take().expect("executor taken once")),
         _runtime: None,
     });
     match slot {
@@ -160,13 +158,14 @@ impl fmt::Display for SetGlobalExecutorError {
 
 impl std::error::Error for SetGlobalExecutorError {}
 
-/// A smol runtime owned by anyrt: an [`async_executor::Executor`] run by worker threads
-/// (one per CPU by default) on async-io's reactor, with `blocking`'s thread pool for
-/// [`spawn_blocking`](Runtime::spawn_blocking).
+/// A smol runtime owned by anyrt: an executor of anyrt's own (with async-executor's
+/// scheduling) run by worker threads (one per CPU by default) on async-io's reactor, with
+/// `blocking`'s thread pool for [`spawn_blocking`](Runtime::spawn_blocking).
 ///
 /// Dropping it shuts it down without blocking, also inside async code or on one of its own
-/// workers: the workers are told to stop and detached; the tasks still pending are dropped
-/// once they have (their handles give [`is_cancelled`](anyrt_core::task::JoinError::is_cancelled));
+/// workers: the tasks still pending are dropped before the drop returns (their handles give
+/// [`is_cancelled`](anyrt_core::task::JoinError::is_cancelled)), except one that a worker is
+/// polling, dropped once that poll returns; the workers are told to stop and detached;
 /// blocking closures already running go on, detached.
 ///
 /// ```
@@ -271,7 +270,7 @@ impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
             .field("worker_threads", &self.inner.worker_threads())
-            .field("executor", self.inner.shared().executor())
+            .field("shared", self.inner.shared())
             .finish()
     }
 }

@@ -8,7 +8,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `tokio` | the tokio backend |
-//! | `smol` | the smol backend (async-executor, async-io, blocking) |
+//! | `smol` | the smol backend (async-io, blocking; anyrt's own executor on async-task) |
 //! | `async-std` | the async-std backend (legacy: async-std is discontinued upstream, RUSTSEC-2025-0052; prefer smol) |
 //! | `macros` (default) | [`#[anyrt::test]`](test) and [`#[anyrt::main]`](main) |
 //! | `futures` (default) | futures' `FutureExt`/`StreamExt`/`SinkExt` in the [`prelude`]; futures' `Spawn` for [`Handle`] and [`Runtime`] ([`compat`]) |
@@ -76,7 +76,7 @@
 //! | `abort()` before the task completes | the task is dropped at its next await; awaiting gives `Err(JoinError)` with `is_cancelled()` |
 //! | awaiting an aborted handle | returns only once the task has finished or its future has been dropped (what it held is released by then); `is_finished()` is false until then. A task that completes in the poll running when `abort()` came gives its result on tokio; on smol and async-std that result is lost (async-task drops it) |
 //! | `abort()` after it completed, or on a blocking closure | awaiting gives the task's own result |
-//! | a task's destructor panics (at `abort()`, at a runtime's shutdown, or a `spawn_local` task still pending when its `block_on` returns) | the process, the runtime and the caller go on (the panic never unwinds into `Runtime::drop` or `block_on`); awaiting the handle gives `is_panic()` with the payload on tokio and sim, and for `spawn_local` tasks on every backend; for a `spawn` task on smol and async-std it gives `is_cancelled()` (async-executor keeps no room for the payload; the panic hook has printed it) |
+//! | a task's destructor panics (at `abort()`, at a runtime's shutdown, or a `spawn_local` task still pending when its `block_on` returns) | the process, the runtime and the caller go on (the panic never unwinds into `Runtime::drop` or `block_on`); awaiting the handle gives `is_panic()` with the payload, on every backend (one exception: a task on an application's own smol executor, handed over with `set_global_executor`, gives `is_cancelled()`, since async-executor keeps no room for the payload; the panic hook has printed it) |
 //! | task panics | the runtime keeps running; awaiting gives `is_panic()`; `into_panic()` returns the payload (with `panic = "abort"` nothing can be caught) |
 //! | spawn / sleep / timeout where no runtime runs | works, on the selected backend; never "there is no reactor running" |
 //! | `spawn_local` | works inside `block_on`, `Runtime::block_on`, `#[anyrt::test]` and local tasks; pending local tasks are cancelled when that `block_on` returns; elsewhere the same clear error |

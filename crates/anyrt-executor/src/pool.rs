@@ -1,0 +1,674 @@
+//! anyrt's own executor, on async-task: what the smol and async-std backends' runtimes run.
+//!
+//! Its scheduling is async-executor's (1.14, MIT OR Apache-2.0, by Stjepan Glavina and John
+//! Nunley): one global queue, a bounded local queue per runner that is filled by stealing
+//! from the global queue and from the other runners, sleeping runners woken one at a time,
+//! and a yield to the reactor every 200 tasks. So a task costs here what it costs on smol's
+//! executor. What async-executor cannot give, and this one does:
+//!
+//! * **Tasks are dropped by running them, never by dropping their `Runnable`.** Each task's
+//!   future is wrapped in a [`Guarded`], which, polled once its task was aborted or its
+//!   executor closed, drops the future it holds (inside `catch_unwind`) and completes the
+//!   task with that outcome: "cancelled", or the payload of its destructor's panic. async-task
+//!   itself never cancels a task, so its handle (an `async_task::Task`, one pointer) is polled
+//!   directly and gives the payload without a slot beside it: no allocation beyond the task's
+//!   own, and `abort()` costs no allocation either.
+//! * **Closing drops every task that is not being polled, at once**, on the closing thread:
+//!   all tasks are woken (the executor keeps their wakers, as async-executor does) and every
+//!   queued one is run as above. A task being polled (a worker blocked in it) is dropped by
+//!   its worker when its poll returns. async-executor drops its tasks only when the executor
+//!   itself is dropped, which a worker blocked inside `run` prevents.
+//! * **`abort()` keeps a result produced in time**: it marks the task and wakes it; the task
+//!   is dropped at its next poll, so a poll that was running when `abort()` came and
+//!   completed the task gives its output, and awaiting the handle returns only once the
+//!   future is gone.
+
+// `unsafe` only where allowed item by item: pointers into a task's own allocation (its
+// metadata, the executor state its schedule function owns), and the wrapper's in-place drop.
+
+use std::fmt;
+use std::future::Future;
+use std::mem::{self, ManuallyDrop};
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::task::{Context, Poll, Waker};
+
+use anyrt_core::task::drop_panic::Payload;
+use anyrt_core::task::{JoinError, JoinHandle, RawTask};
+use async_task::{Builder, Runnable};
+use concurrent_queue::ConcurrentQueue;
+use slab::Slab;
+
+/// What a task's future gives its handle: its output, or what became of it when it was
+/// dropped unfinished (`None`: cancelled; `Some`: its destructor panicked with that).
+type Outcome<T> = Result<T, Option<Payload>>;
+
+/// An executor of anyrt's own. Dropping it closes it ([`close`](Self::close)).
+pub struct Pool {
+    state: Arc<State>,
+}
+
+impl Pool {
+    /// An empty executor; nothing runs its tasks until [`run`](Self::run) is called.
+    pub fn new() -> Pool {
+        Pool {
+            state: Arc::new(State::new()),
+        }
+    }
+
+    /// Spawns a task; a cancelled handle if the executor is closed.
+    #[inline]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let mut active = self.state.active();
+        // Checked under the lock: `close` takes the wakers under it, so a task is either
+        // refused here or woken (and dropped) by `close`.
+        if self.state.is_closed() {
+            // The future is dropped after the lock: its destructor may spawn.
+            drop(active);
+            drop(future);
+            return JoinHandle::cancelled();
+        }
+        let entry = active.vacant_entry();
+        let meta = Meta {
+            state: StateRef(Arc::as_ptr(&self.state)),
+            index: entry.key(),
+            aborted: AtomicBool::new(false),
+        };
+        let state = self.state.clone();
+        #[allow(unsafe_code)]
+        let (runnable, task) = Builder::new().metadata(meta).propagate_panic(true).spawn(
+            // SAFETY: `meta` is the task's metadata, which async-task drops after the
+            // future.
+            |meta| unsafe { Guarded::new(future, meta) },
+            move |runnable| state.schedule(runnable),
+        );
+        entry.insert(runnable.waker());
+        drop(active);
+        runnable.schedule();
+        JoinHandle::new(Handle(Some(task)))
+    }
+
+    /// Runs the executor's tasks on the calling thread until `future` completes (a worker
+    /// runs it until its runtime shuts down).
+    pub async fn run<T>(&self, future: impl Future<Output = T>) -> T {
+        let mut runner = Runner::new(&self.state);
+        let mut rng = fastrand::Rng::new();
+        let run_forever = async {
+            loop {
+                for _ in 0..200 {
+                    let runnable = runner.runnable(&mut rng).await;
+                    runnable.run();
+                }
+                // Lets the reactor and the thread's `block_on` future in.
+                futures_lite::future::yield_now().await;
+            }
+        };
+        futures_lite::FutureExt::or(future, run_forever).await
+    }
+
+    /// Whether the executor was closed.
+    #[inline]
+    pub fn is_closed(&self) -> bool {
+        self.state.is_closed()
+    }
+
+    /// Closes the executor: no task is spawned from now on, and every task that is not being
+    /// polled is dropped before this returns, on the calling thread (its handle gives
+    /// "cancelled", or the panic of its destructor). A task being polled is dropped by the
+    /// thread polling it, once that poll returns without completing it.
+    pub fn close(&self) {
+        self.state.close();
+    }
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool::new()
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.state.close();
+    }
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let active = match self.state.active.try_lock() {
+            Ok(active) => Some(active.len()),
+            Err(_) => None,
+        };
+        f.debug_struct("Pool")
+            .field("active", &active)
+            .field("global_tasks", &self.state.queue.len())
+            .field("closed", &self.state.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The executor's state, shared by its tasks' schedule functions (each owns an `Arc`).
+struct State {
+    queue: ConcurrentQueue<Runnable<Meta>>,
+    local_queues: RwLock<Vec<Arc<ConcurrentQueue<Runnable<Meta>>>>>,
+    /// Whether a sleeping runner was notified and has not picked a task yet.
+    notified: AtomicBool,
+    sleepers: Mutex<Sleepers>,
+    /// The wakers of the tasks not finished, for `close` and `abort`.
+    active: Mutex<Slab<Waker>>,
+    closed: AtomicBool,
+}
+
+impl State {
+    fn new() -> State {
+        State {
+            queue: ConcurrentQueue::unbounded(),
+            local_queues: RwLock::new(Vec::new()),
+            notified: AtomicBool::new(true),
+            sleepers: Mutex::new(Sleepers {
+                count: 0,
+                wakers: Vec::new(),
+                free_ids: Vec::new(),
+            }),
+            active: Mutex::new(Slab::new()),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn active(&self) -> MutexGuard<'_, Slab<Waker>> {
+        self.active.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    #[inline]
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The schedule function of every task.
+    #[inline]
+    fn schedule(&self, runnable: Runnable<Meta>) {
+        let pushed = self.queue.push(runnable);
+        debug_assert!(
+            pushed.is_ok(),
+            "the global queue is unbounded and never closed"
+        );
+        self.notify();
+        // A task woken after `close` (by a poll that was running then, or in a race with
+        // it) is dropped here: no worker may be left to run it. Running it only drops its
+        // future (its `Guarded` sees the executor closed).
+        if self.is_closed() {
+            self.drain();
+        }
+    }
+
+    #[inline]
+    fn notify(&self) {
+        if self
+            .notified
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            let waker = self
+                .sleepers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .notify();
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
+
+    fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // Taken out under the lock, woken outside it: a woken task may be dropped at once
+        // (`schedule`), and a task that ends takes the lock to leave the set.
+        let wakers = mem::take(&mut *self.active());
+        for (_, waker) in wakers {
+            waker.wake();
+        }
+        self.drain();
+    }
+
+    /// Runs every queued task once the executor is closed: each only drops its future.
+    fn drain(&self) {
+        while let Ok(r) = self.queue.pop() {
+            r.run();
+        }
+        let locals: Vec<_> = self
+            .local_queues
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for local in locals {
+            while let Ok(r) = local.pop() {
+                r.run();
+            }
+        }
+    }
+
+    /// Wakes the task at `index` of the active set, if it is still there.
+    fn wake(&self, index: usize) {
+        let waker = self.active().get(index).cloned();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// A pointer to the executor state, valid while the task it is the metadata of exists: the
+/// task's schedule function, which async-task keeps in the same allocation until it frees
+/// it, owns an `Arc` of it.
+struct StateRef(*const State);
+
+// SAFETY: `State` is `Send + Sync`; only shared references are made from the pointer.
+#[allow(unsafe_code)]
+unsafe impl Send for StateRef {}
+// SAFETY: as above.
+#[allow(unsafe_code)]
+unsafe impl Sync for StateRef {}
+
+/// A task's async-task metadata.
+struct Meta {
+    state: StateRef,
+    /// Its entry in [`State::active`].
+    index: usize,
+    /// Set by `abort()`: the next poll drops the future.
+    aborted: AtomicBool,
+}
+
+impl Meta {
+    #[inline]
+    #[allow(unsafe_code)]
+    fn state(&self) -> &State {
+        // SAFETY: see `StateRef`: `self` is the metadata of a task that exists.
+        unsafe { &*self.state.0 }
+    }
+}
+
+/// A task's future as the executor runs it (see the module docs): dropped in place, inside
+/// `catch_unwind`, as soon as it completes or when its task is polled after an abort or the
+/// executor's close.
+struct Guarded<F> {
+    future: ManuallyDrop<F>,
+    /// Whether `future` is still there.
+    live: bool,
+    meta: *const Meta,
+}
+
+// SAFETY: `meta` is only read through `&Meta`, and `Meta` is `Sync`; `F` is `Send` where
+// it is spawned.
+#[allow(unsafe_code)]
+unsafe impl<F: Send> Send for Guarded<F> {}
+
+impl<F> Guarded<F> {
+    /// # Safety
+    ///
+    /// `meta` outlives the returned future: it is the task's metadata.
+    #[allow(unsafe_code)]
+    unsafe fn new(future: F, meta: &Meta) -> Guarded<F> {
+        Guarded {
+            future: ManuallyDrop::new(future),
+            live: true,
+            meta,
+        }
+    }
+
+    #[inline]
+    #[allow(unsafe_code)]
+    fn meta(&self) -> &Meta {
+        // SAFETY: `new`'s contract.
+        unsafe { &*self.meta }
+    }
+
+    /// Drops the future, if it is still there, and takes the task out of the active set: the
+    /// payload if its destructor panicked.
+    #[allow(unsafe_code)]
+    fn finish(&mut self) -> Option<Payload> {
+        let payload = if mem::replace(&mut self.live, false) {
+            let future = &mut self.future;
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: dropped once (`live` is now false), in place (never moved: it may
+                // be pinned), and never used again.
+                unsafe { ManuallyDrop::drop(future) }
+            }))
+            .err()
+        } else {
+            None
+        };
+        let meta = self.meta();
+        drop(meta.state().active().try_remove(meta.index));
+        payload
+    }
+}
+
+impl<F: Future> Future for Guarded<F> {
+    type Output = Outcome<F::Output>;
+
+    #[inline]
+    #[allow(unsafe_code)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `future` is pinned structurally: it is never moved out (dropped in place),
+        // and nothing else of `Guarded` is pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let meta = this.meta();
+        if meta.aborted.load(Ordering::Acquire) || meta.state().is_closed() || !this.live {
+            return Poll::Ready(Err(this.finish()));
+        }
+        anyrt_core::coop::reset();
+        // SAFETY: as above.
+        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
+        match future.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            // Dropped at once, as tokio does: a panic of its destructor is the task's.
+            Poll::Ready(out) => Poll::Ready(match this.finish() {
+                None => Ok(out),
+                Some(payload) => Err(Some(payload)),
+            }),
+        }
+    }
+}
+
+impl<F> Drop for Guarded<F> {
+    fn drop(&mut self) {
+        // Reached with the future still there only after its poll panicked (async-task
+        // caught that panic: it is the task's outcome), so a second payload is not kept.
+        if self.live {
+            drop(self.finish());
+        }
+    }
+}
+
+/// A task's handle, as a [`JoinHandle`] holds it: the async-task handle, which the executor
+/// never cancels (so it always ends with an [`Outcome`]); `None` once its output was taken.
+struct Handle<T>(Option<async_task::Task<Outcome<T>, Meta>>);
+
+impl<T: Send + 'static> RawTask<T> for Handle<T> {
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let Some(task) = self.0.as_mut() else {
+            return Poll::Ready(Err(JoinError::cancelled()));
+        };
+        // A panic of the task is resumed here (`propagate_panic`) and caught again.
+        let out = match panic::catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(v))) => Ok(v),
+            Ok(Poll::Ready(Err(None))) => Err(JoinError::cancelled()),
+            Ok(Poll::Ready(Err(Some(payload)))) | Err(payload) => Err(JoinError::panic(payload)),
+        };
+        self.0 = None;
+        Poll::Ready(out)
+    }
+
+    fn abort(&mut self) {
+        let Some(task) = &self.0 else { return };
+        if task.is_finished() {
+            // A task that completed keeps its output.
+            return;
+        }
+        let meta = task.metadata();
+        meta.aborted.store(true, Ordering::Release);
+        // Woken so that it is polled (and dropped) also if nothing else would wake it. Had
+        // it finished meanwhile, its entry may be another task's now: a spurious wake-up.
+        meta.state().wake(meta.index);
+    }
+
+    fn is_finished(&self) -> bool {
+        self.0.as_ref().is_none_or(|t| t.is_finished())
+    }
+}
+
+impl<T> Drop for Handle<T> {
+    fn drop(&mut self) {
+        // Detaches: dropping an async-task handle would cancel the task.
+        if let Some(t) = self.0.take() {
+            t.detach();
+        }
+    }
+}
+
+// ---- The scheduling below is async-executor 1.14's, with its own comments shortened. ----
+
+struct Sleepers {
+    /// Runners registered (sleeping or notified).
+    count: usize,
+    /// The wakers of the sleeping runners, with their ids.
+    wakers: Vec<(usize, Waker)>,
+    free_ids: Vec<usize>,
+}
+
+impl Sleepers {
+    fn insert(&mut self, waker: &Waker) -> usize {
+        let id = match self.free_ids.pop() {
+            Some(id) => id,
+            None => self.count + 1,
+        };
+        self.count += 1;
+        self.wakers.push((id, waker.clone()));
+        id
+    }
+
+    /// Updates a sleeping runner's waker; `false` if it was still sleeping (not notified).
+    fn update(&mut self, id: usize, waker: &Waker) -> bool {
+        for item in &mut self.wakers {
+            if item.0 == id {
+                item.1.clone_from(waker);
+                return false;
+            }
+        }
+        self.wakers.push((id, waker.clone()));
+        true
+    }
+
+    /// Removes a runner; `true` if it had been notified.
+    fn remove(&mut self, id: usize) -> bool {
+        self.count -= 1;
+        self.free_ids.push(id);
+        for i in (0..self.wakers.len()).rev() {
+            if self.wakers[i].0 == id {
+                self.wakers.remove(i);
+                return false;
+            }
+        }
+        true
+    }
+
+    fn is_notified(&self) -> bool {
+        self.count == 0 || self.count > self.wakers.len()
+    }
+
+    fn notify(&mut self) -> Option<Waker> {
+        if self.wakers.len() == self.count {
+            self.wakers.pop().map(|item| item.1)
+        } else {
+            None
+        }
+    }
+}
+
+/// A runner's place among the sleepers.
+struct Ticker<'a> {
+    state: &'a State,
+    /// Its sleeper id; 0 when awake.
+    sleeping: usize,
+}
+
+impl Ticker<'_> {
+    fn sleep(&mut self, waker: &Waker) -> bool {
+        let mut sleepers = self
+            .state
+            .sleepers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match self.sleeping {
+            0 => self.sleeping = sleepers.insert(waker),
+            id => {
+                if !sleepers.update(id, waker) {
+                    return false;
+                }
+            }
+        }
+        self.state
+            .notified
+            .store(sleepers.is_notified(), Ordering::Release);
+        true
+    }
+
+    fn wake(&mut self) {
+        if self.sleeping != 0 {
+            let mut sleepers = self
+                .state
+                .sleepers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            sleepers.remove(self.sleeping);
+            self.state
+                .notified
+                .store(sleepers.is_notified(), Ordering::Release);
+        }
+        self.sleeping = 0;
+    }
+
+    async fn runnable_with(
+        &mut self,
+        mut search: impl FnMut() -> Option<Runnable<Meta>>,
+    ) -> Runnable<Meta> {
+        std::future::poll_fn(|cx| loop {
+            match search() {
+                None => {
+                    if !self.sleep(cx.waker()) {
+                        return Poll::Pending;
+                    }
+                }
+                Some(r) => {
+                    self.wake();
+                    // Another runner picks up where this one leaves off, in case this task
+                    // runs long.
+                    self.state.notify();
+                    return Poll::Ready(r);
+                }
+            }
+        })
+        .await
+    }
+}
+
+impl Drop for Ticker<'_> {
+    fn drop(&mut self) {
+        if self.sleeping != 0 {
+            let mut sleepers = self
+                .state
+                .sleepers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let notified = sleepers.remove(self.sleeping);
+            self.state
+                .notified
+                .store(sleepers.is_notified(), Ordering::Release);
+            // A notification this runner got passes to another one.
+            if notified {
+                drop(sleepers);
+                self.state.notify();
+            }
+        }
+    }
+}
+
+/// A thread running the executor: its local queue.
+struct Runner<'a> {
+    state: &'a State,
+    ticker: Ticker<'a>,
+    local: Arc<ConcurrentQueue<Runnable<Meta>>>,
+    ticks: usize,
+}
+
+impl<'a> Runner<'a> {
+    fn new(state: &'a State) -> Runner<'a> {
+        let runner = Runner {
+            state,
+            ticker: Ticker { state, sleeping: 0 },
+            local: Arc::new(ConcurrentQueue::bounded(512)),
+            ticks: 0,
+        };
+        state
+            .local_queues
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(runner.local.clone());
+        runner
+    }
+
+    async fn runnable(&mut self, rng: &mut fastrand::Rng) -> Runnable<Meta> {
+        let runnable = self
+            .ticker
+            .runnable_with(|| {
+                if let Ok(r) = self.local.pop() {
+                    return Some(r);
+                }
+                if let Ok(r) = self.state.queue.pop() {
+                    steal(&self.state.queue, &self.local);
+                    return Some(r);
+                }
+                if let Ok(local_queues) = self.state.local_queues.try_read() {
+                    // From a random one on, each other runner once.
+                    let n = local_queues.len();
+                    let start = rng.usize(..n);
+                    let others = local_queues
+                        .iter()
+                        .chain(local_queues.iter())
+                        .skip(start)
+                        .take(n)
+                        .filter(|local| !Arc::ptr_eq(local, &self.local));
+                    for local in others {
+                        steal(local, &self.local);
+                        if let Ok(r) = self.local.pop() {
+                            return Some(r);
+                        }
+                    }
+                }
+                None
+            })
+            .await;
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks % 64 == 0 {
+            // For fairness, the global queue's tasks get their turn.
+            steal(&self.state.queue, &self.local);
+        }
+        runnable
+    }
+}
+
+impl Drop for Runner<'_> {
+    fn drop(&mut self) {
+        self.state
+            .local_queues
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|local| !Arc::ptr_eq(local, &self.local));
+        // Back to the global queue (or, once the executor is closed, dropped).
+        while let Ok(r) = self.local.pop() {
+            r.schedule();
+        }
+    }
+}
+
+/// Moves half of `src` (rounded up, as much as fits) to `dest`.
+fn steal<T>(src: &ConcurrentQueue<T>, dest: &ConcurrentQueue<T>) {
+    let mut count = src.len().div_ceil(2);
+    if count > 0 {
+        if let Some(cap) = dest.capacity() {
+            count = count.min(cap - dest.len());
+        }
+        for _ in 0..count {
+            let Ok(t) = src.pop() else { break };
+            assert!(dest.push(t).is_ok(), "a local queue overflowed");
+        }
+    }
+}
