@@ -10,12 +10,11 @@
 //!
 //! Rounds interleave the implementations (rotating which goes first), so a noisy machine
 //! shifts all of them alike. The table gives the median time per workload, and the ratios
-//! anyrt / async-channel (what anyrt's channels were built on before they had a core of their own; the bar is 1.10) and anyrt /
+//! anyrt / async-channel (what anyrt's channels are built on; the bar is 1.10) and anyrt /
 //! the fastest of the other three: the ratio of the medians, and in brackets the median of
 //! the per-round ratios (both measured back to back on the same runtime). Ping-pong times
 //! are bimodal on multi-threaded runtimes (whether the two tasks share a worker), so read
-//! both. `ROUNDS=n` changes the number of rounds (default 21); `WORKLOADS=a,b` measures only
-//! those.
+//! both. `ROUNDS=n` changes the number of rounds (default 21).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -160,12 +159,6 @@ async fn run(imp: &str, workload: &str) {
     }
 }
 
-/// Whether `workload` is measured: all of them, or those named in `WORKLOADS` (comma
-/// separated, e.g. `WORKLOADS=64-fan-in`).
-fn wanted(workload: &str) -> bool {
-    std::env::var("WORKLOADS").map_or(true, |list| list.split(',').any(|w| w == workload))
-}
-
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -192,9 +185,6 @@ fn main() {
     for round in 0..rounds {
         for (bi, &backend) in backends.iter().enumerate() {
             for (wi, workload) in WORKLOADS.iter().enumerate() {
-                if !wanted(workload) {
-                    continue;
-                }
                 // Fresh runtime per round and workload; rotate the order of implementations.
                 let rt = Runtime::new(backend).expect("runtime");
                 // Warm-up: threads spawned, caches touched.
@@ -233,9 +223,6 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|");
     for (bi, backend) in backends.iter().enumerate() {
         for (wi, workload) in WORKLOADS.iter().enumerate() {
-            if !wanted(workload) {
-                continue;
-            }
             // Paired ratios (same round, same runtime, back to back) cancel most of the load
             // that other processes put on the machine; their median is shown in brackets.
             let paired = |a: usize, b: usize| {
