@@ -7,10 +7,11 @@
 //! in a child process), so the default on undetectable executors is
 //! `expected_default_backend()`.
 
-// Everything here needs a backend; a build with none runs only features.rs.
-#![cfg(feature = "_backend")]
+// Everything here needs a real backend (foreign runtimes beside it); the simulation alone
+// has nothing to run here.
+#![cfg(feature = "_real")]
 
-use std::thread::{self, ThreadId};
+use std::thread;
 use std::time::Duration;
 
 use anyrt::Backend;
@@ -21,7 +22,8 @@ fn thread_name() -> String {
     thread::current().name().unwrap_or("").to_owned()
 }
 
-fn thread_id() -> ThreadId {
+#[cfg(any(feature = "tokio", feature = "smol"))]
+fn thread_id() -> std::thread::ThreadId {
     thread::current().id()
 }
 
