@@ -414,6 +414,19 @@ per_backend! {
     }
 }
 
+/// Spawns a task on `rt` that blocks its worker thread until the returned sender sends (or is
+/// dropped), or 10 s passed; returns once the task is running, with the task's handle.
+fn block_a_worker(rt: &Runtime) -> (mpsc::Sender<()>, JoinHandle<()>) {
+    let (release, stuck) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel();
+    let blocker = rt.spawn(async move {
+        started_tx.send(()).unwrap();
+        let _ = stuck.recv_timeout(Duration::from_secs(10));
+    });
+    started_rx.recv_timeout(WAIT).unwrap();
+    (release, blocker)
+}
+
 per_backend! {
     fn shutdown_timeout_returns_in_time_and_cancels_tasks(b: Backend) {
         let rt = Runtime::new(b).unwrap();
@@ -452,13 +465,7 @@ per_backend! {
     fn shutdown_timeout_inside_async_code_never_waits(b: Backend) {
         // A runtime whose only worker is stuck in a task until this test lets it go.
         let rt = Runtime::builder(b).worker_threads(1).build().unwrap();
-        let (release, stuck) = mpsc::channel::<()>();
-        let (started_tx, started_rx) = mpsc::channel();
-        drop(rt.spawn(async move {
-            started_tx.send(()).unwrap();
-            let _ = stuck.recv_timeout(Duration::from_secs(10));
-        }));
-        started_rx.recv_timeout(WAIT).unwrap();
+        let (release, _) = block_a_worker(&rt);
         // Shut it down from async code: waiting there would stall the caller's runtime.
         let outer = Runtime::new(b).unwrap();
         let took = outer.block_on(async move {
@@ -484,13 +491,7 @@ per_backend! {
     fn a_blocked_worker_does_not_delay_dropping_the_other_tasks(b: Backend) {
         const IDLE: usize = 16;
         let rt = Runtime::builder(b).worker_threads(2).build().unwrap();
-        let (release, stuck) = mpsc::channel::<()>();
-        let (started_tx, started_rx) = mpsc::channel();
-        let blocker = rt.spawn(async move {
-            started_tx.send(()).unwrap();
-            let _ = stuck.recv_timeout(Duration::from_secs(10));
-        });
-        started_rx.recv_timeout(WAIT).unwrap();
+        let (release, blocker) = block_a_worker(&rt);
         let flags: Vec<DropFlag> = (0..2 * IDLE).map(|_| DropFlag::new()).collect();
         let (polled_tx, polled_rx) = mpsc::channel();
         let mut handles = Vec::new();
@@ -553,13 +554,7 @@ per_backend! {
             }
         }
         let rt = Runtime::builder(b).worker_threads(1).build().unwrap();
-        let (release, stuck) = mpsc::channel::<()>();
-        let (started_tx, started_rx) = mpsc::channel();
-        drop(rt.spawn(async move {
-            started_tx.send(()).unwrap();
-            let _ = stuck.recv_timeout(Duration::from_secs(10));
-        }));
-        started_rx.recv_timeout(WAIT).unwrap();
+        let (release, _) = block_a_worker(&rt);
         let h = rt.handle();
         drop(rt);
         let (dropped_tx, dropped_rx) = mpsc::channel();

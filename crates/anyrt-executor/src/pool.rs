@@ -521,19 +521,26 @@ impl Ticker<'_> {
         true
     }
 
-    fn wake(&mut self) {
-        if self.sleeping != 0 {
-            let mut sleepers = self
-                .state
-                .sleepers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            sleepers.remove(self.sleeping);
-            self.state
-                .notified
-                .store(sleepers.is_notified(), Ordering::Release);
+    /// Leaves the sleepers, if among them: whether this runner had been notified.
+    fn leave(&mut self) -> bool {
+        if self.sleeping == 0 {
+            return false;
         }
+        let mut sleepers = self
+            .state
+            .sleepers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let notified = sleepers.remove(self.sleeping);
+        self.state
+            .notified
+            .store(sleepers.is_notified(), Ordering::Release);
         self.sleeping = 0;
+        notified
+    }
+
+    fn wake(&mut self) {
+        self.leave();
     }
 
     async fn runnable_with(
@@ -562,21 +569,9 @@ impl Ticker<'_> {
 
 impl Drop for Ticker<'_> {
     fn drop(&mut self) {
-        if self.sleeping != 0 {
-            let mut sleepers = self
-                .state
-                .sleepers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let notified = sleepers.remove(self.sleeping);
-            self.state
-                .notified
-                .store(sleepers.is_notified(), Ordering::Release);
-            // A notification this runner got passes to another one.
-            if notified {
-                drop(sleepers);
-                self.state.notify();
-            }
+        // A notification this runner got passes to another one.
+        if self.leave() {
+            self.state.notify();
         }
     }
 }
