@@ -360,7 +360,8 @@ impl<F: Future> Future for Guarded<F> {
         // and nothing else of `Guarded` is pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let meta = this.meta();
-        if meta.aborted.load(Ordering::Acquire) || meta.state().is_closed() || !this.live {
+        // (Never polled again once it gave `Ready`: async-task does not.)
+        if meta.aborted.load(Ordering::Acquire) || meta.state().is_closed() {
             return Poll::Ready(Err(this.finish()));
         }
         anyrt_core::coop::reset();
