@@ -666,6 +666,11 @@ impl Drop for Runner<'_> {
         while let Ok(r) = self.local.pop() {
             r.schedule();
         }
+        // A task this runner would have picked up (one woken while it ran, which wakes no
+        // one) goes to another runner.
+        if !self.state.queue.is_empty() {
+            self.state.notify();
+        }
     }
 }
 
