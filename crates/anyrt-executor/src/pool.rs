@@ -81,8 +81,10 @@ impl Pool {
         let entry = active.vacant_entry();
         let meta = Meta {
             state: StateRef(Arc::as_ptr(&self.state)),
-            index: entry.key(),
+            index: u32::try_from(entry.key())
+                .expect("anyrt: more than 4 billion tasks alive at once on one runtime"),
             aborted: AtomicBool::new(false),
+            dropped: AtomicBool::new(false),
         };
         let state = self.state.clone();
         #[allow(unsafe_code)]
@@ -288,13 +290,19 @@ unsafe impl Send for StateRef {}
 #[allow(unsafe_code)]
 unsafe impl Sync for StateRef {}
 
-/// A task's async-task metadata.
+/// A task's async-task metadata: 16 bytes. With the pointer its [`Guarded`] adds to the
+/// future, a task takes 8 bytes more than on smol's executor (88 against 80 for a small
+/// future: the same allocator size class).
 struct Meta {
     state: StateRef,
     /// Its entry in [`State::active`].
-    index: usize,
+    index: u32,
     /// Set by `abort()`: the next poll drops the future.
     aborted: AtomicBool,
+    /// Whether the task's future was dropped: only its [`Guarded`] reads and writes it,
+    /// from the thread running the task (here rather than there, where it would take a word
+    /// of its own).
+    dropped: AtomicBool,
 }
 
 impl Meta {
@@ -310,9 +318,8 @@ impl Meta {
 /// `catch_unwind`, as soon as it completes or when its task is polled after an abort or the
 /// executor's close.
 struct Guarded<F> {
+    /// Dropped in place once [`Meta::dropped`] is set.
     future: ManuallyDrop<F>,
-    /// Whether `future` is still there.
-    live: bool,
     meta: *const Meta,
 }
 
@@ -329,7 +336,6 @@ impl<F> Guarded<F> {
     unsafe fn new(future: F, meta: &Meta) -> Guarded<F> {
         Guarded {
             future: ManuallyDrop::new(future),
-            live: true,
             meta,
         }
     }
@@ -341,14 +347,21 @@ impl<F> Guarded<F> {
         unsafe { &*self.meta }
     }
 
+    /// Whether the future is still there.
+    #[inline]
+    fn live(&self) -> bool {
+        !self.meta().dropped.load(Ordering::Relaxed)
+    }
+
     /// Drops the future, if it is still there, and takes the task out of the active set: the
     /// payload if its destructor panicked.
     #[allow(unsafe_code)]
     fn finish(&mut self) -> Option<Payload> {
-        let payload = if mem::replace(&mut self.live, false) {
+        let payload = if self.live() {
+            self.meta().dropped.store(true, Ordering::Relaxed);
             let future = &mut self.future;
             panic::catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: dropped once (`live` is now false), in place (never moved: it may
+                // SAFETY: dropped once (`dropped` is now set), in place (never moved: it may
                 // be pinned), and never used again.
                 unsafe { ManuallyDrop::drop(future) }
             }))
@@ -357,7 +370,7 @@ impl<F> Guarded<F> {
             None
         };
         let meta = self.meta();
-        drop(meta.state().active().try_remove(meta.index));
+        drop(meta.state().active().try_remove(meta.index as usize));
         payload
     }
 }
@@ -394,7 +407,7 @@ impl<F> Drop for Guarded<F> {
     fn drop(&mut self) {
         // Reached with the future still there only after its poll panicked (async-task
         // caught that panic: it is the task's outcome), so a second payload is not kept.
-        if self.live {
+        if self.live() {
             drop(self.finish());
         }
     }
@@ -430,7 +443,7 @@ impl<T: Send + 'static> RawTask<T> for Handle<T> {
         meta.aborted.store(true, Ordering::Release);
         // Woken so that it is polled (and dropped) also if nothing else would wake it. Had
         // it finished meanwhile, its entry may be another task's now: a spurious wake-up.
-        meta.state().wake(meta.index);
+        meta.state().wake(meta.index as usize);
     }
 
     fn is_finished(&self) -> bool {

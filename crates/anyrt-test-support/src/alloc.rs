@@ -25,6 +25,7 @@ thread_local! {
     // `const`-initialised, no destructor: reading them never allocates.
     static THREAD_COUNTING: Cell<bool> = const { Cell::new(false) };
     static THREAD_COUNT: Cell<u64> = const { Cell::new(0) };
+    static THREAD_BYTES: Cell<u64> = const { Cell::new(0) };
 }
 
 /// The counting allocator; see the [module docs](self).
@@ -32,7 +33,7 @@ thread_local! {
 pub struct CountingAlloc;
 
 #[inline]
-fn note() {
+fn note(size: usize) {
     let mode = MODE.load(Ordering::Relaxed);
     if mode == 0 {
         return;
@@ -45,6 +46,7 @@ fn note() {
         let _ = THREAD_COUNTING.try_with(|on| {
             if on.get() {
                 let _ = THREAD_COUNT.try_with(|c| c.set(c.get() + 1));
+                let _ = THREAD_BYTES.try_with(|b| b.set(b.get() + size as u64));
             }
         });
     }
@@ -55,21 +57,21 @@ fn note() {
 unsafe impl GlobalAlloc for CountingAlloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
+        note(layout.size());
         // SAFETY: the caller's contract, forwarded.
         unsafe { System.alloc(layout) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
+        note(layout.size());
         // SAFETY: the caller's contract, forwarded.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
+        note(new_size);
         // SAFETY: the caller's contract, forwarded.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -95,12 +97,24 @@ pub fn stop_counting() -> u64 {
 
 /// Runs `f`, counting the allocations the calling thread makes meanwhile.
 pub fn count_this_thread<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let (r, allocs, _) = count_this_thread_bytes(f);
+    (r, allocs)
+}
+
+/// [`count_this_thread`], with the bytes those allocations asked for (a `realloc` counts
+/// its new size).
+pub fn count_this_thread_bytes<R>(f: impl FnOnce() -> R) -> (R, u64, u64) {
     MODE.fetch_or(THREADS, Ordering::SeqCst);
     THREAD_COUNT.with(|c| c.set(0));
+    THREAD_BYTES.with(|b| b.set(0));
     THREAD_COUNTING.with(|on| on.set(true));
     let r = f();
     THREAD_COUNTING.with(|on| on.set(false));
-    (r, THREAD_COUNT.with(Cell::get))
+    (
+        r,
+        THREAD_COUNT.with(Cell::get),
+        THREAD_BYTES.with(Cell::get),
+    )
 }
 
 /// The fewest allocations of `runs` runs of `f` on this thread (what it returns is dropped
