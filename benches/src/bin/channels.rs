@@ -14,7 +14,9 @@
 //! the fastest of the other three: the ratio of the medians, and in brackets the median of
 //! the per-round ratios (both measured back to back on the same runtime). Ping-pong times
 //! are bimodal on multi-threaded runtimes (whether the two tasks share a worker), so read
-//! both. `ROUNDS=n` changes the number of rounds (default 21).
+//! both. `ROUNDS=n` changes the number of rounds (default 21); `WORKLOADS=a,b` measures only
+//! those; `WORKERS=n` gives the runtimes `n` worker threads (default: one per CPU);
+//! `ROUND_TIMES=1` prints every round's time on stderr (the spread a median hides).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -159,6 +161,12 @@ async fn run(imp: &str, workload: &str) {
     }
 }
 
+/// Whether `workload` is measured: all of them, or those named in `WORKLOADS` (comma
+/// separated, e.g. `WORKLOADS=64-fan-in`).
+fn wanted(workload: &str) -> bool {
+    std::env::var("WORKLOADS").map_or(true, |list| list.split(',').any(|w| w == workload))
+}
+
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -179,14 +187,24 @@ fn main() {
         .copied()
         .filter(|&b| b != Backend::Sim)
         .collect();
+    let log_rounds = std::env::var_os("ROUND_TIMES").is_some();
     let started = Instant::now();
     let mut times: BTreeMap<(usize, usize, usize), Vec<Duration>> = BTreeMap::new();
 
     for round in 0..rounds {
         for (bi, &backend) in backends.iter().enumerate() {
             for (wi, workload) in WORKLOADS.iter().enumerate() {
+                if !wanted(workload) {
+                    continue;
+                }
                 // Fresh runtime per round and workload; rotate the order of implementations.
-                let rt = Runtime::new(backend).expect("runtime");
+                let rt = match std::env::var("WORKERS").ok().and_then(|w| w.parse().ok()) {
+                    Some(w) => Runtime::builder(backend)
+                        .worker_threads(w)
+                        .build()
+                        .expect("runtime"),
+                    None => Runtime::new(backend).expect("runtime"),
+                };
                 // Warm-up: threads spawned, caches touched.
                 rt.block_on(run("anyrt", workload));
                 for k in 0..IMPLS.len() {
@@ -196,6 +214,13 @@ fn main() {
                         run(IMPLS[ii], workload).await;
                         t0.elapsed()
                     });
+                    if log_rounds {
+                        eprintln!(
+                            "{backend} {workload} {} {:.2} ms",
+                            IMPLS[ii],
+                            t.as_secs_f64() * 1e3
+                        );
+                    }
                     times.entry((bi, wi, ii)).or_default().push(t);
                 }
             }
@@ -223,6 +248,9 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|");
     for (bi, backend) in backends.iter().enumerate() {
         for (wi, workload) in WORKLOADS.iter().enumerate() {
+            if !wanted(workload) {
+                continue;
+            }
             // Paired ratios (same round, same runtime, back to back) cancel most of the load
             // that other processes put on the machine; their median is shown in brackets.
             let paired = |a: usize, b: usize| {
