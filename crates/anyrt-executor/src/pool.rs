@@ -299,9 +299,10 @@ struct Meta {
     index: u32,
     /// Set by `abort()`: the next poll drops the future.
     aborted: AtomicBool,
-    /// Whether the task's future was dropped: only its [`Guarded`] reads and writes it,
-    /// from the thread running the task (here rather than there, where it would take a word
-    /// of its own).
+    /// Whether the task's future was dropped: only its [`Guarded`] reads and writes it, in
+    /// a poll or in its destructor, which async-task's own hand-offs order one after the
+    /// other (so `Relaxed` is enough). Here rather than in `Guarded`, where it would take a
+    /// word of its own.
     dropped: AtomicBool,
 }
 
