@@ -54,6 +54,8 @@ fn assert_no_more(backend: &str, native: Spawns, anyrt: Spawns, extra_bytes: u64
         "{backend}: {N} spawns: native {} allocations ({} bytes), anyrt {} ({} bytes)",
         native.allocs, native.bytes, anyrt.allocs, anyrt.bytes
     );
+    // The same slack as for the count below (the tables' amortized growth), at up to 64
+    // bytes per allocation.
     let slack = (N / 100) as u64;
     assert!(
         anyrt.bytes <= native.bytes + extra_bytes * N as u64 + slack * 64,
