@@ -10,9 +10,9 @@
 //! What is shared:
 //!
 //! * [`Pool`]: the executor, on async-task, with async-executor's scheduling (less the
-//!   wake-ups of idle workers that a yield caused there). Closing it
-//!   drops every task that is not being polled at once, a task's handle gives the panic of
-//!   its destructor, and `abort()` keeps a result produced in time (see its module).
+//!   wake-ups of idle workers that a yield caused there). Closing it drops every task that
+//!   is not being polled at once, a task's handle gives the panic of its destructor, and
+//!   `abort()` keeps a result produced in time (see its module).
 //! * [`Runtime`]: a [`Pool`] run by N worker threads blocked in
 //!   `async_io::block_on(pool.run(..))`, a closed flag with a shutdown signal, and
 //!   [`Runtime::shutdown_timeout`], which waits for the workers with a deadline. Dropping it
