@@ -9,8 +9,9 @@
 //!
 //! What is shared:
 //!
-//! * [`Pool`]: the executor, on async-task, with async-executor's scheduling (less the
-//!   wake-ups of idle workers that a yield caused there). Closing it drops every task that
+//! * [`Pool`]: the executor, on async-task, with async-executor's scheduling less the
+//!   wake-ups of idle workers that a yield or a message between two tasks caused there
+//!   (tokio's rules: a yield and a task woken by the running one stay on its worker). Closing it drops every task that
 //!   is not being polled at once, a task's handle gives the panic of its destructor, and
 //!   `abort()` keeps a result produced in time (see its module).
 //! * [`Runtime`]: a [`Pool`] run by N worker threads blocked in

@@ -4,11 +4,23 @@
 //! Nunley): one global queue, a bounded local queue per runner that is filled by stealing
 //! from the global queue and from the other runners, sleeping runners woken one at a time,
 //! and a yield to the reactor every 200 tasks. So a task costs here what it costs on smol's
-//! executor. Two notifications fewer (tokio's rule): a task woken while it runs (a yield) is
-//! queued without waking a sleeping runner, since the runner polling it picks it up when the
-//! poll returns; and a runner that takes a task wakes another only if work is left in the
-//! queues. A lone task yielding in a loop then stays on its runner instead of waking the
-//! other one for nothing at every yield. What async-executor cannot give, and this one does:
+//! executor. Fewer wake-ups of sleeping runners, by tokio's rules:
+//!
+//! * a task woken while it runs (a yield) is queued without waking a sleeping runner, since
+//!   the runner polling it picks it up when the poll returns;
+//! * a task woken by the task a runner is polling goes to that runner's next slot (tokio's
+//!   LIFO slot) and runs when the poll returns, on the same thread: two tasks passing
+//!   messages stay on one runner instead of waking another at every message (at most 3 in a
+//!   row from the slot, then the queues get their turn; the joiner of a task that completes
+//!   is queued behind the others instead);
+//! * a runner that takes a task wakes another only if work is left in the queues (one that
+//!   was sleeping looks at every runner's, so that tasks behind a runner busy in a long
+//!   poll are picked up).
+//!
+//! A lone task yielding in a loop stays on its runner, and so do a channel's two ends. The
+//! price is tokio's: a task in a runner's next slot waits for the poll before it to return
+//! unless another runner, awake for other work, takes it. What async-executor cannot give,
+//! and this one does:
 //!
 //! * **Tasks are dropped by running them, never by dropping their `Runnable`.** Each task's
 //!   future is wrapped in a [`Guarded`], which, polled once its task was aborted or its
@@ -30,12 +42,14 @@
 // `unsafe` only where allowed item by item: pointers into a task's own allocation (its
 // metadata, the executor state its schedule function owns), and the wrapper's in-place drop.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::mem::{self, ManuallyDrop};
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::task::{Context, Poll, Waker};
 
@@ -98,7 +112,9 @@ impl Pool {
         );
         entry.insert(runnable.waker());
         drop(active);
-        runnable.schedule();
+        // A new task goes to the global queue (where any runner takes it), not to the
+        // spawning runner's next slot: that one is for a task woken by the one running.
+        self.state.schedule_global(runnable, true);
         JoinHandle::new(Handle(Some(task)))
     }
 
@@ -111,7 +127,7 @@ impl Pool {
             loop {
                 for _ in 0..200 {
                     let runnable = runner.runnable(&mut rng).await;
-                    runnable.run();
+                    runner.run(runnable);
                 }
                 // Lets the reactor and the thread's `block_on` future in.
                 futures_lite::future::yield_now().await;
@@ -164,13 +180,16 @@ impl fmt::Debug for Pool {
 /// The executor's state, shared by its tasks' schedule functions (each owns an `Arc`).
 struct State {
     queue: ConcurrentQueue<Runnable<Meta>>,
-    local_queues: RwLock<Vec<Arc<ConcurrentQueue<Runnable<Meta>>>>>,
+    local_queues: RwLock<Vec<Arc<Local>>>,
     /// Whether a sleeping runner was notified and has not picked a task yet.
     notified: AtomicBool,
     sleepers: Mutex<Sleepers>,
     /// The wakers of the tasks not finished, for `close` and `abort`.
     active: Mutex<Slab<Waker>>,
     closed: AtomicBool,
+    /// Sleeping runners woken by `notify`.
+    #[cfg(test)]
+    runners_woken: std::sync::atomic::AtomicUsize,
 }
 
 impl State {
@@ -186,6 +205,8 @@ impl State {
             }),
             active: Mutex::new(Slab::new()),
             closed: AtomicBool::new(false),
+            #[cfg(test)]
+            runners_woken: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -198,22 +219,56 @@ impl State {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// The schedule function of every task. A task woken while it was running is scheduled
-    /// by the thread that ran it, right after the poll (async-task's rule): that runner
-    /// finds it when it looks for its next task, so no sleeping runner is woken for it.
+    /// The schedule function of every task.
+    ///
+    /// * A task woken while it was running is scheduled by the thread that ran it, right
+    ///   after the poll (async-task's rule): that runner finds it in the global queue when
+    ///   it looks for its next task, so no sleeping runner is woken for it.
+    /// * A task woken by the task a runner of this executor is polling goes to that
+    ///   runner's next slot (tokio's LIFO slot): it runs as soon as the poll returns, on
+    ///   the same thread, and no sleeping runner is woken for it. So two tasks that take
+    ///   turns (a channel's sender and receiver) stay on one thread instead of handing
+    ///   every message across threads through a wake-up. The task it displaces from the
+    ///   slot goes to the runner's local queue, and a sleeping runner is woken for that one.
+    ///   Not a task woken because the polled one completed (its joiner): that one queues
+    ///   behind the tasks already queued, so that a task joining many others in a row
+    ///   finds them finished instead of waiting for each one in turn.
+    /// * Any other wake (the reactor, a timer, another thread) queues the task in the
+    ///   global queue and wakes a sleeping runner.
     #[inline]
     fn schedule(&self, runnable: Runnable<Meta>, woken_while_running: bool) {
+        if !woken_while_running {
+            if let Some(local) = Local::running_here(self) {
+                if let Some(displaced) = local.next.replace(runnable) {
+                    local.push(self, displaced);
+                    self.notify();
+                }
+                self.drain_if_closed();
+                return;
+            }
+        }
+        self.schedule_global(runnable, !woken_while_running);
+    }
+
+    /// Queues `runnable` in the global queue, waking a sleeping runner if `notify`.
+    #[inline]
+    fn schedule_global(&self, runnable: Runnable<Meta>, notify: bool) {
         let pushed = self.queue.push(runnable);
         debug_assert!(
             pushed.is_ok(),
             "the global queue is unbounded and never closed"
         );
-        if !woken_while_running {
+        if notify {
             self.notify();
         }
-        // A task woken after `close` (by a poll that was running then, or in a race with
-        // it) is dropped here: no worker may be left to run it. Running it only drops its
-        // future (its `Guarded` sees the executor closed).
+        self.drain_if_closed();
+    }
+
+    /// A task woken after `close` (by a poll that was running then, or in a race with it)
+    /// is dropped here: no worker may be left to run it. Running it only drops its future
+    /// (its `Guarded` sees the executor closed).
+    #[inline]
+    fn drain_if_closed(&self) {
         if self.is_closed() {
             self.drain();
         }
@@ -233,7 +288,7 @@ impl State {
                 .notify();
             if let Some(w) = waker {
                 #[cfg(test)]
-                tests::RUNNERS_WOKEN.fetch_add(1, Ordering::Relaxed);
+                self.runners_woken.fetch_add(1, Ordering::Relaxed);
                 w.wake();
             }
         }
@@ -263,7 +318,10 @@ impl State {
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         for local in locals {
-            while let Ok(r) = local.pop() {
+            while let Some(r) = local.next.take() {
+                r.run();
+            }
+            while let Ok(r) = local.queue.pop() {
                 r.run();
             }
         }
@@ -395,11 +453,16 @@ impl<F: Future> Future for Guarded<F> {
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
         match future.poll(cx) {
             Poll::Pending => Poll::Pending,
-            // Dropped at once, as tokio does: a panic of its destructor is the task's.
-            Poll::Ready(out) => Poll::Ready(match this.finish() {
-                None => Ok(out),
-                Some(payload) => Err(Some(payload)),
-            }),
+            Poll::Ready(out) => {
+                // The task that awaits this one is queued behind the others (see
+                // `State::schedule`).
+                Local::leave();
+                // Dropped at once, as tokio does: a panic of its destructor is the task's.
+                Poll::Ready(match this.finish() {
+                    None => Ok(out),
+                    Some(payload) => Err(Some(payload)),
+                })
+            }
         }
     }
 }
@@ -570,10 +633,11 @@ impl Ticker<'_> {
         self.leave();
     }
 
+    /// The next task `search` finds, sleeping until it finds one: with whether it slept.
     async fn runnable_with(
         &mut self,
         mut search: impl FnMut() -> Option<Runnable<Meta>>,
-    ) -> Runnable<Meta> {
+    ) -> (Runnable<Meta>, bool) {
         std::future::poll_fn(|cx| loop {
             match search() {
                 None => {
@@ -582,8 +646,9 @@ impl Ticker<'_> {
                     }
                 }
                 Some(r) => {
+                    let slept = self.sleeping != 0;
                     self.wake();
-                    return Poll::Ready(r);
+                    return Poll::Ready((r, slept));
                 }
             }
         })
@@ -600,12 +665,18 @@ impl Drop for Ticker<'_> {
     }
 }
 
-/// A thread running the executor: its local queue.
+/// Tasks polled in a row from a runner's next slot before it takes one from its queues
+/// (tokio's limit): two tasks waking each other do not keep the others waiting.
+const NEXT_SLOT_POLLS: u32 = 3;
+
+/// A thread running the executor: its queues.
 struct Runner<'a> {
     state: &'a State,
     ticker: Ticker<'a>,
-    local: Arc<ConcurrentQueue<Runnable<Meta>>>,
+    local: Arc<Local>,
     ticks: usize,
+    /// Tasks taken from the next slot in a row.
+    next_polls: u32,
 }
 
 impl<'a> Runner<'a> {
@@ -613,8 +684,13 @@ impl<'a> Runner<'a> {
         let runner = Runner {
             state,
             ticker: Ticker { state, sleeping: 0 },
-            local: Arc::new(ConcurrentQueue::bounded(512)),
+            local: Arc::new(Local {
+                state: ptr::from_ref(state).addr(),
+                queue: ConcurrentQueue::bounded(512),
+                next: Slot(AtomicPtr::new(ptr::null_mut())),
+            }),
             ticks: 0,
+            next_polls: 0,
         };
         state
             .local_queues
@@ -624,15 +700,32 @@ impl<'a> Runner<'a> {
         runner
     }
 
+    /// Runs `runnable` with this runner as the thread's running one (see `State::schedule`).
+    #[inline]
+    fn run(&self, runnable: Runnable<Meta>) {
+        let _running = Local::enter(&self.local);
+        runnable.run();
+    }
+
     async fn runnable(&mut self, rng: &mut fastrand::Rng) -> Runnable<Meta> {
-        let runnable = self
+        if let Some(r) = self.local.next.take() {
+            if self.next_polls < NEXT_SLOT_POLLS {
+                // Its waker's poll just returned: no other runner is woken for it.
+                self.next_polls += 1;
+                return r;
+            }
+            // Its turn comes after the queued tasks.
+            self.local.push(self.state, r);
+        }
+        self.next_polls = 0;
+        let (runnable, slept) = self
             .ticker
             .runnable_with(|| {
-                if let Ok(r) = self.local.pop() {
+                if let Ok(r) = self.local.queue.pop() {
                     return Some(r);
                 }
                 if let Ok(r) = self.state.queue.pop() {
-                    steal(&self.state.queue, &self.local);
+                    steal(&self.state.queue, &self.local.queue);
                     return Some(r);
                 }
                 if let Ok(local_queues) = self.state.local_queues.try_read() {
@@ -646,8 +739,13 @@ impl<'a> Runner<'a> {
                         .take(n)
                         .filter(|local| !Arc::ptr_eq(local, &self.local));
                     for local in others {
-                        steal(local, &self.local);
-                        if let Ok(r) = self.local.pop() {
+                        steal(&local.queue, &self.local.queue);
+                        if let Ok(r) = self.local.queue.pop() {
+                            return Some(r);
+                        }
+                        // A task woken by a poll that has not returned yet (it may run
+                        // long).
+                        if let Some(r) = local.next.take() {
                             return Some(r);
                         }
                     }
@@ -658,14 +756,33 @@ impl<'a> Runner<'a> {
         self.ticks = self.ticks.wrapping_add(1);
         if self.ticks % 64 == 0 {
             // For fairness, the global queue's tasks get their turn.
-            steal(&self.state.queue, &self.local);
+            steal(&self.state.queue, &self.local.queue);
         }
         // Another runner picks up where this one leaves off, in case this task runs long:
-        // if anything is left to pick up (what is queued later wakes a runner itself).
-        if !self.local.is_empty() || !self.state.queue.is_empty() {
+        // if anything is left to pick up (what is queued later wakes a runner itself). A
+        // runner that was woken passes the turn on also for what waits behind the other
+        // runners (one busy in a long poll may hold tasks in its local queue that no one
+        // was woken for); one that did not sleep looks at its own queues only, so a task
+        // that keeps it busy wakes no one.
+        if !self.local.queue.is_empty()
+            || !self.state.queue.is_empty()
+            || (slept && self.others_have_tasks())
+        {
             self.state.notify();
         }
         runnable
+    }
+
+    /// Whether another runner's local queue or next slot holds a task.
+    fn others_have_tasks(&self) -> bool {
+        let locals = self
+            .state
+            .local_queues
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        locals
+            .iter()
+            .any(|local| !local.queue.is_empty() || !local.next.is_empty())
     }
 }
 
@@ -677,13 +794,119 @@ impl Drop for Runner<'_> {
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|local| !Arc::ptr_eq(local, &self.local));
         // Back to the global queue (or, once the executor is closed, dropped).
-        while let Ok(r) = self.local.pop() {
-            r.schedule();
+        if let Some(r) = self.local.next.take() {
+            self.state.schedule_global(r, false);
+        }
+        while let Ok(r) = self.local.queue.pop() {
+            self.state.schedule_global(r, false);
         }
         // A task this runner would have picked up (one woken while it ran, which wakes no
         // one) goes to another runner.
         if !self.state.queue.is_empty() {
             self.state.notify();
+        }
+    }
+}
+
+/// A runner's queues, which the other runners steal from and `close` drains.
+struct Local {
+    /// The address of the executor's [`State`], to tell its runners from other executors'.
+    state: usize,
+    queue: ConcurrentQueue<Runnable<Meta>>,
+    /// The task woken last by the task this runner is polling: run next.
+    next: Slot,
+}
+
+thread_local! {
+    /// The runner whose task this thread is polling; null outside a poll.
+    static RUNNING: Cell<*const Local> = const { Cell::new(ptr::null()) };
+}
+
+impl Local {
+    /// Makes `local` the thread's running one until the guard is dropped.
+    #[inline]
+    fn enter(local: &Arc<Local>) -> Running {
+        Running(RUNNING.replace(Arc::as_ptr(local)))
+    }
+
+    /// Makes the thread's poll no runner's for the rest of it: what it wakes is queued in
+    /// the global queue.
+    #[inline]
+    fn leave() {
+        RUNNING.set(ptr::null());
+    }
+
+    /// The runner of `state`'s executor whose task this thread is polling.
+    #[inline]
+    #[allow(unsafe_code)]
+    fn running_here(state: &State) -> Option<&Local> {
+        let local = RUNNING.get();
+        if local.is_null() {
+            return None;
+        }
+        // SAFETY: set by `enter` for the time of a poll, from an `Arc` that its runner keeps
+        // beyond it: the guard restores the previous value when the poll ends.
+        let local = unsafe { &*local };
+        (local.state == ptr::from_ref(state).addr()).then_some(local)
+    }
+
+    /// Queues `runnable` in the local queue, or in the global one when it is full.
+    fn push(&self, state: &State, runnable: Runnable<Meta>) {
+        if let Err(e) = self.queue.push(runnable) {
+            state.schedule_global(e.into_inner(), false);
+        }
+    }
+}
+
+/// Restores the thread's previous running runner.
+struct Running(*const Local);
+
+impl Drop for Running {
+    #[inline]
+    fn drop(&mut self) {
+        RUNNING.set(self.0);
+    }
+}
+
+/// A place for one task: an async-task `Runnable` as its raw pointer, or null.
+struct Slot(AtomicPtr<()>);
+
+impl Slot {
+    /// Puts `runnable` in, giving the one it displaces.
+    #[inline]
+    fn replace(&self, runnable: Runnable<Meta>) -> Option<Runnable<Meta>> {
+        let old = self.0.swap(runnable.into_raw().as_ptr(), Ordering::AcqRel);
+        Slot::from_raw(old)
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.0.load(Ordering::Relaxed).is_null()
+    }
+
+    /// Takes the task out, if there is one.
+    #[inline]
+    fn take(&self) -> Option<Runnable<Meta>> {
+        if self.0.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        Slot::from_raw(self.0.swap(ptr::null_mut(), Ordering::AcqRel))
+    }
+
+    #[inline]
+    #[allow(unsafe_code)]
+    fn from_raw(raw: *mut ()) -> Option<Runnable<Meta>> {
+        // SAFETY: every non-null pointer in the slot comes from `Runnable::into_raw` and is
+        // swapped out once: it is turned back into its `Runnable` once.
+        NonNull::new(raw).map(|raw| unsafe { Runnable::from_raw(raw) })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // Emptied by its runner when it leaves; a task left here would be lost otherwise.
+        if let Some(r) = self.take() {
+            r.schedule();
         }
     }
 }
@@ -705,12 +928,10 @@ fn steal<T>(src: &ConcurrentQueue<T>, dest: &ConcurrentQueue<T>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use event_listener::Event;
     use std::sync::atomic::AtomicUsize;
     use std::thread;
     use std::time::{Duration, Instant};
-
-    /// Sleeping runners woken by `State::notify`, in this test binary.
-    pub(super) static RUNNERS_WOKEN: AtomicUsize = AtomicUsize::new(0);
 
     fn sleeping_runners(pool: &Pool) -> usize {
         pool.state.sleepers.lock().unwrap().wakers.len()
@@ -725,13 +946,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_lone_yielding_task_wakes_no_other_runner() {
-        const YIELDS: usize = 20_000;
+    /// Runs `tasks` on a pool of `n` runners that sleep when they start (waiting for each
+    /// task, at most 30 s): how many times a sleeping runner was woken meanwhile.
+    fn runners_woken_by<F>(n: usize, tasks: impl FnOnce(&Arc<Pool>) -> Vec<JoinHandle<F>>) -> usize
+    where
+        F: Send + 'static,
+    {
         let pool = Arc::new(Pool::new());
-        let stop = Arc::new(event_listener::Event::new());
+        let stop = Arc::new(Event::new());
         let stopped = Arc::new(AtomicBool::new(false));
-        let runners: Vec<_> = (0..2)
+        let runners: Vec<_> = (0..n)
             .map(|_| {
                 let (pool, stop, stopped) = (pool.clone(), stop.clone(), stopped.clone());
                 thread::spawn(move || {
@@ -747,25 +971,174 @@ mod tests {
                 })
             })
             .collect();
-        until_asleep(&pool, 2);
-        let before = RUNNERS_WOKEN.load(Ordering::Relaxed);
-        let task = pool.spawn(async {
-            for _ in 0..YIELDS {
-                futures_lite::future::yield_now().await;
-            }
-        });
-        async_io::block_on(task).unwrap();
-        let woken = RUNNERS_WOKEN.load(Ordering::Relaxed) - before;
+        until_asleep(&pool, n);
+        let before = pool.state.runners_woken.load(Ordering::Relaxed);
+        for task in tasks(&pool) {
+            let deadline = async_io::Timer::after(Duration::from_secs(30));
+            let out = async_io::block_on(futures_lite::FutureExt::or(
+                async { Some(task.await) },
+                async {
+                    deadline.await;
+                    None
+                },
+            ));
+            assert!(out.expect("a task did not end in 30 s").is_ok());
+        }
+        let woken = pool.state.runners_woken.load(Ordering::Relaxed) - before;
         stopped.store(true, Ordering::Release);
         stop.notify(usize::MAX);
         for r in runners {
             r.join().unwrap();
         }
+        woken
+    }
+
+    #[test]
+    fn a_lone_yielding_task_wakes_no_other_runner() {
+        const YIELDS: usize = 20_000;
+        let woken = runners_woken_by(2, |pool| {
+            vec![pool.spawn(async {
+                for _ in 0..YIELDS {
+                    futures_lite::future::yield_now().await;
+                }
+            })]
+        });
         // The spawn wakes one runner; a yield is picked up by the runner that polled the task
         // (async-executor's rule woke the other runner at nearly every yield).
         assert!(
             woken <= 4,
             "{woken} sleeping runners woken for one task yielding {YIELDS} times"
         );
+    }
+
+    /// Waits until `turn` is `mine` (0 or 1) modulo 2.
+    async fn my_turn(turn: &AtomicUsize, mine: usize, event: &Event) {
+        while turn.load(Ordering::Acquire) % 2 != mine {
+            let listener = event.listen();
+            if turn.load(Ordering::Acquire) % 2 == mine {
+                break;
+            }
+            listener.await;
+        }
+    }
+
+    #[test]
+    fn two_tasks_taking_turns_wake_no_other_runner() {
+        const TURNS: usize = 20_000;
+        let woken = runners_woken_by(2, |pool| {
+            let turn = Arc::new(AtomicUsize::new(0));
+            let events = Arc::new([Event::new(), Event::new()]);
+            (0..2)
+                .map(|mine| {
+                    let (turn, events) = (turn.clone(), events.clone());
+                    pool.spawn(async move {
+                        for _ in 0..TURNS / 2 {
+                            my_turn(&turn, mine, &events[mine]).await;
+                            turn.fetch_add(1, Ordering::AcqRel);
+                            events[1 - mine].notify(1);
+                        }
+                    })
+                })
+                .collect()
+        });
+        // The spawns wake a runner each; the task woken by the other runs next on the same
+        // runner (a wake-up of the other runner at nearly every turn before).
+        assert!(
+            woken <= 6,
+            "{woken} sleeping runners woken for two tasks taking {TURNS} turns"
+        );
+    }
+
+    #[test]
+    fn two_tasks_taking_turns_leave_the_others_their_turn() {
+        // One runner: the task that ends the turns runs only if the two taking turns do
+        // not keep the runner to themselves through its next slot.
+        runners_woken_by(1, |pool| {
+            let turn = Arc::new(AtomicUsize::new(0));
+            let events = Arc::new([Event::new(), Event::new()]);
+            let stop = Arc::new(AtomicBool::new(false));
+            let mut tasks: Vec<_> = (0..2)
+                .map(|mine| {
+                    let (turn, events, stop) = (turn.clone(), events.clone(), stop.clone());
+                    pool.spawn(async move {
+                        loop {
+                            my_turn(&turn, mine, &events[mine]).await;
+                            turn.fetch_add(1, Ordering::AcqRel);
+                            events[1 - mine].notify(1);
+                            if stop.load(Ordering::Acquire) {
+                                break;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            tasks.push(pool.spawn(async move { stop.store(true, Ordering::Release) }));
+            tasks
+        });
+    }
+
+    /// Blocks its thread until `n` probes run at once (at most 2 s): whether they did.
+    fn probe(running: &AtomicUsize, n: usize) -> bool {
+        running.fetch_add(1, Ordering::AcqRel);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while running.load(Ordering::Acquire) < n {
+            if Instant::now() > deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        true
+    }
+
+    #[test]
+    fn tasks_queued_behind_a_blocked_runner_wake_the_sleeping_ones() {
+        // Four runners; a task spawns three that block, then blocks itself until all four
+        // run at once. The first runner woken takes one and moves another to its local
+        // queue, so the last sleeping runner is woken only if the runner woken after it
+        // passes the turn on although its own queues are empty.
+        runners_woken_by(4, |pool| {
+            let pool2 = pool.clone();
+            let running = Arc::new(AtomicUsize::new(0));
+            vec![pool.spawn(async move {
+                let probes: Vec<_> = (0..3)
+                    .map(|_| {
+                        let running = running.clone();
+                        pool2.spawn(async move { probe(&running, 4) })
+                    })
+                    .collect();
+                let all = probe(&running, 4);
+                for p in probes {
+                    assert!(
+                        p.await.unwrap() && all,
+                        "four tasks never ran at once on four runners"
+                    );
+                }
+            })]
+        });
+    }
+
+    #[test]
+    fn a_task_joining_many_is_queued_behind_them() {
+        // One runner: a task that spawns 100 and joins them in order is woken by the first
+        // one's end; queued behind the other 99, it finds them all finished. Run next, it
+        // would wait for each of them in turn (100 polls).
+        let polls = Arc::new(AtomicUsize::new(0));
+        let counted = polls.clone();
+        runners_woken_by(1, move |pool| {
+            let pool2 = pool.clone();
+            let mut joins = Box::pin(async move {
+                let children: Vec<_> = (0..100).map(|i| pool2.spawn(async move { i })).collect();
+                for (i, child) in children.into_iter().enumerate() {
+                    assert_eq!(child.await.unwrap(), i);
+                }
+            });
+            let counting = std::future::poll_fn(move |cx| {
+                counted.fetch_add(1, Ordering::Relaxed);
+                joins.as_mut().poll(cx)
+            });
+            vec![pool.spawn(counting)]
+        });
+        let polls = polls.load(Ordering::Relaxed);
+        assert!(polls <= 3, "the joining task was polled {polls} times");
     }
 }
