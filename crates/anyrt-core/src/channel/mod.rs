@@ -36,13 +36,16 @@
 //!
 //! # What they are built on, and why
 //!
-//! - [`bounded`] / [`unbounded`]: [async-channel](https://docs.rs/async-channel) (smol-rs),
-//!   wrapped so the API and error types are anyrt's own. It is runtime-independent, its
-//!   futures are cancel-safe in both directions (a `send` future pushes its message only in
-//!   the poll that completes; a `recv` future pops only in the poll that completes, and
-//!   event-listener hands a notification meant for a dropped listener to the next one), and
-//!   its blocking methods park on the same events. flume is ruled out: its send future can
-//!   deliver its message after being dropped.
+//! - [`bounded`] / [`unbounded`]: a core of anyrt's own, with async-channel's API and rules
+//!   (it was built on async-channel before): a lock-free queue (concurrent-queue) and lists
+//!   of waiting tasks, locked only when someone waits. A task that waits takes a reusable
+//!   slot in the channel instead of allocating a listener (async-channel allocates one per
+//!   wait). Runtime-independent; the futures are cancel-safe in both directions (a `send`
+//!   future pushes its message only in the poll that completes; a `recv` future pops only in
+//!   the poll that completes, and a waiter woken that goes away without taking its message
+//!   or place hands its turn to the next one); the blocking methods park the thread on the
+//!   same waits. flume is ruled out: its send future can deliver its message after being
+//!   dropped.
 //! - [`oneshot`], [`broadcast`], [`watch`]: `tokio::sync`, compiled with only its `sync`
 //!   feature, which has no runtime in it and runs under any executor. They are the most used
 //!   and most reviewed implementations of these three shapes, their receive futures are
@@ -73,6 +76,7 @@
 //! ```
 
 pub mod broadcast;
+mod chan;
 mod error;
 mod mpmc;
 pub mod oneshot;

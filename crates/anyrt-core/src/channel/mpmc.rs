@@ -1,16 +1,20 @@
-//! [`bounded`] and [`unbounded`] multi-producer multi-consumer channels, built on
-//! async-channel.
+//! [`bounded`] and [`unbounded`] multi-producer multi-consumer channels, on anyrt's own
+//! core ([`chan`](super::chan)): a lock-free queue and lists of waiting tasks that a wait
+//! takes a reusable slot in, so that a wait allocates nothing.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use concurrent_queue::{PopError, PushError};
 use futures_core::stream::{FusedStream, Stream};
-use pin_project_lite::pin_project;
 
-use super::assert_can_block;
+use super::chan::{Chan, WaitKey};
 use super::error::{RecvError, SendError, TryRecvError, TrySendError};
+use super::{assert_can_block, park_on};
 use crate::coop;
 
 /// Creates a channel that holds at most `cap` messages: `send().await` waits while it is
@@ -44,8 +48,7 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
          channel; use bounded(1) for the smallest buffer, or send a oneshot::Sender along \
          with the message to learn when it was handled"
     );
-    let (tx, rx) = async_channel::bounded(cap);
-    (Sender { inner: tx }, Receiver::from_inner(rx))
+    channel(Some(cap))
 }
 
 /// Creates a channel with no limit on the number of messages it holds: `send` never waits.
@@ -64,8 +67,15 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(rx.capacity(), None);
 /// ```
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-    let (tx, rx) = async_channel::unbounded();
-    (Sender { inner: tx }, Receiver::from_inner(rx))
+    channel(None)
+}
+
+fn channel<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan::new(cap));
+    (
+        Sender { chan: chan.clone() },
+        Receiver { chan, stream: None },
+    )
 }
 
 /// The sending half of a [`bounded`] or [`unbounded`] channel. Clone it for more producers.
@@ -84,7 +94,7 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 /// });
 /// ```
 pub struct Sender<T> {
-    inner: async_channel::Sender<T>,
+    chan: Arc<Chan<T>>,
 }
 
 impl<T> Sender<T> {
@@ -107,7 +117,9 @@ impl<T> Sender<T> {
     /// ```
     pub fn send(&self, msg: T) -> SendFuture<'_, T> {
         SendFuture {
-            inner: self.inner.send(msg),
+            sender: self,
+            msg: Some(msg),
+            key: None,
             budgeted: false,
         }
     }
@@ -124,10 +136,14 @@ impl<T> Sender<T> {
     /// assert!(tx.try_send(3).unwrap_err().is_closed());
     /// ```
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        self.inner.try_send(msg).map_err(|e| match e {
-            async_channel::TrySendError::Full(v) => TrySendError::Full(v),
-            async_channel::TrySendError::Closed(v) => TrySendError::Closed(v),
-        })
+        match self.chan.queue.push(msg) {
+            Ok(()) => {
+                self.chan.notify_receiver();
+                Ok(())
+            }
+            Err(PushError::Full(msg)) => Err(TrySendError::Full(msg)),
+            Err(PushError::Closed(msg)) => Err(TrySendError::Closed(msg)),
+        }
     }
 
     /// Sends a message, blocking the thread while the channel is full: the bridge from
@@ -155,9 +171,7 @@ impl<T> Sender<T> {
     #[track_caller]
     pub fn send_blocking(&self, msg: T) -> Result<(), SendError<T>> {
         assert_can_block("anyrt::channel::Sender::send_blocking");
-        self.inner
-            .send_blocking(msg)
-            .map_err(|e| SendError(e.into_inner()))
+        park_on(self.send(msg))
     }
 
     /// Closes the channel; returns `true` if this call closed it, `false` if it was closed
@@ -176,7 +190,7 @@ impl<T> Sender<T> {
     /// assert!(rx.try_recv().unwrap_err().is_closed());
     /// ```
     pub fn close(&self) -> bool {
-        self.inner.close()
+        close(&self.chan)
     }
 
     /// Whether the channel is closed (by [`close`](Self::close) or because every receiver
@@ -189,7 +203,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.inner.is_closed()
+        self.chan.queue.is_closed()
     }
 
     /// The number of messages in the channel.
@@ -200,7 +214,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.inner.len()
+        self.chan.queue.len()
     }
 
     /// Whether the channel holds no message.
@@ -210,7 +224,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
+        self.len() == 0
     }
 
     /// Whether the channel is full (never, for an unbounded channel).
@@ -221,7 +235,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_full());
     /// ```
     pub fn is_full(&self) -> bool {
-        self.inner.is_full()
+        self.chan.queue.is_full()
     }
 
     /// The capacity: `Some(cap)` for [`bounded`], `None` for [`unbounded`].
@@ -231,7 +245,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.capacity(), Some(8));
     /// ```
     pub fn capacity(&self) -> Option<usize> {
-        self.inner.capacity()
+        self.chan.queue.capacity()
     }
 
     /// The number of live [`Receiver`]s.
@@ -242,7 +256,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.receiver_count(), 2);
     /// ```
     pub fn receiver_count(&self) -> usize {
-        self.inner.receiver_count()
+        self.chan.receivers.load(Ordering::Relaxed)
     }
 
     /// The number of live `Sender`s.
@@ -252,7 +266,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.sender_count(), 1);
     /// ```
     pub fn sender_count(&self) -> usize {
-        self.inner.sender_count()
+        self.chan.senders.load(Ordering::Relaxed)
     }
 
     /// Whether `self` and `other` send into the same channel.
@@ -262,7 +276,7 @@ impl<T> Sender<T> {
     /// assert!(tx.same_channel(&tx.clone()));
     /// ```
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
-        self.inner.same_channel(&other.inner)
+        Arc::ptr_eq(&self.chan, &other.chan)
     }
 
     /// Waits until the channel is closed (every receiver dropped, or `close()` called).
@@ -278,17 +292,32 @@ impl<T> Sender<T> {
     /// ```
     pub fn closed(&self) -> Closed<'_, T> {
         Closed {
-            inner: self.inner.closed(),
+            sender: self,
+            key: None,
         }
     }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
+        self.chan.senders.fetch_add(1, Ordering::Relaxed);
         Sender {
-            inner: self.inner.clone(),
+            chan: self.chan.clone(),
         }
     }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if self.chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.chan.close();
+        }
+    }
+}
+
+/// Closes the channel: `true` if this call closed it.
+fn close<T>(chan: &Chan<T>) -> bool {
+    chan.close()
 }
 
 impl<T> fmt::Debug for Sender<T> {
@@ -320,23 +349,12 @@ impl<T> fmt::Debug for Sender<T> {
 /// });
 /// ```
 pub struct Receiver<T> {
-    // async-channel's receiver is `!Unpin` (reserved for future use); boxing it once per
-    // receiver keeps anyrt's `Unpin`, so `rx.next().await` works without pinning.
-    inner: Pin<Box<async_channel::Receiver<T>>>,
+    chan: Arc<Chan<T>>,
+    /// The receiver's place among the waiting receivers, as a `Stream`.
+    stream: Option<WaitKey>,
 }
 
 impl<T> Receiver<T> {
-    fn from_inner(inner: async_channel::Receiver<T>) -> Self {
-        Receiver {
-            inner: Box::pin(inner),
-        }
-    }
-
-    #[inline]
-    fn raw(&self) -> &async_channel::Receiver<T> {
-        self.inner.as_ref().get_ref()
-    }
-
     /// Receives a message, waiting while the channel is empty.
     ///
     /// Returns [`RecvError`] once the channel is closed and empty.
@@ -358,7 +376,8 @@ impl<T> Receiver<T> {
     /// ```
     pub fn recv(&self) -> RecvFuture<'_, T> {
         RecvFuture {
-            inner: self.raw().recv(),
+            receiver: self,
+            key: None,
             budgeted: false,
         }
     }
@@ -376,10 +395,14 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.raw().try_recv().map_err(|e| match e {
-            async_channel::TryRecvError::Empty => TryRecvError::Empty,
-            async_channel::TryRecvError::Closed => TryRecvError::Closed,
-        })
+        match self.chan.queue.pop() {
+            Ok(v) => {
+                self.chan.notify_sender();
+                Ok(v)
+            }
+            Err(PopError::Empty) => Err(TryRecvError::Empty),
+            Err(PopError::Closed) => Err(TryRecvError::Closed),
+        }
     }
 
     /// Receives a message, blocking the thread while the channel is empty: the bridge from
@@ -401,7 +424,7 @@ impl<T> Receiver<T> {
     #[track_caller]
     pub fn recv_blocking(&self) -> Result<T, RecvError> {
         assert_can_block("anyrt::channel::Receiver::recv_blocking");
-        self.raw().recv_blocking().map_err(|_| RecvError)
+        park_on(self.recv())
     }
 
     /// Closes the channel; returns `true` if this call closed it, `false` if it was closed
@@ -415,7 +438,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn close(&self) -> bool {
-        self.raw().close()
+        close(&self.chan)
     }
 
     /// Whether the channel is closed (by `close()` or because every sender was dropped).
@@ -427,7 +450,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.raw().is_closed()
+        self.chan.queue.is_closed()
     }
 
     /// The number of messages in the channel.
@@ -438,7 +461,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.raw().len()
+        self.chan.queue.len()
     }
 
     /// Whether the channel holds no message.
@@ -448,7 +471,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.raw().is_empty()
+        self.len() == 0
     }
 
     /// Whether the channel is full (never, for an unbounded channel).
@@ -459,7 +482,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_full());
     /// ```
     pub fn is_full(&self) -> bool {
-        self.raw().is_full()
+        self.chan.queue.is_full()
     }
 
     /// The capacity: `Some(cap)` for [`bounded`], `None` for [`unbounded`].
@@ -469,7 +492,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.capacity(), None);
     /// ```
     pub fn capacity(&self) -> Option<usize> {
-        self.raw().capacity()
+        self.chan.queue.capacity()
     }
 
     /// The number of live `Receiver`s.
@@ -479,7 +502,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.receiver_count(), 1);
     /// ```
     pub fn receiver_count(&self) -> usize {
-        self.raw().receiver_count()
+        self.chan.receivers.load(Ordering::Relaxed)
     }
 
     /// The number of live [`Sender`]s.
@@ -490,7 +513,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.sender_count(), 2);
     /// ```
     pub fn sender_count(&self) -> usize {
-        self.raw().sender_count()
+        self.chan.senders.load(Ordering::Relaxed)
     }
 
     /// Whether `self` and `other` receive from the same channel.
@@ -500,13 +523,67 @@ impl<T> Receiver<T> {
     /// assert!(rx.same_channel(&rx.clone()));
     /// ```
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
-        self.raw().same_channel(other.raw())
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Receiver<T> {
+    /// One receive attempt for the future or stream registered at `key`: `None` once the
+    /// channel is closed and empty.
+    #[inline]
+    fn poll_recv(&self, key: &mut Option<WaitKey>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let chan = &*self.chan;
+        let mut registered = false;
+        loop {
+            match chan.queue.pop() {
+                Ok(v) => {
+                    // A turn it was woken for is the one it takes now.
+                    chan.recv.remove(key);
+                    chan.notify_sender();
+                    return Poll::Ready(Some(v));
+                }
+                Err(PopError::Closed) => {
+                    chan.recv.remove(key);
+                    return Poll::Ready(None);
+                }
+                Err(PopError::Empty) if registered => return Poll::Pending,
+                Err(PopError::Empty) => {
+                    // Linked, then a second look: a message pushed meanwhile is seen here,
+                    // or its sender sees this receiver waiting.
+                    chan.recv.register(key, cx.waker());
+                    registered = true;
+                }
+            }
+        }
+    }
+
+    /// Takes a receiver's registration out; if it had been woken for a message it did not
+    /// take, the next waiting receiver gets its turn.
+    fn unregister(&self, key: &mut Option<WaitKey>) {
+        let chan = &*self.chan;
+        if chan.recv.remove(key) && !chan.queue.is_empty() {
+            chan.notify_receiver();
+        }
     }
 }
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
-        Receiver::from_inner(self.raw().clone())
+        self.chan.receivers.fetch_add(1, Ordering::Relaxed);
+        Receiver {
+            chan: self.chan.clone(),
+            stream: None,
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut key = self.stream.take();
+        self.unregister(&mut key);
+        if self.chan.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.chan.close();
+        }
     }
 }
 
@@ -527,48 +604,92 @@ impl<T> Stream for Receiver<T> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         ready!(coop::poll_proceed(cx));
-        self.inner.as_mut().poll_next(cx)
+        let this = &mut *self;
+        let mut key = this.stream.take();
+        let out = this.poll_recv(&mut key, cx);
+        this.stream = key;
+        out
     }
 }
 
 impl<T> FusedStream for Receiver<T> {
     fn is_terminated(&self) -> bool {
-        self.raw().is_terminated()
+        self.chan.queue.is_closed() && self.chan.queue.is_empty()
     }
 }
 
-pin_project! {
-    /// The future of [`Sender::send`]. Cancel-safe: dropped before it completes, its message
-    /// is dropped with it and never delivered.
-    ///
-    /// ```
-    /// anyrt::block_on(async {
-    ///     let (tx, _rx) = anyrt::channel::bounded(1);
-    ///     let fut: anyrt::channel::SendFuture<'_, u8> = tx.send(1);
-    ///     fut.await.unwrap();
-    /// });
-    /// ```
-    #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct SendFuture<'a, T> {
-        #[pin]
-        inner: async_channel::Send<'a, T>,
-        // Whether this future already took its unit of the co-op budget (see `poll`).
-        budgeted: bool,
-    }
+/// The future of [`Sender::send`]. Cancel-safe: dropped before it completes, its message
+/// is dropped with it and never delivered.
+///
+/// ```
+/// anyrt::block_on(async {
+///     let (tx, _rx) = anyrt::channel::bounded(1);
+///     let fut: anyrt::channel::SendFuture<'_, u8> = tx.send(1);
+///     fut.await.unwrap();
+/// });
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct SendFuture<'a, T> {
+    sender: &'a Sender<T>,
+    /// `None` once sent (or given back).
+    msg: Option<T>,
+    /// Its place among the waiting senders.
+    key: Option<WaitKey>,
+    // Whether this future already took its unit of the co-op budget (see `poll`).
+    budgeted: bool,
 }
+
+// The message is never pinned: it is moved into the queue.
+impl<T> Unpin for SendFuture<'_, T> {}
 
 impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        ready!(coop::poll_proceed_once(this.budgeted, cx));
-        match this.inner.poll(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(SendError(e.into_inner()))),
-            Poll::Pending => Poll::Pending,
+        let this = self.get_mut();
+        ready!(coop::poll_proceed_once(&mut this.budgeted, cx));
+        let chan = &*this.sender.chan;
+        let mut msg = this.msg.take().expect("SendFuture polled after completion");
+        let mut registered = false;
+        loop {
+            match chan.queue.push(msg) {
+                Ok(()) => {
+                    chan.send.remove(&mut this.key);
+                    chan.notify_receiver();
+                    return Poll::Ready(Ok(()));
+                }
+                Err(PushError::Closed(m)) => {
+                    chan.send.remove(&mut this.key);
+                    return Poll::Ready(Err(SendError(m)));
+                }
+                Err(PushError::Full(m)) if registered => {
+                    this.msg = Some(m);
+                    return Poll::Pending;
+                }
+                Err(PushError::Full(m)) => {
+                    // Linked, then a second try: room made meanwhile is seen here, or its
+                    // receiver sees this sender waiting.
+                    msg = m;
+                    chan.send.register(&mut this.key, cx.waker());
+                    registered = true;
+                }
+            }
         }
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        if self.key.is_none() {
+            return;
+        }
+        let chan = &*self.sender.chan;
+        // Woken for room it did not take: the next waiting sender gets its turn.
+        if chan.send.remove(&mut self.key) && !chan.queue.is_full() {
+            chan.notify_sender();
+        }
+        // The message, if not sent, is dropped after this.
     }
 }
 
@@ -578,25 +699,24 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
     }
 }
 
-pin_project! {
-    /// The future of [`Receiver::recv`]. Cancel-safe: dropped before it completes, no message
-    /// is lost.
-    ///
-    /// ```
-    /// anyrt::block_on(async {
-    ///     let (tx, rx) = anyrt::channel::bounded(1);
-    ///     tx.send(1).await.unwrap();
-    ///     let fut: anyrt::channel::RecvFuture<'_, u8> = rx.recv();
-    ///     assert_eq!(fut.await, Ok(1));
-    /// });
-    /// ```
-    #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct RecvFuture<'a, T> {
-        #[pin]
-        inner: async_channel::Recv<'a, T>,
-        // Whether this future already took its unit of the co-op budget (see `poll`).
-        budgeted: bool,
-    }
+/// The future of [`Receiver::recv`]. Cancel-safe: dropped before it completes, no message
+/// is lost.
+///
+/// ```
+/// anyrt::block_on(async {
+///     let (tx, rx) = anyrt::channel::bounded(1);
+///     tx.send(1).await.unwrap();
+///     let fut: anyrt::channel::RecvFuture<'_, u8> = rx.recv();
+///     assert_eq!(fut.await, Ok(1));
+/// });
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct RecvFuture<'a, T> {
+    receiver: &'a Receiver<T>,
+    /// Its place among the waiting receivers.
+    key: Option<WaitKey>,
+    // Whether this future already took its unit of the co-op budget (see `poll`).
+    budgeted: bool,
 }
 
 impl<T> Future for RecvFuture<'_, T> {
@@ -604,13 +724,19 @@ impl<T> Future for RecvFuture<'_, T> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        ready!(coop::poll_proceed_once(this.budgeted, cx));
-        match this.inner.poll(cx) {
-            Poll::Ready(Ok(v)) => Poll::Ready(Ok(v)),
-            Poll::Ready(Err(_)) => Poll::Ready(Err(RecvError)),
+        let this = self.get_mut();
+        ready!(coop::poll_proceed_once(&mut this.budgeted, cx));
+        match this.receiver.poll_recv(&mut this.key, cx) {
+            Poll::Ready(Some(v)) => Poll::Ready(Ok(v)),
+            Poll::Ready(None) => Poll::Ready(Err(RecvError)),
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+impl<T> Drop for RecvFuture<'_, T> {
+    fn drop(&mut self) {
+        self.receiver.unregister(&mut self.key);
     }
 }
 
@@ -620,29 +746,42 @@ impl<T> fmt::Debug for RecvFuture<'_, T> {
     }
 }
 
-pin_project! {
-    /// The future of [`Sender::closed`]. Cancel-safe.
-    ///
-    /// ```
-    /// anyrt::block_on(async {
-    ///     let (tx, rx) = anyrt::channel::bounded::<u8>(1);
-    ///     rx.close();
-    ///     let fut: anyrt::channel::Closed<'_, u8> = tx.closed();
-    ///     fut.await;
-    /// });
-    /// ```
-    #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Closed<'a, T> {
-        #[pin]
-        inner: async_channel::Closed<'a, T>,
-    }
+/// The future of [`Sender::closed`]. Cancel-safe.
+///
+/// ```
+/// anyrt::block_on(async {
+///     let (tx, rx) = anyrt::channel::bounded::<u8>(1);
+///     rx.close();
+///     let fut: anyrt::channel::Closed<'_, u8> = tx.closed();
+///     fut.await;
+/// });
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Closed<'a, T> {
+    sender: &'a Sender<T>,
+    key: Option<WaitKey>,
 }
 
 impl<T> Future for Closed<'_, T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.project().inner.poll(cx)
+        let this = self.get_mut();
+        let chan = &*this.sender.chan;
+        if !chan.queue.is_closed() {
+            chan.close.register(&mut this.key, cx.waker());
+            if !chan.queue.is_closed() {
+                return Poll::Pending;
+            }
+        }
+        chan.close.remove(&mut this.key);
+        Poll::Ready(())
+    }
+}
+
+impl<T> Drop for Closed<'_, T> {
+    fn drop(&mut self) {
+        self.sender.chan.close.remove(&mut self.key);
     }
 }
 

@@ -209,6 +209,79 @@ fn dropped_recv_passes_its_wakeup_on() {
 }
 
 #[test]
+fn dropped_send_passes_its_turn_on() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let (c1, w1) = counting();
+    let (c2, w2) = counting();
+    let mut f1 = Box::pin(tx.send(1));
+    let mut f2 = Box::pin(tx.send(2));
+    assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
+    assert!(f2.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
+    // Room for one: the oldest waiting sender is woken, and only it.
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(c1.0.load(Ordering::SeqCst), 1);
+    assert_eq!(c2.0.load(Ordering::SeqCst), 0);
+    // It goes away without sending: its turn passes to the next sender.
+    drop(f1);
+    assert_eq!(c2.0.load(Ordering::SeqCst), 1, "wake-up lost");
+    assert_eq!(
+        f2.as_mut().poll(&mut Context::from_waker(&w2)),
+        Poll::Ready(Ok(()))
+    );
+    drop(f2);
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+#[test]
+fn waiting_receivers_are_woken_oldest_first_one_per_message() {
+    let (tx, rx) = unbounded();
+    let wakers: Vec<_> = (0..3).map(|_| counting()).collect();
+    let mut futs: Vec<_> = (0..3).map(|_| Box::pin(rx.recv())).collect();
+    for (f, (_, w)) in futs.iter_mut().zip(&wakers) {
+        assert!(f.as_mut().poll(&mut Context::from_waker(w)).is_pending());
+    }
+    // Polled again with the same waker: still one registration each, not a second one.
+    assert!(futs[0]
+        .as_mut()
+        .poll(&mut Context::from_waker(&wakers[0].1))
+        .is_pending());
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    let woken: Vec<usize> = wakers
+        .iter()
+        .map(|(c, _)| c.0.load(Ordering::SeqCst))
+        .collect();
+    assert_eq!(woken, [1, 1, 0]);
+    // Closing wakes the one left.
+    tx.close();
+    assert_eq!(wakers[2].0 .0.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        futs[2]
+            .as_mut()
+            .poll(&mut Context::from_waker(&wakers[2].1)),
+        Poll::Ready(Ok(1))
+    );
+}
+
+#[test]
+fn a_closed_future_waits_for_the_close() {
+    let (tx, rx) = bounded::<u8>(1);
+    let (c, w) = counting();
+    let mut closed = Box::pin(tx.closed());
+    assert!(closed
+        .as_mut()
+        .poll(&mut Context::from_waker(&w))
+        .is_pending());
+    drop(rx);
+    assert_eq!(c.0.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        closed.as_mut().poll(&mut Context::from_waker(&w)),
+        Poll::Ready(())
+    );
+}
+
+#[test]
 fn stream_yields_then_ends() {
     let (tx, mut rx) = bounded(4);
     tx.try_send(1).unwrap();
