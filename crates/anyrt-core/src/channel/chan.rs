@@ -1,6 +1,7 @@
 //! The core of the [`bounded`](super::bounded) and [`unbounded`](super::unbounded) channels:
-//! a lock-free queue of messages (concurrent-queue, as in async-channel) and three lists of
-//! waiting tasks, each behind a lock that is taken only when someone waits.
+//! a lock-free queue of messages (a [`Ring`] when bounded, concurrent-queue's unbounded
+//! queue otherwise) and three lists of waiting tasks, each behind a lock that is taken only
+//! when someone waits.
 //!
 //! A task that waits (to receive, to send, for the close) takes a slot in a list kept inside
 //! the channel ([`WaitList`]): a slab entry, reused by the next wait, so that waiting
@@ -21,9 +22,11 @@ use std::task::Waker;
 
 use concurrent_queue::ConcurrentQueue;
 
+use super::ring::{PopError, PushError, Ring};
+
 /// The shared state of a channel.
 pub(crate) struct Chan<T> {
-    pub(crate) queue: ConcurrentQueue<T>,
+    pub(crate) queue: Queue<T>,
     /// Receivers waiting for a message (or the close).
     pub(crate) recv: Waiters,
     /// Senders waiting for room (or the close); unused when unbounded.
@@ -38,8 +41,8 @@ impl<T> Chan<T> {
     pub(crate) fn new(cap: Option<usize>) -> Chan<T> {
         Chan {
             queue: match cap {
-                Some(cap) => ConcurrentQueue::bounded(cap),
-                None => ConcurrentQueue::unbounded(),
+                Some(cap) => Queue::Bounded(Ring::new(cap)),
+                None => Queue::Unbounded(ConcurrentQueue::unbounded()),
             },
             recv: Waiters::new(),
             send: Waiters::new(),
@@ -73,6 +76,74 @@ impl<T> Chan<T> {
     pub(crate) fn notify_sender(&self) {
         if self.queue.capacity().is_some() {
             self.send.notify_one();
+        }
+    }
+}
+
+/// A channel's messages: a [`Ring`] when bounded (which never waits for another thread),
+/// concurrent-queue's list of blocks when unbounded.
+pub(crate) enum Queue<T> {
+    Bounded(Ring<T>),
+    Unbounded(ConcurrentQueue<T>),
+}
+
+impl<T> Queue<T> {
+    #[inline]
+    pub(crate) fn push(&self, value: T) -> Result<(), PushError<T>> {
+        match self {
+            Queue::Bounded(q) => q.push(value),
+            Queue::Unbounded(q) => q.push(value),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn pop(&self) -> Result<T, PopError> {
+        match self {
+            Queue::Bounded(q) => q.pop(),
+            Queue::Unbounded(q) => q.pop(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Queue::Bounded(q) => q.len(),
+            Queue::Unbounded(q) => q.len(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            Queue::Bounded(q) => q.is_empty(),
+            Queue::Unbounded(q) => q.is_empty(),
+        }
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        match self {
+            Queue::Bounded(q) => q.is_full(),
+            Queue::Unbounded(_) => false,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        match self {
+            Queue::Bounded(q) => Some(q.capacity()),
+            Queue::Unbounded(_) => None,
+        }
+    }
+
+    fn close(&self) -> bool {
+        match self {
+            Queue::Bounded(q) => q.close(),
+            Queue::Unbounded(q) => q.close(),
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        match self {
+            Queue::Bounded(q) => q.is_closed(),
+            Queue::Unbounded(q) => q.is_closed(),
         }
     }
 }

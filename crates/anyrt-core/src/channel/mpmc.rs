@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use concurrent_queue::{PopError, PushError};
+use super::ring::{PopError, PushError};
 use futures_core::stream::{FusedStream, Stream};
 
 use super::chan::{Chan, WaitKey};
