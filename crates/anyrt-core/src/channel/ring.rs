@@ -147,7 +147,7 @@ impl<T> Ring<T> {
                 }
             } else if stamp == head {
                 // Empty at this lap: nothing pushed, or being pushed.
-                std::sync::atomic::fence(Ordering::SeqCst);
+                super::chan::full_fence();
                 let tail = self.tail.0.load(Ordering::Relaxed);
                 return if tail & self.mark_bit != 0 && tail & !self.mark_bit == head {
                     Err(PopError::Closed)
@@ -304,7 +304,10 @@ mod tests {
         // A pop that claims it and is preempted before freeing it.
         ring.head.0.store(ring.next(0), Ordering::SeqCst);
         let r = ring.clone();
-        assert!(matches!(within_10s(move || r.push(8)), Err(PushError::Full(8))));
+        assert!(matches!(
+            within_10s(move || r.push(8)),
+            Err(PushError::Full(8))
+        ));
         // It finishes.
         #[allow(unsafe_code)]
         // SAFETY: written above, read once.
