@@ -10,9 +10,10 @@
 //!
 //! Rounds interleave the implementations (rotating which goes first), so a noisy machine
 //! shifts all of them alike. The table gives the median time per workload, and the ratios
-//! anyrt / async-channel (what anyrt's channels are built on; the bar is 1.10) and anyrt /
-//! the fastest of the other three: the ratio of the medians, and in brackets the median of
-//! the per-round ratios (both measured back to back on the same runtime). Ping-pong times
+//! anyrt / async-channel (the same API and rules, what anyrt's channels were built on
+//! before their own core; the bar is 1.10) and anyrt / the fastest of the other three: the
+//! ratio of the medians, and in brackets the median of the per-round ratios (both measured
+//! back to back on the same runtime). Ping-pong times
 //! are bimodal on multi-threaded runtimes (whether the two tasks share a worker), so read
 //! both. `ROUNDS=n` changes the number of rounds (default 21); `WORKLOADS=a,b` measures only
 //! those; `WORKERS=n` gives the runtimes `n` worker threads (default: one per CPU);
