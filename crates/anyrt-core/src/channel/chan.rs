@@ -8,7 +8,9 @@
 //! allocates nothing once the lists have grown to the number of tasks that wait at once.
 //! Waiters are woken oldest first, one per message or per free place; a waiter woken that
 //! goes away without taking what it was woken for (its future dropped) passes its turn to
-//! the next one. Wakers are woken and dropped only once the lock is released.
+//! the next one. Wakers are woken and dropped only once the lock is released. The notifier
+//! frees the slot of the waiter it wakes; each slot's generation, readable without the lock
+//! ([`Waiters`]), tells the woken future so, so that it does not lock the list again.
 //!
 //! Sending or receiving while nobody waits takes no lock: each list keeps the number of its
 //! linked waiters in an atomic, read after a full fence by whoever made a message or a place
@@ -16,7 +18,7 @@
 //! either it sees the message (or place) or the other side sees it waiting (the pattern of
 //! event-listener, which async-channel uses).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
@@ -171,17 +173,32 @@ pub(crate) fn full_fence() {
     std::sync::atomic::fence(Ordering::SeqCst);
 }
 
-/// A [`WaitList`] behind a lock, with the number of its linked (not yet notified) waiters
-/// readable without the lock.
+/// A [`WaitList`] behind a lock, with the number of its waiters and the generation of each
+/// of its slots readable without the lock.
+///
+/// A slot is freed by whoever unlinks it: its waiter's future going away, or the notifier
+/// that takes its waker. Freeing bumps the slot's generation, so a future that finds its
+/// generation changed knows, without the lock, that it was notified and its slot is gone:
+/// a receive that was woken for its message takes one lock (the registration) besides the
+/// notifier's, not two.
 pub(crate) struct Waiters {
     linked: AtomicUsize,
+    generations: Generations,
     list: Mutex<WaitList>,
+}
+
+/// A waiter's registration: its slot, and the slot's generation when it took it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WaitKey {
+    index: Key,
+    generation: usize,
 }
 
 impl Waiters {
     const fn new() -> Waiters {
         Waiters {
             linked: AtomicUsize::new(0),
+            generations: Generations::new(),
             list: Mutex::new(WaitList::new()),
         }
     }
@@ -193,37 +210,70 @@ impl Waiters {
         self.list.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a waiter, or updates one registered before (`key`), then fences: the
-    /// caller looks at the queue again before it returns `Pending`.
+    /// Whether `key`'s slot is still its own (linked): not notified, not freed.
+    #[inline]
+    fn holds(&self, key: WaitKey) -> bool {
+        self.generations.get(key.index).load(Ordering::Acquire) == key.generation
+    }
+
+    /// Frees slot `k` (unlinked already, under the lock): a new generation.
+    fn free(&self, list: &mut WaitList, k: Key) {
+        let generation = self.generations.get(k);
+        generation.store(
+            generation.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Release,
+        );
+        list.free.push(k);
+        self.linked.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Registers a waiter, or updates the one registered before at `key` if it still waits
+    /// there, then fences: the caller looks at the queue again before it returns `Pending`.
     pub(crate) fn register(&self, key: &mut Option<WaitKey>, waker: &Waker) {
         let mut list = self.lock();
-        let (linked, old) = list.register(key, waker);
-        if linked {
-            self.linked.fetch_add(1, Ordering::SeqCst);
+        if let Some(k) = *key {
+            if self.holds(k) {
+                let old = list.update(k.index, waker);
+                drop(list);
+                drop(old);
+                full_fence();
+                return;
+            }
         }
+        let index = list.insert(waker);
+        self.generations.ensure(index);
+        *key = Some(WaitKey {
+            index,
+            generation: self.generations.get(index).load(Ordering::Relaxed),
+        });
+        self.linked.fetch_add(1, Ordering::SeqCst);
         drop(list);
-        drop(old);
         full_fence();
     }
 
     /// Removes a waiter, if registered: whether it had been notified (and so may owe its
-    /// turn to another waiter).
+    /// turn to another waiter). Takes no lock if it was.
     pub(crate) fn remove(&self, key: &mut Option<WaitKey>) -> bool {
-        if key.is_none() {
+        let Some(k) = key.take() else {
             return false;
+        };
+        if !self.holds(k) {
+            return true;
         }
         let mut list = self.lock();
-        let (notified, old) = list.remove(key);
-        if old.is_some() {
-            self.linked.fetch_sub(1, Ordering::Relaxed);
+        // Notified between the look above and the lock?
+        if !self.holds(k) {
+            return true;
         }
+        let old = list.unlink(k.index);
+        self.free(&mut list, k.index);
         drop(list);
         drop(old);
-        notified
+        false
     }
 
-    /// Wakes the oldest linked waiter, if any. Call after making a message or a place
-    /// available; cheap (a fence and a load) when nobody waits.
+    /// Wakes the oldest waiter, if any. Call after making a message or a place available;
+    /// cheap (a fence and a load) when nobody waits.
     #[inline]
     pub(crate) fn notify_one(&self) {
         full_fence();
@@ -236,24 +286,31 @@ impl Waiters {
     #[cold]
     fn notify_one_slow(&self) {
         let mut list = self.lock();
-        let w = list.notify_one();
-        if w.is_some() {
-            self.linked.fetch_sub(1, Ordering::Relaxed);
-        }
+        let w = self.pop(&mut list);
         drop(list);
         if let Some(w) = w {
             w.wake();
         }
     }
 
-    /// Wakes every linked waiter.
+    /// Unlinks and frees the oldest waiter: its waker.
+    fn pop(&self, list: &mut WaitList) -> Option<Waker> {
+        let k = list.head;
+        if k == NONE {
+            return None;
+        }
+        let w = list.unlink(k);
+        self.free(list, k);
+        w
+    }
+
+    /// Wakes every waiter.
     fn notify_all(&self) {
         let mut wakers = Vec::new();
         let mut list = self.lock();
-        while let Some(w) = list.notify_one() {
+        while let Some(w) = self.pop(&mut list) {
             wakers.push(w);
         }
-        self.linked.store(0, Ordering::Relaxed);
         drop(list);
         for w in wakers {
             w.wake();
@@ -262,20 +319,18 @@ impl Waiters {
 }
 
 /// An index of [`WaitList`]'s slab; `NONE` for none.
-pub(crate) type WaitKey = u32;
-type Key = WaitKey;
+type Key = u32;
 const NONE: Key = Key::MAX;
 
 struct Entry {
-    /// `None` once notified (the waker was taken to be woken).
+    /// `None` while the slot is free.
     waker: Option<Waker>,
     prev: Key,
     next: Key,
 }
 
-/// Waiting tasks, oldest first: a doubly linked list inside a slab (a freed entry is reused
-/// by the next registration). A notified entry leaves the list but keeps its slot until its
-/// future sees it (then it registers again or goes away).
+/// Waiting tasks, oldest first: a doubly linked list inside a slab (a freed slot is reused
+/// by the next registration). Every slot in use is linked.
 struct WaitList {
     entries: Vec<Entry>,
     free: Vec<Key>,
@@ -293,29 +348,8 @@ impl WaitList {
         }
     }
 
-    /// Registers a waiter (or updates one, with `key` kept from its last registration):
-    /// linked at the end if it is new or was notified; its waker replaced if it changed.
-    /// The waker it replaced is returned, to be dropped once the lock is released (dropping
-    /// a waker may drop a task, whose future may hold a half of this channel).
-    /// Whether it was linked now (not before), and the waker it replaced.
-    #[must_use = "count the link; drop the old waker after unlocking"]
-    fn register(&mut self, key: &mut Option<Key>, waker: &Waker) -> (bool, Option<Waker>) {
-        if let Some(k) = *key {
-            let e = &mut self.entries[k as usize];
-            match &mut e.waker {
-                Some(w) => {
-                    if w.will_wake(waker) {
-                        return (false, None);
-                    }
-                    return (false, Some(std::mem::replace(w, waker.clone())));
-                }
-                None => {
-                    e.waker = Some(waker.clone());
-                    self.link(k);
-                    return (true, None);
-                }
-            }
-        }
+    /// Takes a slot for `waker`, linked at the end (the caller bumps the count).
+    fn insert(&mut self, waker: &Waker) -> Key {
         let entry = Entry {
             waker: Some(waker.clone()),
             prev: NONE,
@@ -336,33 +370,19 @@ impl WaitList {
             }
         };
         self.link(k);
-        *key = Some(k);
-        (true, None)
+        k
     }
 
-    /// Removes a waiter (if registered): whether it had been notified (and so may owe its
-    /// turn to another waiter), and its waker, to be dropped once the lock is released.
-    #[must_use = "pass the turn on if notified; drop the waker after unlocking"]
-    fn remove(&mut self, key: &mut Option<Key>) -> (bool, Option<Waker>) {
-        let Some(k) = key.take() else {
-            return (false, None);
-        };
-        let waker = self.entries[k as usize].waker.take();
-        if waker.is_some() {
-            self.unlink(k);
+    /// Replaces the waker of the waiter at `k` if it changed: the old one, to be dropped
+    /// once the lock is released (dropping a waker may drop a task, whose future may hold a
+    /// half of this channel).
+    #[must_use = "drop the old waker after unlocking"]
+    fn update(&mut self, k: Key, waker: &Waker) -> Option<Waker> {
+        match &mut self.entries[k as usize].waker {
+            Some(w) if w.will_wake(waker) => None,
+            Some(w) => Some(std::mem::replace(w, waker.clone())),
+            None => unreachable!("a slot in use has a waker"),
         }
-        self.free.push(k);
-        (waker.is_none(), waker)
-    }
-
-    /// Takes the oldest waiter's waker, leaving its entry notified.
-    fn notify_one(&mut self) -> Option<Waker> {
-        let k = self.head;
-        if k == NONE {
-            return None;
-        }
-        self.unlink(k);
-        self.entries[k as usize].waker.take()
     }
 
     fn link(&mut self, k: Key) {
@@ -380,7 +400,9 @@ impl WaitList {
         self.tail = k;
     }
 
-    fn unlink(&mut self, k: Key) {
+    /// Unlinks `k`: its waker (to be woken or dropped once the lock is released).
+    #[must_use = "wake or drop the waker after unlocking"]
+    fn unlink(&mut self, k: Key) -> Option<Waker> {
         let (prev, next) = {
             let e = &self.entries[k as usize];
             (e.prev, e.next)
@@ -395,5 +417,126 @@ impl WaitList {
         } else {
             self.entries[next as usize].prev = prev;
         }
+        self.entries[k as usize].waker.take()
+    }
+}
+
+/// The generation of every slot of a [`WaitList`], readable without its lock: segments that
+/// never move once allocated (segment `s` holds `BASE << s` slots), allocated under the lock.
+struct Generations {
+    segments: [AtomicPtr<AtomicUsize>; SEGMENTS],
+}
+
+const BASE: usize = 8;
+const SEGMENTS: usize = 30;
+
+impl Generations {
+    const fn new() -> Generations {
+        Generations {
+            segments: [const { AtomicPtr::new(std::ptr::null_mut()) }; SEGMENTS],
+        }
+    }
+
+    /// The segment of slot `k` and its place there.
+    #[inline]
+    fn locate(k: Key) -> (usize, usize) {
+        let j = k as usize / BASE + 1;
+        let s = (usize::BITS - 1 - j.leading_zeros()) as usize;
+        (s, k as usize - BASE * ((1 << s) - 1))
+    }
+
+    /// Allocates the segment of slot `k` if it is not yet: only under the list's lock.
+    fn ensure(&self, k: Key) {
+        let (s, _) = Generations::locate(k);
+        if self.segments[s].load(Ordering::Acquire).is_null() {
+            let segment: Box<[AtomicUsize]> = (0..BASE << s).map(|_| AtomicUsize::new(0)).collect();
+            self.segments[s].store(Box::into_raw(segment).cast(), Ordering::Release);
+        }
+    }
+
+    /// The generation of slot `k`, whose segment was allocated (`k` came from the list).
+    #[inline]
+    #[allow(unsafe_code)]
+    fn get(&self, k: Key) -> &AtomicUsize {
+        let (s, i) = Generations::locate(k);
+        let segment = self.segments[s].load(Ordering::Acquire);
+        assert!(!segment.is_null(), "a wait slot without its generation");
+        // SAFETY: a segment `s` holds `BASE << s` values (`i` is below that, by `locate`),
+        // is never moved, and is freed only when `self` is dropped.
+        unsafe { &*segment.add(i) }
+    }
+}
+
+impl Drop for Generations {
+    #[allow(unsafe_code)]
+    fn drop(&mut self) {
+        for (s, segment) in self.segments.iter_mut().enumerate() {
+            let segment = *segment.get_mut();
+            if !segment.is_null() {
+                // SAFETY: allocated by `ensure` as a boxed slice of `BASE << s` values.
+                drop(unsafe {
+                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(segment, BASE << s))
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_locate_every_slot_once() {
+        let mut seen = std::collections::HashSet::new();
+        for k in 0..10_000u32 {
+            let (s, i) = Generations::locate(k);
+            assert!(i < BASE << s, "slot {k}: {i} outside segment {s}");
+            assert!(seen.insert((s, i)), "slot {k} shares its place");
+        }
+        assert_eq!(Generations::locate(Key::MAX - 1).0, SEGMENTS - 1);
+    }
+
+    #[test]
+    fn a_notified_waiter_knows_it_without_the_lock_and_its_slot_is_reused() {
+        let waiters = Waiters::new();
+        let waker = std::task::Waker::noop();
+        let (mut a, mut b) = (None, None);
+        waiters.register(&mut a, waker);
+        waiters.register(&mut b, waker);
+        waiters.notify_one();
+        // `a` was the oldest: notified, its slot freed.
+        assert!(!waiters.holds(a.unwrap()));
+        assert!(waiters.holds(b.unwrap()));
+        // The lock is held by someone else: `a`'s removal does not need it.
+        std::thread::scope(|scope| {
+            let _guard = waiters.lock();
+            let (tx, rx) = std::sync::mpsc::channel();
+            let mut stale = a;
+            let waiters = &waiters;
+            scope.spawn(move || tx.send(waiters.remove(&mut stale)).unwrap());
+            let notified = rx.recv_timeout(std::time::Duration::from_secs(10));
+            assert_eq!(
+                notified,
+                Ok(true),
+                "a notified waiter's removal took the lock"
+            );
+        });
+        // The freed slot is taken again, with a new generation.
+        let mut c = None;
+        waiters.register(&mut c, waker);
+        assert_eq!(c.unwrap().index, a.unwrap().index);
+        assert_ne!(c.unwrap().generation, a.unwrap().generation);
+        assert!(!waiters.remove(&mut b));
+        // A stale key registers anew instead of taking over the slot.
+        waiters.register(&mut a, waker);
+        assert_ne!(a.unwrap().index, c.unwrap().index);
+        assert_eq!(waiters.linked.load(Ordering::Relaxed), 2);
+        // Oldest first: `c`, then `a`.
+        waiters.notify_one();
+        assert!(!waiters.holds(c.unwrap()) && waiters.holds(a.unwrap()));
+        assert!(waiters.remove(&mut c));
+        assert!(!waiters.remove(&mut a));
+        assert_eq!(waiters.linked.load(Ordering::Relaxed), 0);
     }
 }
