@@ -46,9 +46,9 @@
 //! A library's own tests need a backend: enable the backends (and `macros`) in its
 //! `[dev-dependencies]` (`anyrt = { version = "0.1", features = ["macros", "tokio",
 //! "smol"] }`), and `#[anyrt::test]` runs each test on every one of them. With
-//! `default-features = false` and no backend, a library builds 12 crates (anyrt, anyrt-core
-//! and 10 small dependencies: async-task, async-channel, tokio with only its `sync` feature,
-//! ...).
+//! `default-features = false` and no backend, a library builds 8 crates (anyrt, anyrt-core
+//! and 6 small dependencies: async-task, concurrent-queue, tokio with only its `sync`
+//! feature, ...).
 //!
 //! # Which backend runs a call
 //!
