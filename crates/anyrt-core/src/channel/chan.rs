@@ -94,7 +94,10 @@ impl<T> Queue<T> {
     pub(crate) fn push(&self, value: T) -> Result<(), PushError<T>> {
         match self {
             Queue::Bounded(q) => q.push(value),
-            Queue::Unbounded(q) => q.push(value),
+            Queue::Unbounded(q) => q.push(value).map_err(|e| match e {
+                concurrent_queue::PushError::Full(v) => PushError::Full(v),
+                concurrent_queue::PushError::Closed(v) => PushError::Closed(v),
+            }),
         }
     }
 
@@ -102,7 +105,10 @@ impl<T> Queue<T> {
     pub(crate) fn pop(&self) -> Result<T, PopError> {
         match self {
             Queue::Bounded(q) => q.pop(),
-            Queue::Unbounded(q) => q.pop(),
+            Queue::Unbounded(q) => q.pop().map_err(|e| match e {
+                concurrent_queue::PopError::Empty => PopError::Empty,
+                concurrent_queue::PopError::Closed => PopError::Closed,
+            }),
         }
     }
 
@@ -183,6 +189,10 @@ pub(crate) fn full_fence() {
 /// notifier's, not two.
 pub(crate) struct Waiters {
     linked: AtomicUsize,
+    /// Wake-ups owed: waiters woken that found the queue [`Busy`](PopError::Busy) (what they
+    /// were woken for is behind a half-done push or pop) and wait again. The next notifier
+    /// wakes that many more, so that as many waiters are woken as messages or places wait.
+    owed: AtomicUsize,
     generations: Generations,
     list: Mutex<WaitList>,
 }
@@ -198,6 +208,7 @@ impl Waiters {
     const fn new() -> Waiters {
         Waiters {
             linked: AtomicUsize::new(0),
+            owed: AtomicUsize::new(0),
             generations: Generations::new(),
             list: Mutex::new(WaitList::new()),
         }
@@ -251,6 +262,14 @@ impl Waiters {
         full_fence();
     }
 
+    /// Owes a wake-up if the waiter at `key` was notified: call when it found the queue
+    /// busy, before it registers again.
+    pub(crate) fn owe_if_notified(&self, key: Option<WaitKey>) {
+        if key.is_some_and(|k| !self.holds(k)) {
+            self.owed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Removes a waiter, if registered: whether it had been notified (and so may owe its
     /// turn to another waiter). Takes no lock if it was.
     pub(crate) fn remove(&self, key: &mut Option<WaitKey>) -> bool {
@@ -287,8 +306,20 @@ impl Waiters {
     fn notify_one_slow(&self) {
         let mut list = self.lock();
         let w = self.pop(&mut list);
+        let mut owed = Vec::new();
+        if w.is_some() && self.owed.load(Ordering::Relaxed) != 0 {
+            for _ in 0..self.owed.swap(0, Ordering::Relaxed) {
+                match self.pop(&mut list) {
+                    Some(w) => owed.push(w),
+                    None => break,
+                }
+            }
+        }
         drop(list);
         if let Some(w) = w {
+            w.wake();
+        }
+        for w in owed {
             w.wake();
         }
     }

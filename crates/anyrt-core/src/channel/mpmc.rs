@@ -141,7 +141,7 @@ impl<T> Sender<T> {
                 self.chan.notify_receiver();
                 Ok(())
             }
-            Err(PushError::Full(msg)) => Err(TrySendError::Full(msg)),
+            Err(PushError::Full(msg) | PushError::Busy(msg)) => Err(TrySendError::Full(msg)),
             Err(PushError::Closed(msg)) => Err(TrySendError::Closed(msg)),
         }
     }
@@ -400,7 +400,7 @@ impl<T> Receiver<T> {
                 self.chan.notify_sender();
                 Ok(v)
             }
-            Err(PopError::Empty) => Err(TryRecvError::Empty),
+            Err(PopError::Empty | PopError::Busy) => Err(TryRecvError::Empty),
             Err(PopError::Closed) => Err(TryRecvError::Closed),
         }
     }
@@ -546,8 +546,12 @@ impl<T> Receiver<T> {
                     chan.recv.remove(key);
                     return Poll::Ready(None);
                 }
-                Err(PopError::Empty) if registered => return Poll::Pending,
-                Err(PopError::Empty) => {
+                Err(PopError::Empty | PopError::Busy) if registered => return Poll::Pending,
+                Err(e @ (PopError::Empty | PopError::Busy)) => {
+                    if e == PopError::Busy {
+                        // What it was woken for may be behind the half-done push.
+                        chan.recv.owe_if_notified(*key);
+                    }
                     // Linked, then a second look: a message pushed meanwhile is seen here,
                     // or its sender sees this receiver waiting.
                     chan.recv.register(key, cx.waker());
@@ -564,6 +568,13 @@ impl<T> Receiver<T> {
         if chan.recv.remove(key) && !chan.queue.is_empty() {
             chan.notify_receiver();
         }
+    }
+}
+
+#[cfg(test)]
+impl<T> Sender<T> {
+    pub(crate) fn chan(&self) -> &Chan<T> {
+        &self.chan
     }
 }
 
@@ -663,13 +674,20 @@ impl<T> Future for SendFuture<'_, T> {
                     chan.send.remove(&mut this.key);
                     return Poll::Ready(Err(SendError(m)));
                 }
-                Err(PushError::Full(m)) if registered => {
+                Err(PushError::Full(m) | PushError::Busy(m)) if registered => {
                     this.msg = Some(m);
                     return Poll::Pending;
                 }
                 Err(PushError::Full(m)) => {
                     // Linked, then a second try: room made meanwhile is seen here, or its
                     // receiver sees this sender waiting.
+                    msg = m;
+                    chan.send.register(&mut this.key, cx.waker());
+                    registered = true;
+                }
+                Err(PushError::Busy(m)) => {
+                    // The room it was woken for may be behind the half-done pop.
+                    chan.send.owe_if_notified(this.key);
                     msg = m;
                     chan.send.register(&mut this.key, cx.waker());
                     registered = true;

@@ -4,16 +4,36 @@
 //! in the middle of (a push that claimed it and has not written yet, a pop that claimed it
 //! and has not freed it yet) does not wait for that thread. concurrent-queue spins there
 //! until the other thread finishes, which, when that thread was preempted (more runnable
-//! threads than cores), burns the rest of the spinner's time slice. Here `pop` says
-//! [`Empty`](PopError::Empty) and `push` says [`Full`](PushError::Full): the channel then
-//! waits as it does for an empty or full queue, and the other thread, once done, wakes it as
-//! it wakes any waiter (it checks for waiters after every push and pop).
+//! threads than cores), burns the rest of the spinner's time slice. Here `pop` and `push`
+//! say [`Busy`](PopError::Busy): the channel then waits as it does for an empty or full
+//! queue, and the other thread, once done, wakes it as it wakes any waiter (it checks for
+//! waiters after every push and pop).
 
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub(crate) use concurrent_queue::{PopError, PushError};
+/// Why a pop gave nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PopError {
+    /// Nothing in the queue.
+    Empty,
+    /// The oldest value is still being pushed (and values behind it may be in already).
+    Busy,
+    /// Closed and empty.
+    Closed,
+}
+
+/// Why a push was refused, with the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PushError<T> {
+    /// No room.
+    Full(T),
+    /// The slot it needs is still being popped (and slots behind it may be free already).
+    Busy(T),
+    /// Closed.
+    Closed(T),
+}
 
 /// A value on a cache line of its own (two, for the prefetcher of x86's adjacent lines).
 #[repr(align(128))]
@@ -79,7 +99,7 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Pushes `value`; `Full` also while the slot it would take is still being popped.
+    /// Pushes `value`; `Busy` while the slot it would take is still being popped.
     #[inline]
     #[allow(unsafe_code)]
     pub(crate) fn push(&self, value: T) -> Result<(), PushError<T>> {
@@ -109,7 +129,13 @@ impl<T> Ring<T> {
                 }
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
                 // Still holds the value of the lap before: full, or being popped.
-                return Err(PushError::Full(value));
+                super::chan::full_fence();
+                let head = self.head.0.load(Ordering::Relaxed);
+                return if head.wrapping_add(self.one_lap) == tail {
+                    Err(PushError::Full(value))
+                } else {
+                    Err(PushError::Busy(value))
+                };
             } else {
                 // Another push took it: look again.
                 std::hint::spin_loop();
@@ -118,7 +144,7 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Pops the oldest value; `Empty` also while it is still being pushed.
+    /// Pops the oldest value; `Busy` while it is still being pushed.
     #[inline]
     #[allow(unsafe_code)]
     pub(crate) fn pop(&self) -> Result<T, PopError> {
@@ -149,7 +175,9 @@ impl<T> Ring<T> {
                 // Empty at this lap: nothing pushed, or being pushed.
                 super::chan::full_fence();
                 let tail = self.tail.0.load(Ordering::Relaxed);
-                return if tail & self.mark_bit != 0 && tail & !self.mark_bit == head {
+                return if tail & !self.mark_bit != head {
+                    Err(PopError::Busy)
+                } else if tail & self.mark_bit != 0 {
                     Err(PopError::Closed)
                 } else {
                     Err(PopError::Empty)
@@ -206,6 +234,55 @@ impl<T> Ring<T> {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.tail.0.load(Ordering::SeqCst) & self.mark_bit != 0
+    }
+}
+
+#[cfg(test)]
+impl<T> Ring<T> {
+    /// Claims the next slot as a push does, without writing it: a push preempted half-way.
+    pub(crate) fn begin_push_for_test(&self) -> usize {
+        let tail = self.tail.0.load(Ordering::SeqCst);
+        assert_eq!(
+            self.buffer[tail & (self.mark_bit - 1)]
+                .stamp
+                .load(Ordering::SeqCst),
+            tail
+        );
+        self.tail.0.store(self.next(tail), Ordering::SeqCst);
+        tail
+    }
+
+    /// Claims the oldest value as a pop does, without reading it: a pop preempted half-way.
+    pub(crate) fn begin_pop_for_test(&self) -> usize {
+        let head = self.head.0.load(Ordering::SeqCst);
+        assert_eq!(
+            self.buffer[head & (self.mark_bit - 1)]
+                .stamp
+                .load(Ordering::SeqCst),
+            head + 1
+        );
+        self.head.0.store(self.next(head), Ordering::SeqCst);
+        head
+    }
+
+    /// Completes the pop begun at `head`: its value.
+    #[allow(unsafe_code)]
+    pub(crate) fn finish_pop_for_test(&self, head: usize) -> T {
+        let slot = &self.buffer[head & (self.mark_bit - 1)];
+        // SAFETY: claimed by `begin_pop_for_test`, written by its push, read once.
+        let value = unsafe { (*slot.value.get()).assume_init_read() };
+        slot.stamp
+            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+        value
+    }
+
+    /// Completes the push begun at `tail`.
+    #[allow(unsafe_code)]
+    pub(crate) fn finish_push_for_test(&self, tail: usize, value: T) {
+        let slot = &self.buffer[tail & (self.mark_bit - 1)];
+        // SAFETY: claimed by `begin_push_for_test`, written once.
+        unsafe { (*slot.value.get()).write(value) };
+        slot.stamp.store(tail + 1, Ordering::Release);
     }
 }
 
@@ -287,12 +364,12 @@ mod tests {
     }
 
     #[test]
-    fn a_slot_half_way_through_a_push_reads_as_empty_and_one_through_a_pop_as_full() {
+    fn a_slot_half_way_through_a_push_or_a_pop_reads_as_busy() {
         let ring = Arc::new(Ring::<u32>::new(1));
         // A push that claimed slot 0 and was preempted before writing it.
         ring.tail.0.store(ring.next(0), Ordering::SeqCst);
         let r = ring.clone();
-        assert_eq!(within_10s(move || r.pop()), Err(PopError::Empty));
+        assert_eq!(within_10s(move || r.pop()), Err(PopError::Busy));
         assert!(!ring.is_empty());
         // It finishes.
         #[allow(unsafe_code)]
@@ -306,7 +383,7 @@ mod tests {
         let r = ring.clone();
         assert!(matches!(
             within_10s(move || r.push(8)),
-            Err(PushError::Full(8))
+            Err(PushError::Busy(8))
         ));
         // It finishes.
         #[allow(unsafe_code)]
@@ -330,7 +407,7 @@ mod tests {
                         let mut v = t * PER + i;
                         while let Err(e) = ring.push(v) {
                             v = match e {
-                                PushError::Full(v) => v,
+                                PushError::Full(v) | PushError::Busy(v) => v,
                                 PushError::Closed(_) => unreachable!(),
                             };
                             std::thread::yield_now();
@@ -348,7 +425,7 @@ mod tests {
                         match ring.pop() {
                             Ok(v) => got.push(v),
                             Err(PopError::Closed) => return got,
-                            Err(PopError::Empty) => std::thread::yield_now(),
+                            Err(PopError::Empty | PopError::Busy) => std::thread::yield_now(),
                         }
                     }
                 })

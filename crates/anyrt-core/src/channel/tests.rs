@@ -234,6 +234,81 @@ fn dropped_send_passes_its_turn_on() {
 }
 
 #[test]
+fn a_receiver_woken_while_a_push_is_half_done_loses_no_message() {
+    let (tx, rx) = bounded(4);
+    let rx2 = rx.clone();
+    let (c1, w1) = counting();
+    let (c2, w2) = counting();
+    let mut f1 = Box::pin(rx.recv());
+    let mut f2 = Box::pin(rx2.recv());
+    assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
+    assert!(f2.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
+    let chan = tx.chan();
+    let chan::Queue::Bounded(ring) = &chan.queue else {
+        unreachable!()
+    };
+    // A push claims the first slot and is preempted before writing it; one behind it
+    // completes and wakes the oldest receiver, which finds the first slot half-written.
+    let half = ring.begin_push_for_test();
+    tx.try_send(2).unwrap();
+    assert_eq!(c1.0.load(Ordering::SeqCst), 1);
+    assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
+    // The first push completes: two messages, two waiting receivers, both woken.
+    ring.finish_push_for_test(half, 1);
+    chan.notify_receiver();
+    assert_eq!(
+        (c1.0.load(Ordering::SeqCst), c2.0.load(Ordering::SeqCst)),
+        (2, 1),
+        "a receiver waits while a message it was woken for is in the channel"
+    );
+    let got = [
+        f2.as_mut().poll(&mut Context::from_waker(&w2)),
+        f1.as_mut().poll(&mut Context::from_waker(&w1)),
+    ];
+    assert_eq!(got, [Poll::Ready(Ok(1)), Poll::Ready(Ok(2))]);
+}
+
+#[test]
+fn a_sender_woken_while_a_pop_is_half_done_loses_no_room() {
+    let (tx, rx) = bounded(2);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let (c1, w1) = counting();
+    let (c2, w2) = counting();
+    let mut f1 = Box::pin(tx.send(10));
+    let mut f2 = Box::pin(tx.send(20));
+    assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
+    assert!(f2.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
+    let chan = tx.chan();
+    let chan::Queue::Bounded(ring) = &chan.queue else {
+        unreachable!()
+    };
+    // A pop claims the oldest message and is preempted before freeing its slot; one behind
+    // it completes and wakes the oldest sender, which needs the slot still being freed.
+    let half = ring.begin_pop_for_test();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(c1.0.load(Ordering::SeqCst), 1);
+    assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
+    // The first pop completes: two places, two waiting senders, both woken.
+    assert_eq!(ring.finish_pop_for_test(half), 0);
+    chan.notify_sender();
+    assert_eq!(
+        (c1.0.load(Ordering::SeqCst), c2.0.load(Ordering::SeqCst)),
+        (2, 1),
+        "a sender waits while the room it was woken for is free"
+    );
+    assert_eq!(
+        f2.as_mut().poll(&mut Context::from_waker(&w2)),
+        Poll::Ready(Ok(()))
+    );
+    assert_eq!(
+        f1.as_mut().poll(&mut Context::from_waker(&w1)),
+        Poll::Ready(Ok(()))
+    );
+    assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(20), Ok(10)));
+}
+
+#[test]
 fn waiting_receivers_are_woken_oldest_first_one_per_message() {
     let (tx, rx) = unbounded();
     let wakers: Vec<_> = (0..3).map(|_| counting()).collect();
