@@ -6,7 +6,9 @@
 //! Workloads, each on a fresh `anyrt::Runtime` per round (default worker count):
 //! - `ping-pong`: two spawned tasks bounce a number over two `bounded(1)` channels;
 //! - `4-prod`: 4 producers send into one `bounded(1024)` channel, one consumer;
-//! - `64-fan-in`: 64 senders into one `bounded(1024)` channel, one consumer.
+//! - `64-fan-in`: 64 senders into one `bounded(1024)` channel, one consumer;
+//! - `64-unbounded`: 64 senders into one `unbounded()` channel (sends that never wait, a
+//!   yield every 64), one consumer.
 //!
 //! Rounds interleave the implementations (rotating which goes first), so a noisy machine
 //! shifts all of them alike. The table gives the median time per workload, and the ratios
@@ -37,7 +39,9 @@ macro_rules! workloads {
     (
         $name:ident,
         bounded($cap:ident) => $make:expr,
+        unbounded() => $make_unbounded:expr,
         send($tx:ident, $v:ident) => $send:expr,
+        send_now($utx:ident, $uv:ident) => $send_now:expr,
         recv($rx:ident) => $recv:expr $(,)?
     ) => {
         mod $name {
@@ -110,6 +114,46 @@ macro_rules! workloads {
                     h.await.unwrap();
                 }
             }
+
+            /// `producers` send into one unbounded channel (never waiting; a yield every 64
+            /// messages, so that the consumer runs meanwhile), one consumer.
+            #[allow(unused_mut)]
+            pub(crate) async fn many_to_one_unbounded(producers: u32, per: u32) {
+                let (tx, mut rx) = $make_unbounded;
+                let handles: Vec<_> = (0..producers)
+                    .map(|_| {
+                        let tx = tx.clone();
+                        anyrt::spawn(async move {
+                            for i in 0..per {
+                                {
+                                    let $utx = &tx;
+                                    let $uv = i;
+                                    $send_now;
+                                }
+                                if i % 64 == 63 {
+                                    anyrt::task::yield_now().await;
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                drop(tx);
+                let mut count = 0u64;
+                loop {
+                    let v = {
+                        let $rx = &mut rx;
+                        $recv
+                    };
+                    if v.is_none() {
+                        break;
+                    }
+                    count += 1;
+                }
+                assert_eq!(count, u64::from(producers * per));
+                for h in handles {
+                    h.await.unwrap();
+                }
+            }
         }
     };
 }
@@ -117,30 +161,38 @@ macro_rules! workloads {
 workloads!(
     anyrt_impl,
     bounded(cap) => anyrt::channel::bounded::<u32>(cap),
+    unbounded() => anyrt::channel::unbounded::<u32>(),
     send(tx, v) => tx.send(v).await.unwrap(),
+    send_now(tx, v) => tx.try_send(v).unwrap(),
     recv(rx) => rx.recv().await.ok(),
 );
 workloads!(
     async_channel_impl,
     bounded(cap) => async_channel::bounded::<u32>(cap),
+    unbounded() => async_channel::unbounded::<u32>(),
     send(tx, v) => tx.send(v).await.unwrap(),
+    send_now(tx, v) => tx.try_send(v).unwrap(),
     recv(rx) => rx.recv().await.ok(),
 );
 workloads!(
     tokio_impl,
     bounded(cap) => tokio::sync::mpsc::channel::<u32>(cap),
+    unbounded() => tokio::sync::mpsc::unbounded_channel::<u32>(),
     send(tx, v) => tx.send(v).await.unwrap(),
+    send_now(tx, v) => tx.send(v).unwrap(),
     recv(rx) => rx.recv().await,
 );
 workloads!(
     flume_impl,
     bounded(cap) => flume::bounded::<u32>(cap),
+    unbounded() => flume::unbounded::<u32>(),
     send(tx, v) => tx.send_async(v).await.unwrap(),
+    send_now(tx, v) => tx.send(v).unwrap(),
     recv(rx) => rx.recv_async().await.ok(),
 );
 
 const IMPLS: [&str; 4] = ["anyrt", "async-channel", "tokio mpsc", "flume"];
-const WORKLOADS: [&str; 3] = ["ping-pong", "4-prod", "64-fan-in"];
+const WORKLOADS: [&str; 4] = ["ping-pong", "4-prod", "64-fan-in", "64-unbounded"];
 
 async fn run(imp: &str, workload: &str) {
     macro_rules! dispatch {
@@ -149,6 +201,7 @@ async fn run(imp: &str, workload: &str) {
                 "ping-pong" => $m::ping_pong(PING_PONGS).await,
                 "4-prod" => $m::many_to_one(PRODUCERS, PER_PRODUCER, CAP).await,
                 "64-fan-in" => $m::many_to_one(FAN_IN, PER_FAN_IN, CAP).await,
+                "64-unbounded" => $m::many_to_one_unbounded(FAN_IN, PER_FAN_IN).await,
                 _ => unreachable!(),
             }
         };
@@ -240,7 +293,8 @@ fn main() {
     );
     println!(
         "ping-pong: {PING_PONGS} round trips over bounded(1); 4-prod: {PRODUCERS} x {PER_PRODUCER} \
-         msgs over bounded({CAP}); 64-fan-in: {FAN_IN} x {PER_FAN_IN} msgs over bounded({CAP})"
+         msgs over bounded({CAP}); 64-fan-in: {FAN_IN} x {PER_FAN_IN} msgs over bounded({CAP}); \
+         64-unbounded: {FAN_IN} x {PER_FAN_IN} msgs over unbounded()"
     );
     println!();
     println!(
