@@ -887,7 +887,7 @@ impl Slot {
     /// Takes the task out, if there is one.
     #[inline]
     fn take(&self) -> Option<Runnable<Meta>> {
-        if self.0.load(Ordering::Relaxed).is_null() {
+        if self.is_empty() {
             return None;
         }
         Slot::from_raw(self.0.swap(ptr::null_mut(), Ordering::AcqRel))

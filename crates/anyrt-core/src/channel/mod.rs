@@ -41,8 +41,9 @@
 //!   locked only when someone waits. A task that waits takes a reusable slot in the channel
 //!   instead of allocating a listener (async-channel allocates one per wait), and no
 //!   operation spins waiting for another thread: the bounded queue (a ring of stamped
-//!   slots, as concurrent-queue's) treats a slot that another thread is half-way through as
-//!   empty or full and waits as for any empty or full queue, where concurrent-queue spins
+//!   slots, as concurrent-queue's) reads a slot that another thread is half-way through as
+//!   busy and waits as for an empty or full queue (the waiter woken for what is behind it
+//!   is owed a wake-up, given by the next notifier), where concurrent-queue spins
 //!   until that thread, maybe preempted, finishes. Measured by `--bin channels`: with more
 //!   runnable threads than cores that spin made many-to-one workloads 5-10 times slower
 //!   in some runs. Runtime-independent; the futures are cancel-safe in both directions (a `send`

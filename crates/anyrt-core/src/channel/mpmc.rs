@@ -190,7 +190,7 @@ impl<T> Sender<T> {
     /// assert!(rx.try_recv().unwrap_err().is_closed());
     /// ```
     pub fn close(&self) -> bool {
-        close(&self.chan)
+        self.chan.close()
     }
 
     /// Whether the channel is closed (by [`close`](Self::close) or because every receiver
@@ -224,7 +224,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.chan.queue.is_empty()
     }
 
     /// Whether the channel is full (never, for an unbounded channel).
@@ -313,11 +313,6 @@ impl<T> Drop for Sender<T> {
             self.chan.close();
         }
     }
-}
-
-/// Closes the channel: `true` if this call closed it.
-fn close<T>(chan: &Chan<T>) -> bool {
-    chan.close()
 }
 
 impl<T> fmt::Debug for Sender<T> {
@@ -438,7 +433,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn close(&self) -> bool {
-        close(&self.chan)
+        self.chan.close()
     }
 
     /// Whether the channel is closed (by `close()` or because every sender was dropped).
@@ -471,7 +466,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.chan.queue.is_empty()
     }
 
     /// Whether the channel is full (never, for an unbounded channel).
@@ -678,17 +673,14 @@ impl<T> Future for SendFuture<'_, T> {
                     this.msg = Some(m);
                     return Poll::Pending;
                 }
-                Err(PushError::Full(m)) => {
+                Err(e @ (PushError::Full(_) | PushError::Busy(_))) => {
+                    if matches!(e, PushError::Busy(_)) {
+                        // The room it was woken for may be behind the half-done pop.
+                        chan.send.owe_if_notified(this.key);
+                    }
                     // Linked, then a second try: room made meanwhile is seen here, or its
                     // receiver sees this sender waiting.
-                    msg = m;
-                    chan.send.register(&mut this.key, cx.waker());
-                    registered = true;
-                }
-                Err(PushError::Busy(m)) => {
-                    // The room it was woken for may be behind the half-done pop.
-                    chan.send.owe_if_notified(this.key);
-                    msg = m;
+                    msg = e.into_inner();
                     chan.send.register(&mut this.key, cx.waker());
                     registered = true;
                 }

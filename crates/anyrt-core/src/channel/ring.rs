@@ -13,6 +13,15 @@ use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+impl<T> PushError<T> {
+    /// The value that was not pushed.
+    pub(crate) fn into_inner(self) -> T {
+        match self {
+            PushError::Full(v) | PushError::Busy(v) | PushError::Closed(v) => v,
+        }
+    }
+}
+
 /// Why a pop gave nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PopError {

@@ -233,6 +233,15 @@ fn dropped_send_passes_its_turn_on() {
     assert_eq!(rx.try_recv(), Ok(2));
 }
 
+/// A bounded channel's core and its ring, for tests that stop a push or pop half-way.
+fn ring_of<T>(tx: &Sender<T>) -> (&chan::Chan<T>, &ring::Ring<T>) {
+    let chan = tx.chan();
+    match &chan.queue {
+        chan::Queue::Bounded(ring) => (chan, ring),
+        chan::Queue::Unbounded(_) => panic!("not a bounded channel"),
+    }
+}
+
 #[test]
 fn a_receiver_woken_while_a_push_is_half_done_loses_no_message() {
     let (tx, rx) = bounded(4);
@@ -243,10 +252,7 @@ fn a_receiver_woken_while_a_push_is_half_done_loses_no_message() {
     let mut f2 = Box::pin(rx2.recv());
     assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
     assert!(f2.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
-    let chan = tx.chan();
-    let chan::Queue::Bounded(ring) = &chan.queue else {
-        unreachable!()
-    };
+    let (chan, ring) = ring_of(&tx);
     // A push claims the first slot and is preempted before writing it; one behind it
     // completes and wakes the oldest receiver, which finds the first slot half-written.
     let half = ring.begin_push_for_test();
@@ -279,10 +285,7 @@ fn a_sender_woken_while_a_pop_is_half_done_loses_no_room() {
     let mut f2 = Box::pin(tx.send(20));
     assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
     assert!(f2.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
-    let chan = tx.chan();
-    let chan::Queue::Bounded(ring) = &chan.queue else {
-        unreachable!()
-    };
+    let (chan, ring) = ring_of(&tx);
     // A pop claims the oldest message and is preempted before freeing its slot; one behind
     // it completes and wakes the oldest sender, which needs the slot still being freed.
     let half = ring.begin_pop_for_test();
