@@ -263,6 +263,30 @@ per_backend! {
     }
 }
 
+per_backend! {
+    fn pending_local_tasks_are_cancelled_when_block_on_unwinds(b: Backend) {
+        let rt = Runtime::new(b).unwrap();
+        let flag = DropFlag::new();
+        let g = flag.guard();
+        let handle = Rc::new(RefCell::new(None));
+        let out = handle.clone();
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async move {
+                *out.borrow_mut() = Some(anyrt::spawn_local(pending_with(g)));
+                anyrt::task::yield_now().await;
+                panic!("the block_on's future panics");
+            })
+        }));
+        assert!(res.is_err());
+        assert!(flag.is_dropped(), "a pending local task outlived a block_on that panicked");
+        let h: JoinHandle<()> = handle.borrow_mut().take().unwrap();
+        assert!(wait_plain("the cancelled local task", h).unwrap_err().is_cancelled());
+        // The thread's next block_on has a local executor of its own.
+        let v = rt.block_on(async { anyrt::spawn_local(async { 5 }).await.unwrap() });
+        assert_eq!(v, 5);
+    }
+}
+
 #[test]
 fn pending_local_tasks_are_cancelled_when_anyrt_block_on_returns() {
     let flag = DropFlag::new();

@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use anyrt_core::context;
-use anyrt_core::task::local::LocalScope;
+use anyrt_core::task::local;
 
 use crate::task::ASYNC;
 
@@ -22,5 +22,5 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     // `async_std::task::block_on` rather than bare `async_io::block_on`: the future gets
     // async-std's task-locals (code moved from `#[async_std::main]` keeps working), and
     // async-std's thread-local executor (its `spawn_local`) is driven as natively.
-    async_std::task::block_on(LocalScope::new(future))
+    local::scope(future, async_std::task::block_on)
 }

@@ -23,8 +23,8 @@ use crate::{Backend, Executor};
 /// What every implementation must guarantee (the conformance suite checks it through the
 /// facade): a spawn never fails for lack of a runtime; dropping a [`JoinHandle`] detaches;
 /// the anyrt [`context`](crate::context) is set on the runtime's threads, inside `block_on`
-/// and inside blocking closures; the future of every `block_on` is wrapped in
-/// [`LocalScope`](crate::task::local::LocalScope) (innermost); dropping a runtime never
+/// and inside blocking closures; the future of every `block_on` runs in a
+/// [`scope`](crate::task::local::scope) (innermost); dropping a runtime never
 /// blocks and cancels the tasks still pending.
 ///
 /// ```

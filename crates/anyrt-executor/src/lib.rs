@@ -61,7 +61,7 @@ use std::time::{Duration, Instant};
 
 use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::drop_panic::DiscardDropPanic;
-use anyrt_core::task::local::LocalScope;
+use anyrt_core::task::local;
 use anyrt_core::task::JoinHandle;
 use anyrt_core::Backend;
 use async_executor::Executor;
@@ -611,9 +611,9 @@ impl<B: Flavor> Runtime<B> {
         let _current = enter_strong(&*self.shared);
         if self.current_thread {
             // The calling thread runs the runtime's tasks meanwhile.
-            return async_io::block_on(self.shared.run(LocalScope::new(future)));
+            return local::scope(future, |f| async_io::block_on(self.shared.run(f)));
         }
-        async_io::block_on(LocalScope::new(future))
+        local::scope(future, async_io::block_on)
     }
 
     /// Spawns a task on this runtime.
@@ -758,7 +758,7 @@ impl<B: Flavor> Handle<B> {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _context = context::enter(ThreadContext::async_on(B::BACKEND));
         let _current = enter_weak(&self.shared);
-        async_io::block_on(LocalScope::new(future))
+        local::scope(future, async_io::block_on)
     }
 
     /// Whether the runtime is still there and not shut down.

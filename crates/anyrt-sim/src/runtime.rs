@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::drop_panic::{CatchDropPanic, DropPanic, TaskMeta};
-use anyrt_core::task::local::LocalScope;
+use anyrt_core::task::local;
 use anyrt_core::task::JoinHandle;
 use anyrt_core::time::Instant;
 use anyrt_core::{Backend, RuntimeConfig, Scheduler};
@@ -1159,7 +1159,7 @@ impl Runtime {
             self.shared.this.clone(),
             ThreadContext::async_on(Backend::Sim),
         );
-        self.shared.drive(LocalScope::new(future))
+        local::scope(future, |f| self.shared.drive(f))
     }
 
     /// Spawns a task on this simulation, from any thread (from another thread than the
@@ -1275,11 +1275,10 @@ impl Handle {
     /// the simulation if no thread does, else it waits on its own thread for the wakes.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = enter(self.shared.clone(), ThreadContext::async_on(Backend::Sim));
-        let future = LocalScope::new(future);
-        match self.shared.upgrade() {
+        local::scope(future, |future| match self.shared.upgrade() {
             Some(shared) => shared.drive(future),
             None => block_on_outside(future),
-        }
+        })
     }
 
     /// A sleep on this simulation's clock.

@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use anyrt_core::context::{self, ThreadContext};
-use anyrt_core::task::local::LocalScope;
+use anyrt_core::task::local;
 use anyrt_core::Backend;
 
 /// Runs `future` to completion on the calling thread, on async-io's reactor (as smol's
@@ -17,5 +17,5 @@ use anyrt_core::Backend;
 /// Does not check whether blocking is allowed here; the `anyrt` facade does.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let _context = context::enter(ThreadContext::async_on(Backend::Smol));
-    async_io::block_on(LocalScope::new(future))
+    local::scope(future, async_io::block_on)
 }

@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use anyrt_core::context::{self, ThreadContext};
-use anyrt_core::task::local::LocalScope;
+use anyrt_core::task::local;
 use anyrt_core::Backend;
 
 use crate::global;
@@ -23,9 +23,6 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     block_on_with(global::global().handle(), None, future)
 }
 
-/// `block_on` through `handle`, the runtime identified by `id` (`None`: one that anyrt does
-/// not own or the process-wide one): LocalScope innermost, anyrt's async context held
-/// throughout.
 /// `block_on` of a current-thread runtime `rt` (the one that runs its tasks), identified by
 /// `id`: as [`block_on_with`], through the runtime rather than a handle.
 pub(crate) fn block_on_runtime<F: Future>(
@@ -35,9 +32,12 @@ pub(crate) fn block_on_runtime<F: Future>(
 ) -> F::Output {
     let _ctx = context::enter(ThreadContext::async_on(Backend::Tokio));
     let _rt = owned::enter_thread_runtime(id);
-    rt.block_on(LocalScope::new(future))
+    local::scope(future, |f| rt.block_on(f))
 }
 
+/// `block_on` through `handle`, the runtime identified by `id` (`None`: one that anyrt does
+/// not own or the process-wide one): the local scope innermost, anyrt's async context held
+/// throughout.
 pub(crate) fn block_on_with<F: Future>(
     handle: &tokio::runtime::Handle,
     id: Option<RuntimeId>,
@@ -48,5 +48,5 @@ pub(crate) fn block_on_with<F: Future>(
     let _rt = owned::enter_thread_runtime(id);
     // Every anyrt runtime is multi-thread: `Handle::block_on` polls the future here while
     // the worker threads drive IO and timers, exactly like `Runtime::block_on`.
-    handle.block_on(LocalScope::new(future))
+    local::scope(future, |f| handle.block_on(f))
 }
