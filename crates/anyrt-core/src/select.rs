@@ -173,7 +173,16 @@ pub fn set_default_backend(backend: Backend) -> Result<(), SelectionError> {
 /// # Panics
 ///
 /// As [`Backend::selected`].
+#[inline]
 pub fn default_backend() -> Backend {
+    match DEFAULT.get() {
+        Some(b) => *b,
+        None => init_default(),
+    }
+}
+
+#[cold]
+fn init_default() -> Backend {
     *DEFAULT.get_or_init(compute_default)
 }
 

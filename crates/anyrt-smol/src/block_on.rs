@@ -15,6 +15,7 @@ use anyrt_core::Backend;
 /// process-wide runtime's tasks; its workers do.
 ///
 /// Does not check whether blocking is allowed here; the `anyrt` facade does.
+#[inline]
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let _context = context::enter(ThreadContext::async_on(Backend::Smol));
     local::scope(future, async_io::block_on)
