@@ -286,6 +286,7 @@ impl Runtime {
     /// assert_eq!(v, 41);
     /// ```
     #[track_caller]
+    #[inline]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         if let Err(e) = anyrt_core::select::can_block() {
             panic!("{e}");
@@ -521,6 +522,7 @@ impl Handle {
     /// assert_eq!(Handle::global(b).block_on(async { Backend::current() }), Some(b));
     /// ```
     #[track_caller]
+    #[inline]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         if let Err(e) = anyrt_core::select::can_block() {
             panic!("{e}");
