@@ -69,6 +69,9 @@ pub enum Workload {
     BlockOn,
     /// The free `block_on` of a ready future, `n` times (process-wide runtime).
     BlockOnFree,
+    /// The free `block_on` of a future pending once (it wakes itself at its first poll),
+    /// `n` times: the path of a future that is not ready at once.
+    BlockOnYield,
     /// `n` concurrent `sleep(10 ms)` in one task; the time includes the 10 ms wait.
     Sleep,
     /// `timeout` around a ready future, `n` times in one task.
@@ -79,11 +82,12 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 8] = [
         Workload::SpawnJoin,
         Workload::Yield,
         Workload::BlockOn,
         Workload::BlockOnFree,
+        Workload::BlockOnYield,
         Workload::Sleep,
         Workload::Timeout,
         Workload::SpawnBlocking,
@@ -96,6 +100,7 @@ impl Workload {
             Workload::Yield => "yield",
             Workload::BlockOn => "block_on",
             Workload::BlockOnFree => "block_on_free",
+            Workload::BlockOnYield => "block_on_yield",
             Workload::Sleep => "sleep",
             Workload::Timeout => "timeout",
             Workload::SpawnBlocking => "spawn_blocking",
@@ -114,6 +119,7 @@ impl Workload {
             Workload::Yield => "yield_now",
             Workload::BlockOn => "Runtime::block_on",
             Workload::BlockOnFree => "block_on (free fn)",
+            Workload::BlockOnYield => "block_on (yields once)",
             Workload::Sleep => "sleep(10ms) concurrent",
             Workload::Timeout => "timeout(ready)",
             Workload::SpawnBlocking => "spawn_blocking",
@@ -127,6 +133,7 @@ impl Workload {
             Workload::Yield => 100_000,
             Workload::BlockOn => 10_000,
             Workload::BlockOnFree => 10_000,
+            Workload::BlockOnYield => 10_000,
             Workload::Sleep => 10_000,
             Workload::Timeout => 100_000,
             Workload::SpawnBlocking => 1_000,
@@ -156,7 +163,9 @@ impl Workload {
 
     /// Where a round of it runs on `backend`.
     pub fn placement(self, backend: Backend) -> Placement {
-        if backend == Backend::AsyncStd || self == Workload::BlockOnFree {
+        if backend == Backend::AsyncStd
+            || matches!(self, Workload::BlockOnFree | Workload::BlockOnYield)
+        {
             Placement::ProcessWide
         } else {
             Placement::Owned
@@ -321,7 +330,7 @@ macro_rules! task_workloads {
                     black_box(sum);
                     m
                 }
-                Workload::BlockOn | Workload::BlockOnFree => {
+                Workload::BlockOn | Workload::BlockOnFree | Workload::BlockOnYield => {
                     unreachable!("block_on workloads run on the calling thread")
                 }
             }
@@ -456,6 +465,21 @@ mod native_async_std {
     }
 }
 
+/// `i`, after being pending once: the first poll wakes its own waker and returns `Pending`
+/// (a `yield_now` that any runtime, or none, can drive).
+fn yield_once(i: u64) -> impl std::future::Future<Output = u64> {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx| {
+        if yielded {
+            std::task::Poll::Ready(black_box(i))
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+}
+
 /// `n` times `block_on` of a ready future through `block_on`.
 #[inline(always)]
 fn block_on_loop(n: u64, count: bool, mut block_on: impl FnMut(u64) -> u64) -> Measured {
@@ -554,6 +578,8 @@ pub fn run_process_wide(
     if side == Side::Anyrt {
         return if w == Workload::BlockOnFree {
             block_on_loop(n, count, |i| anyrt::block_on(async move { black_box(i) }))
+        } else if w == Workload::BlockOnYield {
+            block_on_loop(n, count, |i| anyrt::block_on(yield_once(i)))
         } else {
             let task = anyrt::spawn(via_anyrt::task_body((), w, n, count));
             anyrt::block_on(task).expect("the workload task failed")
@@ -567,6 +593,20 @@ pub fn run_process_wide(
             static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
             let rt = RT.get_or_init(native_tokio::runtime);
             block_on_loop(n, count, |i| rt.block_on(async move { black_box(i) }))
+        }
+        #[cfg(feature = "tokio")]
+        (Backend::Tokio, Workload::BlockOnYield) => {
+            static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+            let rt = RT.get_or_init(native_tokio::runtime);
+            block_on_loop(n, count, |i| rt.block_on(yield_once(i)))
+        }
+        #[cfg(feature = "smol")]
+        (Backend::Smol, Workload::BlockOnYield) => {
+            block_on_loop(n, count, |i| async_io::block_on(yield_once(i)))
+        }
+        #[cfg(feature = "async-std")]
+        (Backend::AsyncStd, Workload::BlockOnYield) => {
+            block_on_loop(n, count, |i| async_std::task::block_on(yield_once(i)))
         }
         #[cfg(feature = "smol")]
         (Backend::Smol, Workload::BlockOnFree) => {
