@@ -124,6 +124,92 @@ per_backend! {
     }
 }
 
+// --- a future pending at its first poll ----------------------------------------------------
+//
+// A future ready at its first poll may return before the backend's machinery (smol's reactor)
+// is reached; one that is pending must still be woken by the waker of its latest poll,
+// whichever waker its first poll got.
+
+/// Pending at the first `rounds` polls, each time waking the waker it was given before
+/// returning (a `yield_now` that wakes during its own poll).
+fn woken_in_its_own_poll(rounds: u32) -> impl std::future::Future<Output = u32> {
+    let mut polls = 0;
+    std::future::poll_fn(move |cx| {
+        polls += 1;
+        if polls <= rounds {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(polls)
+        }
+    })
+}
+
+/// Pending until a thread started at the first poll sets a flag, then wakes the waker stored
+/// by the latest poll (as the `Future` contract asks of every future).
+fn woken_from_another_thread() -> impl std::future::Future<Output = &'static str> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let done = Arc::new(AtomicBool::new(false));
+    let waker: Arc<Mutex<Option<std::task::Waker>>> = Arc::default();
+    let mut started = false;
+    std::future::poll_fn(move |cx| {
+        *waker.lock().unwrap() = Some(cx.waker().clone());
+        if done.load(Ordering::SeqCst) {
+            return std::task::Poll::Ready("woken");
+        }
+        if !started {
+            started = true;
+            let (done, waker) = (done.clone(), waker.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                done.store(true, Ordering::SeqCst);
+                let w = waker.lock().unwrap().clone();
+                w.expect("polled at least once").wake();
+            });
+        }
+        std::task::Poll::Pending
+    })
+}
+
+#[test]
+fn block_on_of_a_future_pending_at_its_first_poll_completes() {
+    let (own, other, local) = on_plain_thread("block_on", || {
+        (
+            anyrt::block_on(woken_in_its_own_poll(3)),
+            anyrt::block_on(woken_from_another_thread()),
+            anyrt::block_on(async {
+                // A local task spawned by the first poll, which then waits for it.
+                let h = anyrt::spawn_local(async {
+                    anyrt::task::yield_now().await;
+                    9
+                });
+                h.await.unwrap()
+            }),
+        )
+    });
+    assert_eq!((own, other, local), (4, "woken", 9));
+}
+
+per_backend! {
+    fn runtime_block_on_of_a_future_pending_at_its_first_poll_completes(b: Backend) {
+        let rt = Runtime::new(b).unwrap();
+        let own = rt.block_on(woken_in_its_own_poll(3));
+        let other = rt.block_on(woken_from_another_thread());
+        let timer = rt.block_on(async {
+            anyrt::time::sleep(Duration::from_millis(2)).await;
+            "slept"
+        });
+        assert_eq!((own, other, timer), (4, "woken", "slept"));
+        // Through a handle, on a plain thread (the handle's own `block_on`).
+        let handle = rt.handle();
+        let other = on_plain_thread("Handle::block_on", move || {
+            handle.block_on(woken_from_another_thread())
+        });
+        assert_eq!(other, "woken");
+    }
+}
+
 // --- inside async code: refused, with a message naming spawn_blocking -------------------
 
 #[anyrt::test]

@@ -7,7 +7,8 @@ use anyrt_core::task::local;
 use anyrt_core::Backend;
 
 /// Runs `future` to completion on the calling thread, on async-io's reactor (as smol's
-/// `block_on`).
+/// `block_on`; a future ready at its first poll does not reach the reactor, see
+/// [`anyrt_executor::block_on`]).
 ///
 /// Inside it, `spawn` goes to the runtime the thread is already inside (in a blocking
 /// closure of a `Runtime`), else to the process-wide runtime, and `spawn_local` works (local
@@ -18,5 +19,5 @@ use anyrt_core::Backend;
 #[inline]
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let _context = context::enter(ThreadContext::async_on(Backend::Smol));
-    local::scope(future, async_io::block_on)
+    local::scope(future, anyrt_executor::block_on)
 }
