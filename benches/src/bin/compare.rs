@@ -199,9 +199,16 @@ fn child(args: &[String]) {
     };
     let count = args.get(4).map(String::as_str) == Some("--count");
     watchdog(CHILD_DEADLINE);
-    prepare_process_wide(backend, side);
-    // Starts the process-wide runtime and warms the allocator and caches.
-    run_process_wide(backend, w, side, n, false);
+    // Every child warms up both sides, in the same order, whichever it measures: so the
+    // native and the anyrt process start their measured round from the same state (the same
+    // runtimes started, the same one-time allocations made). A one-time allocation only one
+    // side makes (a thread-local's destructor list, say) moves where glibc puts the blocks
+    // that every later call allocates and frees, and that alone moved async-std's `block_on`
+    // by 10 % from one process to the next, natively too.
+    prepare_process_wide(backend, Side::Anyrt);
+    for warm in [Side::Native, Side::Anyrt] {
+        run_process_wide(backend, w, warm, n, false);
+    }
     let m = run_process_wide(backend, w, side, n, count);
     let allocs = m.allocs.map_or_else(|| "-".to_owned(), |a| a.to_string());
     println!("RESULT {} {allocs}", m.elapsed.as_nanos());
