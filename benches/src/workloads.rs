@@ -76,13 +76,17 @@ pub enum Workload {
     Sleep,
     /// `timeout` around a ready future, `n` times in one task.
     Timeout,
+    /// [`Timeout`](Self::Timeout) with the native side yielding (its runtime's `yield_now`)
+    /// once every 128 timeouts, as anyrt's co-op budget makes the anyrt side do: what the
+    /// budget costs on each runtime, apart from anyrt's own cost. A reference, with no bar.
+    TimeoutCoop,
     /// `spawn_blocking` of a trivial closure and await it, `n` times in a row.
     SpawnBlocking,
 }
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 9] = [
         Workload::SpawnJoin,
         Workload::Yield,
         Workload::BlockOn,
@@ -90,6 +94,7 @@ impl Workload {
         Workload::BlockOnYield,
         Workload::Sleep,
         Workload::Timeout,
+        Workload::TimeoutCoop,
         Workload::SpawnBlocking,
     ];
 
@@ -103,6 +108,7 @@ impl Workload {
             Workload::BlockOnYield => "block_on_yield",
             Workload::Sleep => "sleep",
             Workload::Timeout => "timeout",
+            Workload::TimeoutCoop => "timeout_coop",
             Workload::SpawnBlocking => "spawn_blocking",
         }
     }
@@ -122,6 +128,7 @@ impl Workload {
             Workload::BlockOnYield => "block_on (yields once)",
             Workload::Sleep => "sleep(10ms) concurrent",
             Workload::Timeout => "timeout(ready)",
+            Workload::TimeoutCoop => "timeout(ready), native yields /128",
             Workload::SpawnBlocking => "spawn_blocking",
         }
     }
@@ -135,7 +142,7 @@ impl Workload {
             Workload::BlockOnFree => 10_000,
             Workload::BlockOnYield => 10_000,
             Workload::Sleep => 10_000,
-            Workload::Timeout => 100_000,
+            Workload::Timeout | Workload::TimeoutCoop => 100_000,
             Workload::SpawnBlocking => 1_000,
         }
     }
@@ -143,7 +150,7 @@ impl Workload {
     /// The number of operations of a smoke round (CI: does it still run at all?).
     pub fn smoke_count(self) -> u64 {
         match self {
-            Workload::Yield | Workload::Timeout => 1_000,
+            Workload::Yield | Workload::Timeout | Workload::TimeoutCoop => 1_000,
             Workload::SpawnBlocking => 10,
             _ => 100,
         }
@@ -151,7 +158,7 @@ impl Workload {
 
     /// Whether CONTRIBUTING.md's performance bars set one (anyrt / native ≤ 1.05) for it.
     pub fn has_bar(self) -> bool {
-        !matches!(self, Workload::SpawnBlocking)
+        !matches!(self, Workload::SpawnBlocking | Workload::TimeoutCoop)
     }
 
     /// Whether the workload exists on `backend`. async-std has no owned runtime of its
@@ -260,6 +267,9 @@ impl<T> Value for Option<T> {
 macro_rules! task_workloads {
     (
         $ctx:ident: $cty:ty;
+        // Whether `TimeoutCoop` yields every 128 timeouts (the native sides; anyrt's budget
+        // yields by itself).
+        coop_yields: $coop_yields:literal;
         spawn($sf:ident) => $spawn:expr;
         yield_now() => $yield_now:expr;
         sleep($sd:ident) => $sleep:expr;
@@ -307,10 +317,19 @@ macro_rules! task_workloads {
                     assert_eq!(done, n);
                     m
                 }
-                Workload::Timeout => {
+                Workload::Timeout | Workload::TimeoutCoop => {
+                    let coop = $coop_yields && w == Workload::TimeoutCoop;
+                    let mut until_yield = 128u32;
                     let meter = Meter::start(count);
                     let mut sum = 0u64;
                     for i in 0..n {
+                        if coop {
+                            until_yield -= 1;
+                            if until_yield == 0 {
+                                until_yield = 128;
+                                $yield_now.await;
+                            }
+                        }
                         let $td = TIMEOUT;
                         let $tf = async move { black_box(i) };
                         sum += $timeout.await.value();
@@ -344,6 +363,7 @@ mod via_anyrt {
 
     task_workloads! {
         _ctx: ();
+        coop_yields: false;
         spawn(f) => anyrt::spawn(f);
         yield_now() => anyrt::task::yield_now();
         sleep(d) => anyrt::time::sleep(d);
@@ -359,6 +379,7 @@ mod native_tokio {
 
     task_workloads! {
         _ctx: ();
+        coop_yields: true;
         spawn(f) => tokio::spawn(f);
         yield_now() => tokio::task::yield_now();
         sleep(d) => tokio::time::sleep(d);
@@ -386,6 +407,7 @@ mod native_smol {
 
     task_workloads! {
         ex: Arc<Executor<'static>>;
+        coop_yields: true;
         spawn(f) => ex.spawn(f);
         yield_now() => futures_lite::future::yield_now();
         sleep(d) => async_io::Timer::after(d);
@@ -457,6 +479,7 @@ mod native_async_std {
 
     task_workloads! {
         _ctx: ();
+        coop_yields: true;
         spawn(f) => async_std::task::spawn(f);
         yield_now() => async_std::task::yield_now();
         sleep(d) => async_std::task::sleep(d);

@@ -14,12 +14,12 @@
 //! allocator (all threads, measured region only).
 //!
 //! Options: `--smoke`; `--rounds N`; `--backend tokio,smol,async-std`; `--workload
-//! spawn_join,yield,block_on,block_on_free,block_on_yield,sleep,timeout,spawn_blocking`;
-//! `--n N` (operations per round); `--side native|anyrt` (run one side only, in this
-//! process, for a profiler:
-//! `valgrind --tool=callgrind target/release/compare --backend smol --workload timeout --side
-//! anyrt --rounds 1`); `--no-allocs` (skip the counting pass). `benches/callgrind.sh BACKEND
-//! WORKLOAD` counts the instructions per operation of both sides: the same comparison
+//! spawn_join,yield,block_on,block_on_free,block_on_yield,sleep,timeout,timeout_coop,
+//! spawn_blocking`; `--n N` (operations per round); `--side native|anyrt` (run one side
+//! only, in this process, for a profiler: `valgrind --tool=callgrind
+//! target/release/compare --backend smol --workload timeout --side anyrt --rounds 1`);
+//! `--no-allocs` (skip the counting pass). `benches/callgrind.sh BACKEND WORKLOAD` counts
+//! the instructions per operation of both sides: the same comparison
 //! without the noise of a shared machine.
 
 use std::io::Write;
@@ -85,7 +85,7 @@ const USAGE: &str = "usage: compare [--smoke] [--rounds N] [--n N] [--backend LI
 [--workload LIST] [--side native|anyrt] [--no-allocs]
   backends: tokio, smol, async-std (those compiled in)
   workloads: spawn_join, yield, block_on, block_on_free, block_on_yield, sleep, timeout,
-  spawn_blocking";
+  timeout_coop, spawn_blocking";
 
 struct Opts {
     smoke: bool,
