@@ -406,6 +406,42 @@ fn block_on_inside_native_tokio_block_on_is_refused() {
     assert_refused("inside tokio's block_on", attempts);
 }
 
+/// The body of a `#[tokio::main]` (the attribute itself, both flavors): a ready future too,
+/// which `block_on` could complete at its first poll, is refused before it is polled.
+#[cfg(feature = "tokio")]
+#[test]
+fn block_on_inside_tokio_main_is_refused() {
+    #[tokio::main]
+    async fn multi_thread_main() -> (Result<u8, BlockOnError>, Result<u8, String>) {
+        block_on_attempts()
+    }
+    #[tokio::main(flavor = "current_thread")]
+    async fn current_thread_main() -> (Result<u8, BlockOnError>, Result<u8, String>) {
+        block_on_attempts()
+    }
+    let polled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    #[tokio::main(flavor = "current_thread")]
+    async fn polls(polled: std::sync::Arc<std::sync::atomic::AtomicBool>) -> bool {
+        let flag = polled.clone();
+        anyrt::try_block_on(async move { flag.store(true, std::sync::atomic::Ordering::SeqCst) })
+            .is_err()
+    }
+    assert_refused(
+        "inside #[tokio::main]",
+        on_plain_thread("tokio main", multi_thread_main),
+    );
+    assert_refused(
+        "inside #[tokio::main(flavor = \"current_thread\")]",
+        on_plain_thread("tokio main", current_thread_main),
+    );
+    let flag = polled.clone();
+    assert!(on_plain_thread("tokio main", move || polls(flag)));
+    assert!(
+        !polled.load(std::sync::atomic::Ordering::SeqCst),
+        "the refused future was polled"
+    );
+}
+
 #[cfg(feature = "async-std")]
 #[test]
 fn block_on_inside_a_native_async_std_task_is_refused() {
