@@ -387,6 +387,13 @@ mod native_tokio {
         spawn_blocking(f) => tokio::task::spawn_blocking(f);
     }
 
+    /// tokio has no free `block_on`: `#[tokio::main]` is `Runtime::block_on` on a runtime
+    /// that lives as long as the process, as anyrt's process-wide one does.
+    pub(crate) fn process_runtime() -> &'static tokio::runtime::Runtime {
+        static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+        RT.get_or_init(runtime)
+    }
+
     pub(crate) fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers())
@@ -611,16 +618,12 @@ pub fn run_process_wide(
     match (backend, w) {
         #[cfg(feature = "tokio")]
         (Backend::Tokio, Workload::BlockOnFree) => {
-            // tokio has no free `block_on`: `#[tokio::main]` is `Runtime::block_on` on a
-            // runtime that lives as long as the process, as anyrt's process-wide one does.
-            static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-            let rt = RT.get_or_init(native_tokio::runtime);
+            let rt = native_tokio::process_runtime();
             block_on_loop(n, count, |i| rt.block_on(async move { black_box(i) }))
         }
         #[cfg(feature = "tokio")]
         (Backend::Tokio, Workload::BlockOnYield) => {
-            static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-            let rt = RT.get_or_init(native_tokio::runtime);
+            let rt = native_tokio::process_runtime();
             block_on_loop(n, count, |i| rt.block_on(yield_once(i)))
         }
         #[cfg(feature = "smol")]

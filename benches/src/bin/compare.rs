@@ -19,8 +19,8 @@
 //! only, in this process, for a profiler: `valgrind --tool=callgrind
 //! target/release/compare --backend smol --workload timeout --side anyrt --rounds 1`);
 //! `--no-allocs` (skip the counting pass). `benches/callgrind.sh BACKEND WORKLOAD` counts
-//! the instructions per operation of both sides: the same comparison
-//! without the noise of a shared machine.
+//! the instructions per operation of both sides: the same comparison without the noise of
+//! a shared machine.
 
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};

@@ -108,9 +108,10 @@ impl Runtime {
     /// runtime; `spawn_local` works inside it, and local tasks still pending when it returns
     /// are dropped.
     ///
-    /// The future runs on `async_io::block_on`, not `async_std::task::block_on`: an owned
-    /// runtime does not start async-std's global one, so async-std's task-locals are
-    /// unavailable here.
+    /// The future runs on async-io's `block_on` (through `anyrt_executor::block_on`, which
+    /// returns a future ready at its first poll without it), not `async_std::task::block_on`:
+    /// an owned runtime does not start async-std's global one, so async-std's task-locals
+    /// are unavailable here.
     #[inline]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.inner.block_on(future)
