@@ -61,6 +61,7 @@ pub mod channel;
 pub mod context;
 pub mod coop;
 mod executor;
+mod loom;
 #[cfg(all(feature = "net", unix))]
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub mod net;

@@ -8,7 +8,11 @@
 //! allocates nothing once the lists have grown to the number of tasks that wait at once.
 //! Waiters are woken oldest first, one per message or per free place; a waiter woken that
 //! goes away without taking what it was woken for (its future dropped) passes its turn to
-//! the next one. Wakers are woken and dropped only once the lock is released. The notifier
+//! the next one, and so does one notified while it took something else. Where a push or a
+//! pop announces nothing (behind a slot that another thread is half-way through), each
+//! waiter that takes a message or a place wakes the next one while any is left
+//! ([`Chan::after_pop`]): no message waits in the channel while a receiver sleeps, and no
+//! room while a sender does. Wakers are woken and dropped only once the lock is released. The notifier
 //! frees the slot of the waiter it wakes; each slot's generation, readable without the lock
 //! ([`Waiters`]), tells the woken future so, so that it does not lock the list again.
 //!
@@ -18,13 +22,15 @@
 //! either it sees the message (or place) or the other side sees it waiting (the pattern of
 //! event-listener, which async-channel uses).
 
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 use std::task::Waker;
 
 use concurrent_queue::ConcurrentQueue;
 
 use super::ring::{PopError, PushError, Ring};
+use crate::loom::full_fence;
+use crate::loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use crate::loom::sync::{Mutex, MutexGuard};
 
 /// The shared state of a channel.
 pub(crate) struct Chan<T> {
@@ -60,25 +66,120 @@ impl<T> Chan<T> {
             return false;
         }
         // After the close, under each list's lock: a waiter linked before is woken here; one
-        // linking after finds the queue closed when it looks again.
+        // linking after finds the queue closed when it looks again, or (a receiver) a slot
+        // still being pushed, and is then woken by whoever pops it (`after_pop`).
         self.recv.notify_all();
         self.send.notify_all();
         self.close.notify_all();
         true
     }
 
-    /// Wakes a waiting receiver, if any: after a message was pushed.
+    /// After a message was pushed: wakes a waiting receiver, if any; and, bounded, the next
+    /// waiting sender if there is room left (see [`after_pop`](Self::after_pop)). One fence
+    /// and a load or two when nobody waits.
     #[inline]
-    pub(crate) fn notify_receiver(&self) {
-        self.recv.notify_one();
+    pub(crate) fn after_push(&self) {
+        full_fence();
+        if self.recv.linked() != 0 {
+            self.recv.notify_one_slow();
+        }
+        if let Queue::Bounded(ring) = &self.queue {
+            if self.send.linked() != 0 && (!ring.is_full() || ring.is_closed()) {
+                self.send.notify_one_slow();
+            }
+        }
     }
 
-    /// Wakes a waiting sender, if any: after a message was popped.
+    /// After a message was popped by a receiver whose registration (if any) is removed:
+    /// wakes a waiting sender, if any; and the next waiting receiver if messages are left.
+    ///
+    /// The second wake is what keeps every message matched with a waiter when a push
+    /// announces nothing, which happens in two ways:
+    ///
+    /// * bounded: a message pushed behind a slot still being pushed ([`Busy`](PopError::Busy))
+    ///   wakes a receiver that finds the busy slot first, or wakes no one (nobody waited
+    ///   yet); the receivers that wait meanwhile are woken one by one, each by the one
+    ///   before, once the busy push completes. Also after the close: a receiver that found
+    ///   the slot busy is woken to find the channel closed.
+    /// * a receiver notified (for one message) while it took another, pushed before it
+    ///   registered and so announced to no one, passes that notification on (`notified`):
+    ///   tokio's and event-listener's rule for a notified waiter that goes away.
+    ///
+    /// Unbounded, only the second (no slot is ever busy there), so that a pop with nobody
+    /// waiting stays free of fences.
     #[inline]
-    pub(crate) fn notify_sender(&self) {
-        if self.queue.capacity().is_some() {
+    pub(crate) fn after_pop(&self, notified: bool) {
+        match &self.queue {
+            Queue::Bounded(ring) => {
+                full_fence();
+                if self.send.linked() != 0 {
+                    self.send.notify_one_slow();
+                }
+                if self.recv.linked() != 0 && (!ring.is_empty() || ring.is_closed()) {
+                    self.recv.notify_one_slow();
+                }
+            }
+            Queue::Unbounded(q) => {
+                if notified && !q.is_empty() {
+                    self.recv.notify_one();
+                }
+            }
+        }
+    }
+
+    /// A receiver found the channel closed and empty: receivers that started waiting after
+    /// the close (they found a slot busy) are woken to find the same.
+    #[cold]
+    pub(crate) fn closed_for_receivers(&self) {
+        full_fence();
+        if self.recv.linked() != 0 {
+            self.recv.notify_all();
+        }
+    }
+
+    /// A receiver's registration was removed after a notification it did not use (its
+    /// future dropped): the next waiting receiver gets the turn if there is something to
+    /// receive (a message, or the close).
+    pub(crate) fn pass_on_to_receiver(&self) {
+        if !self.queue.is_empty() || self.queue.is_closed() {
+            self.recv.notify_one();
+        }
+    }
+
+    /// As [`pass_on_to_receiver`](Self::pass_on_to_receiver), for a sender: the next
+    /// waiting sender gets the turn if there is room.
+    pub(crate) fn pass_on_to_sender(&self) {
+        if !self.queue.is_full() {
             self.send.notify_one();
         }
+    }
+}
+
+impl<T> Drop for Chan<T> {
+    fn drop(&mut self) {
+        // The messages left are dropped here, oldest first, with std's rule for a destructor
+        // that panics (`Vec`'s and `VecDeque`'s): the others are still dropped while that
+        // panic unwinds (a second panic aborts the process), none is leaked. Neither queue's
+        // own destructor would go on after a panic.
+        drop_all(&self.queue);
+    }
+}
+
+/// Pops and drops every message of `queue`, going on if a destructor panics.
+fn drop_all<T>(queue: &Queue<T>) {
+    /// Drops the rest if dropped while a message's destructor unwinds.
+    struct Rest<'a, T>(&'a Queue<T>);
+
+    impl<T> Drop for Rest<'_, T> {
+        fn drop(&mut self) {
+            drop_all(self.0);
+        }
+    }
+
+    while let Ok(msg) = queue.pop() {
+        let rest = Rest(queue);
+        drop(msg);
+        std::mem::forget(rest);
     }
 }
 
@@ -156,29 +257,6 @@ impl<T> Queue<T> {
     }
 }
 
-/// A full memory fence: orders this thread's store (a message pushed, a waiter linked)
-/// before its next load (the waiter count, the queue).
-#[inline]
-pub(crate) fn full_fence() {
-    // On x86 a `lock`ed instruction on a local is a full barrier like `mfence`, and cheaper
-    // (concurrent-queue's and event-listener's `full_fence`).
-    #[cfg(target_arch = "x86_64")]
-    {
-        let mut local = 0_u64;
-        // SAFETY: a locked read-modify-write of a local, changing nothing that is read.
-        #[allow(unsafe_code)]
-        unsafe {
-            std::arch::asm!(
-                "lock not qword ptr [{0}]",
-                in(reg) &raw mut local,
-                options(nostack, preserves_flags)
-            );
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    std::sync::atomic::fence(Ordering::SeqCst);
-}
-
 /// A [`WaitList`] behind a lock, with the number of its waiters and the generation of each
 /// of its slots readable without the lock.
 ///
@@ -189,10 +267,6 @@ pub(crate) fn full_fence() {
 /// notifier's, not two.
 pub(crate) struct Waiters {
     linked: AtomicUsize,
-    /// Wake-ups owed: waiters woken that found the queue [`Busy`](PopError::Busy) (what they
-    /// were woken for is behind a half-done push or pop) and wait again. The next notifier
-    /// wakes that many more, so that as many waiters are woken as messages or places wait.
-    owed: AtomicUsize,
     generations: Generations,
     list: Mutex<WaitList>,
 }
@@ -205,10 +279,9 @@ pub(crate) struct WaitKey {
 }
 
 impl Waiters {
-    const fn new() -> Waiters {
+    pub(crate) fn new() -> Waiters {
         Waiters {
             linked: AtomicUsize::new(0),
-            owed: AtomicUsize::new(0),
             generations: Generations::new(),
             list: Mutex::new(WaitList::new()),
         }
@@ -262,11 +335,20 @@ impl Waiters {
         full_fence();
     }
 
-    /// Owes a wake-up if the waiter at `key` was notified: call when it found the queue
-    /// busy, before it registers again.
-    pub(crate) fn owe_if_notified(&self, key: Option<WaitKey>) {
+    /// The number of waiters linked (not notified): read after a [`full_fence`].
+    #[inline]
+    pub(crate) fn linked(&self) -> usize {
+        self.linked.load(Ordering::Relaxed)
+    }
+
+    /// Forgets the registration at `key` if it was notified: call at the start of a poll. A
+    /// notification that reached the waiter before its poll is used by that poll; one that
+    /// comes later, while the poll takes a message, is reported by [`remove`](Self::remove),
+    /// so that it can be passed on.
+    #[inline]
+    pub(crate) fn consume(&self, key: &mut Option<WaitKey>) {
         if key.is_some_and(|k| !self.holds(k)) {
-            self.owed.fetch_add(1, Ordering::Relaxed);
+            *key = None;
         }
     }
 
@@ -303,23 +385,11 @@ impl Waiters {
     }
 
     #[cold]
-    fn notify_one_slow(&self) {
+    pub(crate) fn notify_one_slow(&self) {
         let mut list = self.lock();
         let w = self.pop(&mut list);
-        let mut owed = Vec::new();
-        if w.is_some() && self.owed.load(Ordering::Relaxed) != 0 {
-            for _ in 0..self.owed.swap(0, Ordering::Relaxed) {
-                match self.pop(&mut list) {
-                    Some(w) => owed.push(w),
-                    None => break,
-                }
-            }
-        }
         drop(list);
         if let Some(w) = w {
-            w.wake();
-        }
-        for w in owed {
             w.wake();
         }
     }
@@ -336,7 +406,7 @@ impl Waiters {
     }
 
     /// Wakes every waiter.
-    fn notify_all(&self) {
+    pub(crate) fn notify_all(&self) {
         let mut wakers = Vec::new();
         let mut list = self.lock();
         while let Some(w) = self.pop(&mut list) {
@@ -462,9 +532,9 @@ const BASE: usize = 8;
 const SEGMENTS: usize = 30;
 
 impl Generations {
-    const fn new() -> Generations {
+    fn new() -> Generations {
         Generations {
-            segments: [const { AtomicPtr::new(std::ptr::null_mut()) }; SEGMENTS],
+            segments: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
         }
     }
 
@@ -501,8 +571,9 @@ impl Generations {
 impl Drop for Generations {
     #[allow(unsafe_code)]
     fn drop(&mut self) {
-        for (s, segment) in self.segments.iter_mut().enumerate() {
-            let segment = *segment.get_mut();
+        for (s, segment) in self.segments.iter().enumerate() {
+            // The last reference: nothing else reads the segments.
+            let segment = segment.load(Ordering::Relaxed);
             if !segment.is_null() {
                 // SAFETY: allocated by `ensure` as a boxed slice of `BASE << s` values.
                 drop(unsafe {
@@ -513,7 +584,7 @@ impl Drop for Generations {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -23,6 +23,10 @@
 //! - **Close.** A channel closes when every sender is dropped, when every receiver is
 //!   dropped, or on `close()`. Receivers still get the messages left in it, then
 //!   [`RecvError`].
+//! - **Messages left behind** are dropped with the last half of the channel, oldest first.
+//!   If one's destructor panics, the others are still dropped while that panic unwinds
+//!   (std's rule for `Vec` and `VecDeque`; a second panic aborts the process), and the panic
+//!   reaches whoever dropped the last half. None is leaked.
 //! - **Blocking bridge.** The `_blocking` methods block the calling thread. They work on plain
 //!   threads and inside `anyrt::spawn_blocking`; inside an async task or `block_on` of an
 //!   anyrt runtime they panic with a message naming `spawn_blocking` instead of stalling or
@@ -42,8 +46,9 @@
 //!   instead of allocating a listener (async-channel allocates one per wait), and no
 //!   operation spins waiting for another thread: the bounded queue (a ring of stamped
 //!   slots, as concurrent-queue's) reads a slot that another thread is half-way through as
-//!   busy and waits as for an empty or full queue (the waiter woken for what is behind it
-//!   is owed a wake-up, given by the next notifier), where concurrent-queue spins
+//!   busy and waits as for an empty or full queue (whoever completes the busy slot's
+//!   operation wakes a waiter, and each waiter that then takes a message or a place wakes
+//!   the next one while any is left), where concurrent-queue spins
 //!   until that thread, maybe preempted, finishes. Measured by `--bin channels`: with more
 //!   runnable threads than cores that spin made many-to-one workloads 5-10 times slower
 //!   in some runs. Runtime-independent; the futures are cancel-safe in both directions (a `send`
@@ -90,9 +95,16 @@ mod ring;
 pub mod watch;
 
 use std::future::Future;
+#[cfg(not(loom))]
 use std::pin::pin;
+#[cfg(not(loom))]
 use std::sync::Arc;
+#[cfg(not(loom))]
 use std::task::{Context, Poll, Wake, Waker};
+
+#[cfg(not(loom))]
+use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(not(loom))]
 use std::thread::{self, Thread};
 
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
@@ -125,29 +137,79 @@ fn blocking_in_async(what: &'static str, backend: Option<crate::Backend>) -> ! {
 
 /// Runs a future to completion on the calling thread, parking between polls. Only for the
 /// `_blocking` methods, after [`assert_can_block`].
+///
+/// The future is polled again only once its waker was woken: a stray unpark (any code may
+/// unpark any thread) parks again, so that a lost wake-up hangs here as it would in a task,
+/// instead of being hidden by a poll that happens to come.
+#[cfg(not(loom))]
 pub(crate) fn park_on<F: Future>(fut: F) -> F::Output {
-    struct Unparker(Thread);
+    struct Unparker {
+        thread: Thread,
+        woken: AtomicBool,
+    }
 
     impl Wake for Unparker {
         fn wake(self: Arc<Self>) {
-            self.0.unpark();
+            self.wake_by_ref();
         }
 
         fn wake_by_ref(self: &Arc<Self>) {
-            self.0.unpark();
+            self.woken.store(true, Ordering::Release);
+            self.thread.unpark();
         }
     }
 
     let mut fut = pin!(fut);
-    let waker = Waker::from(Arc::new(Unparker(thread::current())));
+    let unparker = Arc::new(Unparker {
+        thread: thread::current(),
+        woken: AtomicBool::new(false),
+    });
+    let waker = Waker::from(unparker.clone());
     let mut cx = Context::from_waker(&waker);
     loop {
         if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
             return v;
         }
-        thread::park();
+        while !unparker.woken.swap(false, Ordering::Acquire) {
+            thread::park();
+        }
     }
 }
 
-#[cfg(test)]
+/// Under loom: loom's own `block_on`, which also polls again only once woken.
+#[cfg(loom)]
+pub(crate) fn park_on<F: Future>(fut: F) -> F::Output {
+    loom::future::block_on(fut)
+}
+
+/// A hook that freezes a receive or a send at a named point of its poll, on the thread that
+/// sets it: the deterministic tests of interleavings a test cannot otherwise reach (one
+/// receiver half-way through its poll while another is in the middle of its own).
+#[cfg(all(test, not(loom)))]
+pub(crate) mod pause {
+    use std::cell::RefCell;
+
+    type Hook = Box<dyn FnMut(&'static str)>;
+
+    thread_local! {
+        static HOOK: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    }
+
+    /// Calls `f` with the name of every point this thread's polls reach.
+    pub(crate) fn set(f: impl FnMut(&'static str) + 'static) {
+        HOOK.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+    }
+
+    pub(crate) fn point(name: &'static str) {
+        HOOK.with(|h| {
+            if let Some(f) = h.borrow_mut().as_mut() {
+                f(name);
+            }
+        });
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+#[cfg(all(test, not(loom)))]
 mod tests;

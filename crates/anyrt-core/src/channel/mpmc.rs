@@ -5,17 +5,17 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use super::ring::{PopError, PushError};
 use futures_core::stream::{FusedStream, Stream};
 
 use super::chan::{Chan, WaitKey};
 use super::error::{RecvError, SendError, TryRecvError, TrySendError};
+use super::ring::{PopError, PushError};
 use super::{assert_can_block, park_on};
 use crate::coop;
+use crate::loom::sync::atomic::Ordering;
+use crate::loom::sync::Arc;
 
 /// Creates a channel that holds at most `cap` messages: `send().await` waits while it is
 /// full, which pushes back on fast producers.
@@ -138,7 +138,7 @@ impl<T> Sender<T> {
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         match self.chan.queue.push(msg) {
             Ok(()) => {
-                self.chan.notify_receiver();
+                self.chan.after_push();
                 Ok(())
             }
             Err(PushError::Full(msg) | PushError::Busy(msg)) => Err(TrySendError::Full(msg)),
@@ -330,6 +330,19 @@ impl<T> fmt::Debug for Sender<T> {
 ///
 /// `Receiver` is a [`Stream`] of messages that ends when the channel is closed and empty.
 ///
+/// # A receive left waiting
+///
+/// A [`recv`](Self::recv) future that returned `Pending`, or a `Receiver` whose
+/// [`poll_next`](Stream::poll_next) did, keeps its place among the waiting receivers until it
+/// is polled again or dropped (the stream's place: until the `Receiver` is dropped). A
+/// message's wake-up can go to it, the oldest waiter first. Polled again, it takes the
+/// message or hands the wake-up on; dropped, it hands it on. Kept but never polled again,
+/// it holds that wake-up, and another receiver of the channel may sleep while the message
+/// waits: a pending future is a promise to poll it again (tokio's and async-channel's
+/// receivers hold their wake-up the same way). So drop a receive you stopped polling: a
+/// `select!` loop that recreates `rx.recv()` each time does; a stream kept in a struct and
+/// no longer polled should be dropped or polled to its end.
+///
 /// ```
 /// anyrt::block_on(async {
 ///     use futures_lite::StreamExt;
@@ -392,7 +405,7 @@ impl<T> Receiver<T> {
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         match self.chan.queue.pop() {
             Ok(v) => {
-                self.chan.notify_sender();
+                self.chan.after_pop(false);
                 Ok(v)
             }
             Err(PopError::Empty | PopError::Busy) => Err(TryRecvError::Empty),
@@ -528,27 +541,31 @@ impl<T> Receiver<T> {
     #[inline]
     fn poll_recv(&self, key: &mut Option<WaitKey>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let chan = &*self.chan;
+        // A notification that woke this poll is used by it.
+        chan.recv.consume(key);
         let mut registered = false;
         loop {
             match chan.queue.pop() {
                 Ok(v) => {
-                    // A turn it was woken for is the one it takes now.
-                    chan.recv.remove(key);
-                    chan.notify_sender();
+                    #[cfg(all(test, not(loom)))]
+                    super::pause::point("recv: taken");
+                    // Notified meanwhile (for another message): passed on by `after_pop`.
+                    let notified = chan.recv.remove(key);
+                    chan.after_pop(notified);
                     return Poll::Ready(Some(v));
                 }
                 Err(PopError::Closed) => {
                     chan.recv.remove(key);
+                    chan.closed_for_receivers();
                     return Poll::Ready(None);
                 }
                 Err(PopError::Empty | PopError::Busy) if registered => return Poll::Pending,
-                Err(e @ (PopError::Empty | PopError::Busy)) => {
-                    if e == PopError::Busy {
-                        // What it was woken for may be behind the half-done push.
-                        chan.recv.owe_if_notified(*key);
-                    }
+                Err(PopError::Empty | PopError::Busy) => {
                     // Linked, then a second look: a message pushed meanwhile is seen here,
-                    // or its sender sees this receiver waiting.
+                    // or its sender sees this receiver waiting. A message behind a busy slot
+                    // is handed on by whoever pops the busy one (`Chan::after_pop`).
+                    #[cfg(all(test, not(loom)))]
+                    super::pause::point("recv: before register");
                     chan.recv.register(key, cx.waker());
                     registered = true;
                 }
@@ -560,13 +577,13 @@ impl<T> Receiver<T> {
     /// take, the next waiting receiver gets its turn.
     fn unregister(&self, key: &mut Option<WaitKey>) {
         let chan = &*self.chan;
-        if chan.recv.remove(key) && !chan.queue.is_empty() {
-            chan.notify_receiver();
+        if chan.recv.remove(key) {
+            chan.pass_on_to_receiver();
         }
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 impl<T> Sender<T> {
     pub(crate) fn chan(&self) -> &Chan<T> {
         &self.chan
@@ -657,12 +674,16 @@ impl<T> Future for SendFuture<'_, T> {
         ready!(coop::poll_proceed_once(&mut this.budgeted, cx));
         let chan = &*this.sender.chan;
         let mut msg = this.msg.take().expect("SendFuture polled after completion");
+        // A notification that woke this poll is used by it.
+        chan.send.consume(&mut this.key);
         let mut registered = false;
         loop {
             match chan.queue.push(msg) {
                 Ok(()) => {
+                    // Notified meanwhile (for other room): `after_push` wakes the next
+                    // waiting sender while room is left.
                     chan.send.remove(&mut this.key);
-                    chan.notify_receiver();
+                    chan.after_push();
                     return Poll::Ready(Ok(()));
                 }
                 Err(PushError::Closed(m)) => {
@@ -674,12 +695,9 @@ impl<T> Future for SendFuture<'_, T> {
                     return Poll::Pending;
                 }
                 Err(e @ (PushError::Full(_) | PushError::Busy(_))) => {
-                    if matches!(e, PushError::Busy(_)) {
-                        // The room it was woken for may be behind the half-done pop.
-                        chan.send.owe_if_notified(this.key);
-                    }
                     // Linked, then a second try: room made meanwhile is seen here, or its
-                    // receiver sees this sender waiting.
+                    // receiver sees this sender waiting. Room behind a busy slot is handed
+                    // on by whoever fills the busy one (`Chan::after_push`).
                     msg = e.into_inner();
                     chan.send.register(&mut this.key, cx.waker());
                     registered = true;
@@ -696,8 +714,8 @@ impl<T> Drop for SendFuture<'_, T> {
         }
         let chan = &*self.sender.chan;
         // Woken for room it did not take: the next waiting sender gets its turn.
-        if chan.send.remove(&mut self.key) && !chan.queue.is_full() {
-            chan.notify_sender();
+        if chan.send.remove(&mut self.key) {
+            chan.pass_on_to_sender();
         }
         // The message, if not sent, is dropped after this.
     }

@@ -9,9 +9,12 @@
 //! queue, and the other thread, once done, wakes it as it wakes any waiter (it checks for
 //! waiters after every push and pop).
 
-use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::loom::cell::UnsafeCell;
+use crate::loom::full_fence;
+use crate::loom::hint::spin_loop;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 
 impl<T> PushError<T> {
     /// The value that was not pushed.
@@ -130,7 +133,7 @@ impl<T> Ring<T> {
                     Ok(_) => {
                         // SAFETY: claimed by the move of `tail`; no pop reads it before the
                         // stamp says it holds a value.
-                        unsafe { (*slot.value.get()).write(value) };
+                        slot.value.with_mut(|v| unsafe { (*v).write(value) });
                         slot.stamp.store(tail + 1, Ordering::Release);
                         return Ok(());
                     }
@@ -138,7 +141,7 @@ impl<T> Ring<T> {
                 }
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
                 // Still holds the value of the lap before: full, or being popped.
-                super::chan::full_fence();
+                full_fence();
                 let head = self.head.0.load(Ordering::Relaxed);
                 return if head.wrapping_add(self.one_lap) == tail {
                     Err(PushError::Full(value))
@@ -147,7 +150,7 @@ impl<T> Ring<T> {
                 };
             } else {
                 // Another push took it: look again.
-                std::hint::spin_loop();
+                spin_loop();
                 tail = self.tail.0.load(Ordering::Relaxed);
             }
         }
@@ -173,7 +176,7 @@ impl<T> Ring<T> {
                         // SAFETY: claimed by the move of `head`; written by its push (the
                         // stamp, acquired above, says so); no push writes it before the
                         // stamp says it is free.
-                        let value = unsafe { (*slot.value.get()).assume_init_read() };
+                        let value = slot.value.with_mut(|v| unsafe { (*v).assume_init_read() });
                         slot.stamp
                             .store(head.wrapping_add(self.one_lap), Ordering::Release);
                         return Ok(value);
@@ -182,7 +185,7 @@ impl<T> Ring<T> {
                 }
             } else if stamp == head {
                 // Empty at this lap: nothing pushed, or being pushed.
-                super::chan::full_fence();
+                full_fence();
                 let tail = self.tail.0.load(Ordering::Relaxed);
                 return if tail & !self.mark_bit != head {
                     Err(PopError::Busy)
@@ -193,7 +196,7 @@ impl<T> Ring<T> {
                 };
             } else {
                 // Another pop took it: look again.
-                std::hint::spin_loop();
+                spin_loop();
                 head = self.head.0.load(Ordering::Relaxed);
             }
         }
@@ -246,7 +249,7 @@ impl<T> Ring<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 impl<T> Ring<T> {
     /// Claims the next slot as a push does, without writing it: a push preempted half-way.
     pub(crate) fn begin_push_for_test(&self) -> usize {
@@ -279,7 +282,7 @@ impl<T> Ring<T> {
     pub(crate) fn finish_pop_for_test(&self, head: usize) -> T {
         let slot = &self.buffer[head & (self.mark_bit - 1)];
         // SAFETY: claimed by `begin_pop_for_test`, written by its push, read once.
-        let value = unsafe { (*slot.value.get()).assume_init_read() };
+        let value = slot.value.with_mut(|v| unsafe { (*v).assume_init_read() });
         slot.stamp
             .store(head.wrapping_add(self.one_lap), Ordering::Release);
         value
@@ -290,31 +293,21 @@ impl<T> Ring<T> {
     pub(crate) fn finish_push_for_test(&self, tail: usize, value: T) {
         let slot = &self.buffer[tail & (self.mark_bit - 1)];
         // SAFETY: claimed by `begin_push_for_test`, written once.
-        unsafe { (*slot.value.get()).write(value) };
+        slot.value.with_mut(|v| unsafe { (*v).write(value) });
         slot.stamp.store(tail + 1, Ordering::Release);
     }
 }
 
 impl<T> Drop for Ring<T> {
-    #[allow(unsafe_code)]
     fn drop(&mut self) {
-        let head = *self.head.0.get_mut();
-        let mut pos = head;
-        // Every slot from `head` on whose stamp says it holds a value (no push or pop is in
-        // progress: this is the last reference).
-        for _ in 0..self.buffer.len() {
-            let slot = &mut self.buffer[pos & (self.mark_bit - 1)];
-            if *slot.stamp.get_mut() != pos + 1 {
-                break;
-            }
-            // SAFETY: the stamp says it holds a value, never read.
-            unsafe { slot.value.get_mut().assume_init_drop() };
-            pos = self.next(pos);
-        }
+        // What is left, dropped by popping it (no push or pop is in progress: this is the
+        // last reference), so that one destructor's panic does not leak the rest: `Chan`'s
+        // destructor drains the queue first, with std's rule for a panicking element.
+        while self.pop().is_ok() {}
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;
@@ -383,9 +376,7 @@ mod tests {
         // It finishes.
         #[allow(unsafe_code)]
         // SAFETY: the slot was claimed above and is written once.
-        unsafe {
-            (*ring.buffer[0].value.get()).write(7);
-        }
+        ring.buffer[0].value.with_mut(|v| unsafe { (*v).write(7) });
         ring.buffer[0].stamp.store(1, Ordering::Release);
         // A pop that claims it and is preempted before freeing it.
         ring.head.0.store(ring.next(0), Ordering::SeqCst);
@@ -397,7 +388,9 @@ mod tests {
         // It finishes.
         #[allow(unsafe_code)]
         // SAFETY: written above, read once.
-        let v = unsafe { (*ring.buffer[0].value.get()).assume_init_read() };
+        let v = ring.buffer[0]
+            .value
+            .with_mut(|v| unsafe { (*v).assume_init_read() });
         assert_eq!(v, 7);
         ring.buffer[0].stamp.store(ring.one_lap, Ordering::Release);
         ring.push(8).unwrap();

@@ -1,6 +1,6 @@
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -242,6 +242,14 @@ fn ring_of<T>(tx: &Sender<T>) -> (&chan::Chan<T>, &ring::Ring<T>) {
     }
 }
 
+fn poll_with<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
+    Pin::new(fut).poll(&mut Context::from_waker(waker))
+}
+
+fn woken(c: &CountWaker) -> usize {
+    c.0.load(Ordering::SeqCst)
+}
+
 #[test]
 fn a_receiver_woken_while_a_push_is_half_done_loses_no_message() {
     let (tx, rx) = bounded(4);
@@ -250,28 +258,90 @@ fn a_receiver_woken_while_a_push_is_half_done_loses_no_message() {
     let (c2, w2) = counting();
     let mut f1 = Box::pin(rx.recv());
     let mut f2 = Box::pin(rx2.recv());
-    assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
-    assert!(f2.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
+    assert!(poll_with(&mut f1, &w1).is_pending());
+    assert!(poll_with(&mut f2, &w2).is_pending());
     let (chan, ring) = ring_of(&tx);
     // A push claims the first slot and is preempted before writing it; one behind it
     // completes and wakes the oldest receiver, which finds the first slot half-written.
     let half = ring.begin_push_for_test();
     tx.try_send(2).unwrap();
-    assert_eq!(c1.0.load(Ordering::SeqCst), 1);
-    assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
-    // The first push completes: two messages, two waiting receivers, both woken.
+    assert_eq!(woken(&c1), 1);
+    assert!(poll_with(&mut f1, &w1).is_pending());
+    // The first push completes and wakes the oldest waiter; the one that takes the first
+    // message wakes the other for the second.
     ring.finish_push_for_test(half, 1);
-    chan.notify_receiver();
+    chan.after_push();
+    assert_eq!((woken(&c1), woken(&c2)), (1, 1));
+    assert_eq!(poll_with(&mut f2, &w2), Poll::Ready(Ok(1)));
     assert_eq!(
-        (c1.0.load(Ordering::SeqCst), c2.0.load(Ordering::SeqCst)),
-        (2, 1),
+        woken(&c1),
+        2,
         "a receiver waits while a message it was woken for is in the channel"
     );
-    let got = [
-        f2.as_mut().poll(&mut Context::from_waker(&w2)),
-        f1.as_mut().poll(&mut Context::from_waker(&w1)),
+    assert_eq!(poll_with(&mut f1, &w1), Poll::Ready(Ok(2)));
+}
+
+#[test]
+fn receivers_that_start_waiting_behind_a_half_done_push_are_all_woken() {
+    // Two messages behind a half-done push, announced to no one (nobody waited yet); two
+    // receivers start waiting, both finding the first slot busy.
+    let (tx, rx) = bounded(4);
+    let rx2 = rx.clone();
+    let (chan, ring) = ring_of(&tx);
+    let half = ring.begin_push_for_test();
+    tx.try_send(2).unwrap();
+    let (c1, w1) = counting();
+    let (c2, w2) = counting();
+    let mut f1 = Box::pin(rx.recv());
+    let mut f2 = Box::pin(rx2.recv());
+    assert!(poll_with(&mut f1, &w1).is_pending());
+    assert!(poll_with(&mut f2, &w2).is_pending());
+    ring.finish_push_for_test(half, 1);
+    chan.after_push();
+    assert_eq!((woken(&c1), woken(&c2)), (1, 0));
+    assert_eq!(poll_with(&mut f1, &w1), Poll::Ready(Ok(1)));
+    assert_eq!(
+        woken(&c2),
+        1,
+        "a receiver that started waiting behind a half-done push sleeps with a message in \
+         the channel"
+    );
+    assert_eq!(poll_with(&mut f2, &w2), Poll::Ready(Ok(2)));
+}
+
+#[test]
+fn after_the_close_receivers_behind_a_half_done_push_get_the_message_then_the_close() {
+    let (tx, rx) = bounded(4);
+    let rx2 = rx.clone();
+    let rx3 = rx.clone();
+    let (chan, ring) = ring_of(&tx);
+    // A push claimed a slot before the close and is still writing it.
+    let half = ring.begin_push_for_test();
+    assert!(tx.close());
+    let wakers: Vec<_> = (0..3).map(|_| counting()).collect();
+    let mut futs = [
+        Box::pin(rx.recv()),
+        Box::pin(rx2.recv()),
+        Box::pin(rx3.recv()),
     ];
-    assert_eq!(got, [Poll::Ready(Ok(1)), Poll::Ready(Ok(2))]);
+    for (f, (_, w)) in futs.iter_mut().zip(&wakers) {
+        assert!(poll_with(f, w).is_pending());
+    }
+    ring.finish_push_for_test(half, 7);
+    chan.after_push();
+    // Woken one after the other: the first takes the message, the others find the close.
+    assert_eq!(poll_with(&mut futs[0], &wakers[0].1), Poll::Ready(Ok(7)));
+    for i in 1..3 {
+        assert_eq!(
+            woken(&wakers[i].0),
+            1,
+            "receiver {i} waits on a closed, empty channel"
+        );
+        assert_eq!(
+            poll_with(&mut futs[i], &wakers[i].1),
+            Poll::Ready(Err(RecvError))
+        );
+    }
 }
 
 #[test]
@@ -283,32 +353,144 @@ fn a_sender_woken_while_a_pop_is_half_done_loses_no_room() {
     let (c2, w2) = counting();
     let mut f1 = Box::pin(tx.send(10));
     let mut f2 = Box::pin(tx.send(20));
-    assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
-    assert!(f2.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
+    assert!(poll_with(&mut f1, &w1).is_pending());
+    assert!(poll_with(&mut f2, &w2).is_pending());
     let (chan, ring) = ring_of(&tx);
     // A pop claims the oldest message and is preempted before freeing its slot; one behind
     // it completes and wakes the oldest sender, which needs the slot still being freed.
     let half = ring.begin_pop_for_test();
     assert_eq!(rx.try_recv(), Ok(1));
-    assert_eq!(c1.0.load(Ordering::SeqCst), 1);
-    assert!(f1.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
-    // The first pop completes: two places, two waiting senders, both woken.
+    assert_eq!(woken(&c1), 1);
+    assert!(poll_with(&mut f1, &w1).is_pending());
+    // The first pop completes and wakes the oldest waiter; the one that fills the first
+    // place wakes the other for the second.
     assert_eq!(ring.finish_pop_for_test(half), 0);
-    chan.notify_sender();
+    chan.after_pop(false);
+    assert_eq!((woken(&c1), woken(&c2)), (1, 1));
+    assert_eq!(poll_with(&mut f2, &w2), Poll::Ready(Ok(())));
     assert_eq!(
-        (c1.0.load(Ordering::SeqCst), c2.0.load(Ordering::SeqCst)),
-        (2, 1),
+        woken(&c1),
+        2,
         "a sender waits while the room it was woken for is free"
     );
-    assert_eq!(
-        f2.as_mut().poll(&mut Context::from_waker(&w2)),
-        Poll::Ready(Ok(()))
-    );
-    assert_eq!(
-        f1.as_mut().poll(&mut Context::from_waker(&w1)),
-        Poll::Ready(Ok(()))
-    );
+    assert_eq!(poll_with(&mut f1, &w1), Poll::Ready(Ok(())));
     assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(20), Ok(10)));
+}
+
+#[test]
+fn senders_that_start_waiting_behind_a_half_done_pop_are_all_woken() {
+    let (tx, rx) = bounded(2);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let (chan, ring) = ring_of(&tx);
+    // Two places behind a half-done pop, announced to no one.
+    let half = ring.begin_pop_for_test();
+    assert_eq!(rx.try_recv(), Ok(1));
+    let (c1, w1) = counting();
+    let (c2, w2) = counting();
+    let mut f1 = Box::pin(tx.send(10));
+    let mut f2 = Box::pin(tx.send(20));
+    assert!(poll_with(&mut f1, &w1).is_pending());
+    assert!(poll_with(&mut f2, &w2).is_pending());
+    assert_eq!(ring.finish_pop_for_test(half), 0);
+    chan.after_pop(false);
+    assert_eq!((woken(&c1), woken(&c2)), (1, 0));
+    assert_eq!(poll_with(&mut f1, &w1), Poll::Ready(Ok(())));
+    assert_eq!(
+        woken(&c2),
+        1,
+        "a sender that started waiting behind a half-done pop sleeps with room in the channel"
+    );
+    assert_eq!(poll_with(&mut f2, &w2), Poll::Ready(Ok(())));
+    assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(10), Ok(20)));
+}
+
+/// Runs `poll` on a thread of its own, frozen at each point of its receive named in
+/// `stops` until the test lets it go on: `reached` says where it stopped.
+struct Frozen<R> {
+    go: std::sync::mpsc::Sender<()>,
+    reached: std::sync::mpsc::Receiver<&'static str>,
+    done: std::thread::JoinHandle<R>,
+}
+
+impl<R: Send + 'static> Frozen<R> {
+    fn start(stops: &'static [&'static str], poll: impl FnOnce() -> R + Send + 'static) -> Self {
+        let (go, go_rx) = std::sync::mpsc::channel::<()>();
+        let (reached_tx, reached) = std::sync::mpsc::channel();
+        let done = std::thread::spawn(move || {
+            pause::set(move |point| {
+                if stops.contains(&point) {
+                    reached_tx.send(point).unwrap();
+                    go_rx
+                        .recv_timeout(Duration::from_secs(10))
+                        .expect("the test never let the receive go on");
+                }
+            });
+            poll()
+        });
+        Frozen { go, reached, done }
+    }
+
+    fn expect(&self, point: &str) {
+        let got = self.reached.recv_timeout(Duration::from_secs(10));
+        assert_eq!(got, Ok(point));
+    }
+
+    fn go(&self) {
+        self.go.send(()).unwrap();
+    }
+
+    fn finish(self) -> R {
+        self.go.send(()).ok();
+        self.done.join().unwrap()
+    }
+}
+
+#[test]
+fn a_receiver_notified_while_it_takes_another_message_passes_the_notification_on() {
+    for cap in [None, Some(4)] {
+        let (tx, rx) = match cap {
+            None => unbounded(),
+            Some(cap) => bounded(cap),
+        };
+        let (rx1, rx2) = (rx.clone(), rx.clone());
+        let (c1, w1) = counting();
+        let (c2, w2) = counting();
+        // Both receivers find the channel empty and stop before they register.
+        let r1 = Frozen::start(&["recv: before register", "recv: taken"], move || {
+            let mut f = Box::pin(rx1.recv());
+            poll_with(&mut f, &w1)
+        });
+        r1.expect("recv: before register");
+        let (first_tx, first_rx) = std::sync::mpsc::channel();
+        let (again_tx, again_rx) = std::sync::mpsc::channel::<()>();
+        let r2 = Frozen::start(&["recv: before register"], move || {
+            let mut f = Box::pin(rx2.recv());
+            first_tx.send(poll_with(&mut f, &w2).is_pending()).unwrap();
+            again_rx.recv().unwrap();
+            poll_with(&mut f, &w2)
+        });
+        r2.expect("recv: before register");
+        // A message announced to no one (nobody is registered yet).
+        tx.try_send(1).unwrap();
+        // The first registers and takes it; the second registers and finds nothing.
+        r1.go();
+        r1.expect("recv: taken");
+        r2.go();
+        assert_eq!(first_rx.recv_timeout(Duration::from_secs(10)), Ok(true));
+        // A second message notifies the oldest registered receiver: the first, still
+        // registered while it takes the first message.
+        tx.try_send(2).unwrap();
+        assert_eq!(r1.finish(), Poll::Ready(Ok(1)));
+        assert_eq!(
+            woken(&c2),
+            1,
+            "{cap:?}: the second receiver sleeps with a message in the channel"
+        );
+        again_tx.send(()).unwrap();
+        assert_eq!(r2.finish(), Poll::Ready(Ok(2)));
+        drop(c1);
+    }
 }
 
 #[test]
@@ -374,8 +556,6 @@ fn stream_yields_then_ends() {
     use futures_core::stream::FusedStream;
     assert!(rx.is_terminated());
 }
-
-use std::pin::Pin;
 
 #[test]
 fn blocking_methods_bridge_threads() {
@@ -653,4 +833,84 @@ fn a_future_takes_one_unit_of_budget_at_its_first_poll_only() {
         // A new operation with the budget spent is refused.
         assert!(pin!(rx.recv()).poll(cx).is_pending());
     });
+}
+
+/// A message whose destructor panics if it was made to.
+struct Bomb {
+    armed: bool,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        self.dropped.fetch_add(1, Ordering::SeqCst);
+        if self.armed {
+            panic!("a message's destructor panicked");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_message_destructor_does_not_leak_the_messages_behind_it() {
+    for cap in [Some(8), None] {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = match cap {
+            Some(cap) => bounded(cap),
+            None => unbounded(),
+        };
+        for i in 0..5 {
+            tx.try_send(Bomb {
+                armed: i == 1,
+                dropped: dropped.clone(),
+            })
+            .ok()
+            .unwrap();
+        }
+        drop(tx);
+        let panic = catch_unwind(AssertUnwindSafe(|| drop(rx))).unwrap_err();
+        assert_eq!(panic_text(panic), "a message's destructor panicked");
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            5,
+            "{cap:?}: messages behind the one that panicked were leaked"
+        );
+    }
+}
+
+#[test]
+fn park_on_polls_again_only_when_woken() {
+    // A future pending until its waker is woken from another thread; stray unparks of the
+    // waiting thread meanwhile must not poll it again.
+    let polls = Arc::new(AtomicUsize::new(0));
+    let (waker_tx, waker_rx) = std::sync::mpsc::channel::<(Waker, std::thread::Thread)>();
+    let counted = polls.clone();
+    let waiter = std::thread::spawn(move || {
+        let mut sent = false;
+        park_on(std::future::poll_fn(move |cx| {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            if !sent {
+                waker_tx
+                    .send((cx.waker().clone(), std::thread::current()))
+                    .unwrap();
+                sent = true;
+            }
+            if n == 0 {
+                Poll::Pending
+            } else {
+                Poll::Ready(n)
+            }
+        }))
+    });
+    let (waker, thread) = waker_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    for _ in 0..20 {
+        thread.unpark();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        1,
+        "a stray unpark polled again"
+    );
+    waker.wake();
+    assert_eq!(waiter.join().unwrap(), 1);
 }

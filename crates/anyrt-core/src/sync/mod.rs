@@ -77,5 +77,5 @@ pub use semaphore::{
     AcquireError, Semaphore, SemaphorePermit, SemaphorePermitArc, TryAcquireError,
 };
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests;

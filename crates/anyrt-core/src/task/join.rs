@@ -754,7 +754,7 @@ impl<T> RawTask<T> for Cancelled {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -40,10 +40,12 @@ use std::marker::PhantomData;
 use std::mem;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use async_task::Runnable;
+
+use crate::loom::sync::{Mutex, MutexGuard};
 
 use super::drop_panic::{CatchDropPanic, DropPanic};
 use super::JoinHandle;
@@ -68,15 +70,25 @@ struct LocalExecutor {
     free: RefCell<Vec<usize>>,
 }
 
-#[derive(Default)]
-struct Queue {
-    runnables: Mutex<VecDeque<Runnable<DropPanic>>>,
+/// The run queue of a [`LocalExecutor`], which a task's waker fills from any thread, and the
+/// waker of the `block_on` that drives it. Generic over what it queues for its loom models.
+struct Queue<R = Runnable<DropPanic>> {
+    runnables: Mutex<VecDeque<R>>,
     // The waker of the `block_on` whose scope drives this executor, woken by a schedule.
     driver: Mutex<Option<Waker>>,
 }
 
-impl Queue {
-    fn push(&self, runnable: Runnable<DropPanic>) {
+impl<R> Queue<R> {
+    fn new() -> Queue<R> {
+        Queue {
+            runnables: Mutex::new(VecDeque::new()),
+            driver: Mutex::new(None),
+        }
+    }
+
+    /// Queues `runnable`, then wakes the driver: either the driver's next look at the queue
+    /// (after it registered) finds it, or the driver registered before and is woken.
+    fn push(&self, runnable: R) {
         lock(&self.runnables).push_back(runnable);
         let driver = lock(&self.driver).clone();
         if let Some(driver) = driver {
@@ -84,19 +96,27 @@ impl Queue {
         }
     }
 
-    fn take(&self) -> VecDeque<Runnable<DropPanic>> {
+    /// Registers the driver's waker; the caller looks at the queue after.
+    fn register_driver(&self, waker: &Waker) {
+        let mut driver = lock(&self.driver);
+        if !driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *driver = Some(waker.clone());
+        }
+    }
+
+    fn take(&self) -> VecDeque<R> {
         mem::take(&mut *lock(&self.runnables))
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl LocalExecutor {
     fn new() -> LocalExecutor {
         LocalExecutor {
-            queue: Arc::new(Queue::default()),
+            queue: Arc::new(Queue::new()),
             active: RefCell::new(Vec::new()),
             free: RefCell::new(Vec::new()),
         }
@@ -156,12 +176,7 @@ impl LocalExecutor {
     /// Runs the scheduled tasks, at most [`RUNS_PER_POLL`]; asks to be polled again if some
     /// are left.
     fn run(&self, cx: &mut Context<'_>) {
-        {
-            let mut driver = lock(&self.queue.driver);
-            if !driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *driver = Some(cx.waker().clone());
-            }
-        }
+        self.queue.register_driver(cx.waker());
         let mut budget = RUNS_PER_POLL;
         loop {
             let mut batch = self.queue.take();
@@ -440,4 +455,63 @@ where
         executor
     });
     Ok(executor.spawn(future))
+}
+
+#[cfg(all(test, loom))]
+mod loom_local {
+    //! loom models of the local executor's cross-thread wake: a local task's waker, woken
+    //! on another thread, queues the task and wakes the `block_on` that drives the executor.
+
+    use std::task::Poll;
+
+    use loom::future::block_on;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::Queue;
+
+    /// Drives `queue` as `LocalExecutor::run` does until it took `n` items.
+    fn drive(queue: &Queue<u32>, n: usize) -> Vec<u32> {
+        let mut got = Vec::new();
+        block_on(std::future::poll_fn(|cx| {
+            queue.register_driver(cx.waker());
+            got.extend(queue.take());
+            if got.len() == n {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }));
+        got
+    }
+
+    #[test]
+    fn loom_local_a_wake_from_another_thread_reaches_the_driver() {
+        loom::model(|| {
+            let queue = Arc::new(Queue::new());
+            let q = queue.clone();
+            let t = thread::spawn(move || q.push(1));
+            assert_eq!(drive(&queue, 1), [1]);
+            t.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_local_wakes_from_two_threads_reach_the_driver() {
+        loom::model(|| {
+            let queue = Arc::new(Queue::new());
+            let pushers: Vec<_> = (0..2)
+                .map(|v| {
+                    let q = queue.clone();
+                    thread::spawn(move || q.push(v))
+                })
+                .collect();
+            let mut got = drive(&queue, 2);
+            got.sort_unstable();
+            assert_eq!(got, [0, 1]);
+            for p in pushers {
+                p.join().unwrap();
+            }
+        });
+    }
 }
