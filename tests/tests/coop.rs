@@ -27,15 +27,20 @@ enum Op {
     TimeoutOfReady,
     Mutex,
     Semaphore,
+    /// A `timeout` that has expired around a loop of ready sleeps: the timeout swallows the
+    /// `Pending` of the spent budget (the loop runs until the budget is spent, then the
+    /// timeout gives `Elapsed`), so the task yields only if the budget stays spent.
+    ExpiredTimeout,
 }
 
-const OPS: [Op; 6] = [
+const OPS: [Op; 7] = [
     Op::Channel,
     Op::SleepZero,
     Op::PastDeadline,
     Op::TimeoutOfReady,
     Op::Mutex,
     Op::Semaphore,
+    Op::ExpiredTimeout,
 ];
 
 /// A future that runs `op` once; everything it needs is made once per loop.
@@ -78,6 +83,14 @@ impl Kit {
                     *n = n.wrapping_add(1);
                 }
                 Op::Semaphore => drop(self.sem.acquire().await.unwrap()),
+                Op::ExpiredTimeout => {
+                    let spin = async {
+                        loop {
+                            anyrt::time::sleep(Duration::ZERO).await;
+                        }
+                    };
+                    let _ = anyrt::time::timeout(Duration::from_nanos(1), spin).await;
+                }
             }
         })
     }

@@ -53,11 +53,15 @@ fn budget() -> Budget {
 }
 
 /// anyrt's counter: one unit, or `Pending` (woken at once) when it is spent.
+///
+/// Spent, it stays spent until the backend starts the task's next poll ([`reset`]), as
+/// tokio's budget does: an operation that swallows the `Pending` of another (a `timeout`
+/// whose deadline passed, a `select!` over several) would otherwise go on with a fresh
+/// budget, and a loop around it would never yield nor see its `abort()`.
 #[inline]
 fn spend_anyrt(cx: &mut Context<'_>) -> Poll<()> {
     LEFT.with(|left| match left.get() {
         0 => {
-            left.set(BUDGET);
             cx.waker().wake_by_ref();
             Poll::Pending
         }
