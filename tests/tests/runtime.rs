@@ -747,3 +747,70 @@ per_backend! {
         assert!(took >= Duration::from_millis(40), "finished early: {took:?}");
     }
 }
+
+/// The length of the chain of waiting tasks a runtime is dropped with.
+const CHAIN: usize = 100_000;
+/// Set in the child of [`a_runtime_dropped_with_a_long_chain_of_waiting_tasks_returns`]:
+/// `BACKEND` or `BACKEND current_thread`.
+const CHAIN_ENV: &str = "ANYRT_TESTS_CHAIN";
+
+/// Drops a runtime whose tasks form a chain: each awaits the handle of the one before, the
+/// first a oneshot that never comes. Dropping the first (at shutdown) wakes the second,
+/// whose drop wakes the third, and so on: the runtime must drop them in a loop, not run the
+/// woken one from inside the drop of the one before (30 frames a task overflowed the stack).
+fn drop_a_runtime_with_a_chain_of_waiting_tasks(spec: &str) {
+    let mut words = spec.split(' ');
+    let backend: Backend = words.next().unwrap().parse().unwrap();
+    let mut builder = Runtime::builder(backend);
+    if words.next() == Some("current_thread") {
+        builder = builder.current_thread();
+    }
+    let rt = builder.build().unwrap();
+    let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (never_tx, never) = anyrt::channel::oneshot::channel::<()>();
+    let last = rt.block_on(async {
+        let counted = started.clone();
+        let mut prev = anyrt::spawn(async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let _ = never.await;
+        });
+        for _ in 1..CHAIN {
+            let counted = started.clone();
+            prev = anyrt::spawn(async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let _ = prev.await;
+            });
+        }
+        eventually("every task of the chain to wait", || {
+            started.load(Ordering::SeqCst) == CHAIN
+        })
+        .await;
+        prev
+    });
+    drop(rt);
+    let out = wait_plain("the last task of the chain", last);
+    assert!(out.unwrap_err().is_cancelled());
+    drop(never_tx);
+    println!("CHILD-OK");
+}
+
+#[test]
+fn a_runtime_dropped_with_a_long_chain_of_waiting_tasks_returns() {
+    let name = "a_runtime_dropped_with_a_long_chain_of_waiting_tasks_returns";
+    if is_child() {
+        if let Ok(spec) = std::env::var(CHAIN_ENV) {
+            drop_a_runtime_with_a_chain_of_waiting_tasks(&spec);
+        }
+        return;
+    }
+    for b in compiled_backends() {
+        for spec in [b.to_string(), format!("{b} current_thread")] {
+            let out = run_self(&[name, "--exact", "--nocapture"], &[(CHAIN_ENV, &spec)]);
+            assert!(
+                out.success && out.stdout.contains("CHILD-OK"),
+                "{spec}: dropping a runtime with a chain of {CHAIN} waiting tasks failed:\n{}",
+                out.all()
+            );
+        }
+    }
+}

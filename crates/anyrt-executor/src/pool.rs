@@ -42,7 +42,7 @@
 // `unsafe` only where allowed item by item: pointers into a task's own allocation (its
 // metadata, the executor state its schedule function owns), and the wrapper's in-place drop.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::mem::{self, ManuallyDrop};
@@ -111,10 +111,17 @@ impl Pool {
             }),
         );
         entry.insert(runnable.waker());
-        drop(active);
         // A new task goes to the global queue (where any runner takes it), not to the
         // spawning runner's next slot: that one is for a task woken by the one running.
-        self.state.schedule_global(runnable, true);
+        // Queued under the lock: `close` sets `closed`, then takes the lock, then drains, so
+        // either this spawn saw `closed` and refused, or `close` finds the task queued.
+        let pushed = self.state.queue.push(runnable);
+        debug_assert!(
+            pushed.is_ok(),
+            "the global queue is unbounded and never closed"
+        );
+        drop(active);
+        self.state.notify();
         JoinHandle::new(Handle(Some(task)))
     }
 
@@ -219,6 +226,16 @@ impl State {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// [`is_closed`](Self::is_closed) after queueing a task: `SeqCst`, against `close`'s swap
+    /// and fence (a store-buffering pair: the queue's push is a `SeqCst` read-modify-write,
+    /// then this load; `close` swaps the flag, fences, then pops). Either this thread sees
+    /// the close and drains, or `close`'s drain finds the task; both may. On x86 a `SeqCst`
+    /// load is a plain load.
+    #[inline]
+    fn is_closed_after_push(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
     /// The schedule function of every task.
     ///
     /// * A task woken while it was running is scheduled by the thread that ran it, right
@@ -269,7 +286,7 @@ impl State {
     /// (its `Guarded` sees the executor closed).
     #[inline]
     fn drain_if_closed(&self) {
-        if self.is_closed() {
+        if self.is_closed_after_push() {
             self.drain();
         }
     }
@@ -295,9 +312,11 @@ impl State {
     }
 
     fn close(&self) {
-        if self.closed.swap(true, Ordering::AcqRel) {
+        if self.closed.swap(true, Ordering::SeqCst) {
             return;
         }
+        // See `is_closed_after_push`.
+        std::sync::atomic::fence(Ordering::SeqCst);
         // Taken out under the lock, woken outside it: a woken task may be dropped at once
         // (`schedule`), and a task that ends takes the lock to leave the set.
         let wakers = mem::take(&mut *self.active());
@@ -308,21 +327,40 @@ impl State {
     }
 
     /// Runs every queued task once the executor is closed: each only drops its future.
+    ///
+    /// A task dropped here may wake another (a future awaiting its handle, a channel's other
+    /// end): that one is queued, and this loop runs it too. Scheduling it does not drain
+    /// again on this thread ([`Draining`]): a chain of tasks, each dropping the one that
+    /// awaits it, is run in a loop, not in nested drains (about 30 frames per task, which
+    /// overflowed the stack at 10,000 tasks).
     fn drain(&self) {
-        while let Ok(r) = self.queue.pop() {
-            r.run();
-        }
-        let locals: Vec<_> = self
-            .local_queues
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for local in locals {
-            while let Some(r) = local.next.take() {
+        let Some(_draining) = Draining::enter(self) else {
+            // This thread is draining this executor already, further up its stack.
+            return;
+        };
+        loop {
+            let mut ran = false;
+            while let Ok(r) = self.queue.pop() {
                 r.run();
+                ran = true;
             }
-            while let Ok(r) = local.queue.pop() {
-                r.run();
+            let locals: Vec<_> = self
+                .local_queues
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            for local in locals {
+                while let Some(r) = local.next.take() {
+                    r.run();
+                    ran = true;
+                }
+                while let Ok(r) = local.queue.pop() {
+                    r.run();
+                    ran = true;
+                }
+            }
+            if !ran {
+                return;
             }
         }
     }
@@ -333,6 +371,42 @@ impl State {
         if let Some(w) = waker {
             w.wake();
         }
+    }
+}
+
+thread_local! {
+    /// The executors this thread is draining (`State::drain`), by address: usually none, one
+    /// while a runtime is dropped.
+    static DRAINING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread's drain of one executor, until dropped.
+struct Draining(usize);
+
+impl Draining {
+    /// `None` if this thread is draining `state` already. Where the thread-local is gone (a
+    /// thread's last destructors), drains nest as before.
+    fn enter(state: &State) -> Option<Draining> {
+        let me = ptr::from_ref(state).addr();
+        let entered = DRAINING.try_with(|d| {
+            let mut d = d.borrow_mut();
+            if d.contains(&me) {
+                false
+            } else {
+                d.push(me);
+                true
+            }
+        });
+        match entered {
+            Ok(false) => None,
+            Ok(true) | Err(_) => Some(Draining(me)),
+        }
+    }
+}
+
+impl Drop for Draining {
+    fn drop(&mut self) {
+        let _ = DRAINING.try_with(|d| d.borrow_mut().retain(|&s| s != self.0));
     }
 }
 
@@ -1140,5 +1214,87 @@ mod tests {
         });
         let polls = polls.load(Ordering::Relaxed);
         assert!(polls <= 3, "the joining task was polled {polls} times");
+    }
+
+    /// Awaits `task` on this thread, at most 10 s: whether it ended.
+    fn ends_within_10s<T>(task: JoinHandle<T>) -> bool {
+        async_io::block_on(futures_lite::FutureExt::or(
+            async {
+                let _ = task.await;
+                true
+            },
+            async {
+                async_io::Timer::after(Duration::from_secs(10)).await;
+                false
+            },
+        ))
+    }
+
+    /// The pool's own tasks are async-task's, whose state machine uses std's atomics: a loom
+    /// model cannot see into them. What the pool adds around them (the closed flag against a
+    /// spawn or a wake, the drain) is checked here instead, by racing them on real threads
+    /// for many rounds: every task ends, none is left queued on a closed pool.
+    #[test]
+    fn every_task_ends_when_close_races_spawns_and_wakes() {
+        for round in 0..300 {
+            let pool = Arc::new(Pool::new());
+            let stop = Arc::new(Event::new());
+            let stopped = Arc::new(AtomicBool::new(false));
+            let runner = {
+                let (pool, stop, stopped) = (pool.clone(), stop.clone(), stopped.clone());
+                thread::spawn(move || {
+                    async_io::block_on(pool.run(async {
+                        while !stopped.load(Ordering::Acquire) {
+                            let listener = stop.listen();
+                            if stopped.load(Ordering::Acquire) {
+                                break;
+                            }
+                            listener.await;
+                        }
+                    }))
+                })
+            };
+            let gate = Arc::new(Event::new());
+            let waiting: Vec<_> = (0..16)
+                .map(|_| {
+                    let gate = gate.clone();
+                    pool.spawn(async move { gate.listen().await })
+                })
+                .collect();
+            // Spawns and wakes on one thread while this one closes the pool.
+            let racer = {
+                let (pool, gate) = (pool.clone(), gate.clone());
+                thread::spawn(move || {
+                    let mut spawned = Vec::new();
+                    for i in 0..16 {
+                        spawned.push(pool.spawn(async move { i }));
+                        if i % 4 == 0 {
+                            gate.notify(usize::MAX);
+                        }
+                    }
+                    spawned
+                })
+            };
+            for _ in 0..round % 50 {
+                std::hint::spin_loop();
+            }
+            pool.close();
+            let spawned = racer.join().unwrap();
+            for (i, task) in waiting.into_iter().enumerate() {
+                assert!(
+                    ends_within_10s(task),
+                    "round {round}: waiting task {i} never ended"
+                );
+            }
+            for (i, task) in spawned.into_iter().enumerate() {
+                assert!(
+                    ends_within_10s(task),
+                    "round {round}: spawned task {i} never ended"
+                );
+            }
+            stopped.store(true, Ordering::Release);
+            stop.notify(usize::MAX);
+            runner.join().unwrap();
+        }
     }
 }

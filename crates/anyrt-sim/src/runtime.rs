@@ -182,6 +182,11 @@ struct State {
     /// A waker of every task not yet finished, by id: what shutdown wakes to drop them.
     live: BTreeMap<u64, Waker>,
     closed: bool,
+    /// Tasks scheduled after the shutdown, waiting to be dropped by [`drop_dying`].
+    dying: Vec<Runnable<Meta>>,
+    /// Whether a thread is in [`drop_dying`]: what it drops may wake more tasks, which it
+    /// drops too (in its loop, not nested in the drop that woke them).
+    dropping: bool,
     /// Who drives the simulation.
     driving: Driving,
     /// A `block_on` waits for the background driver to hand over.
@@ -305,6 +310,8 @@ impl Shared {
             now: Duration::ZERO,
             live: BTreeMap::new(),
             closed: false,
+            dying: Vec::new(),
+            dropping: false,
             driving: Driving::Nobody,
             handover: false,
             background_allowed: true,
@@ -974,8 +981,15 @@ fn schedule(shared: &Weak<Shared>, runnable: Runnable<Meta>) {
     };
     let mut st = shared.lock();
     if st.closed {
+        st.dying.push(runnable);
+        if st.dropping {
+            // Dropped by the loop of the thread dropping the others (this one, further up
+            // its stack, or another).
+            return;
+        }
+        st.dropping = true;
         drop(st);
-        drop(runnable);
+        drop_dying(&shared);
     } else if shared.is_driven_here() {
         st.ready.push(runnable);
     } else {
@@ -987,6 +1001,23 @@ fn schedule(shared: &Weak<Shared>, runnable: Runnable<Meta>) {
         if start {
             shared.start_background();
         }
+    }
+}
+
+/// Drops the tasks scheduled after the shutdown, in a loop until none is left: dropping one
+/// may wake another (a task awaiting its handle), which lands here rather than being dropped
+/// inside the drop of the first (a chain of 100,000 such tasks overflowed the stack).
+fn drop_dying(shared: &Shared) {
+    loop {
+        let batch = {
+            let mut st = shared.lock();
+            if st.dying.is_empty() {
+                st.dropping = false;
+                return;
+            }
+            std::mem::take(&mut st.dying)
+        };
+        drop(batch);
     }
 }
 
