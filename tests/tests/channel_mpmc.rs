@@ -308,16 +308,24 @@ async fn dropped_recv_never_loses_a_message() {
 /// and receivers really wait, and consumers fall behind now and then so that senders wait. About 2 s per backend in a debug build; bounded by 60 s.
 #[anyrt::test]
 async fn stress_mpmc_with_random_cancellation() {
-    const PRODUCERS: u32 = 4;
-    const CONSUMERS: u64 = 4;
-    let total: u32 = 1_000_000;
-    let per = total / PRODUCERS;
+    stress_with_random_cancellation(4, 4, 1_000_000).await;
+}
+
+/// The same with 8 producers and 8 consumers (more waiters at once, so more of them meet a
+/// slot another task is half-way through).
+#[anyrt::test]
+async fn stress_8x8_mpmc_with_random_cancellation() {
+    stress_with_random_cancellation(8, 8, 400_000).await;
+}
+
+async fn stress_with_random_cancellation(n_producers: u32, n_consumers: u64, total: u32) {
+    let per = total / n_producers;
     let (tx, rx) = bounded::<u32>(64);
     let cancelled_recv = Arc::new(AtomicUsize::new(0));
     let cancelled_send = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
 
-    let producers: Vec<_> = (0..PRODUCERS)
+    let producers: Vec<_> = (0..n_producers)
         .map(|p| {
             let tx = tx.clone();
             let cancelled = cancelled_send.clone();
@@ -352,7 +360,7 @@ async fn stress_mpmc_with_random_cancellation() {
         .collect();
     drop(tx);
 
-    let consumers: Vec<_> = (0..CONSUMERS)
+    let consumers: Vec<_> = (0..n_consumers)
         .map(|c| {
             let rx = rx.clone();
             let cancelled = cancelled_recv.clone();
@@ -420,7 +428,7 @@ async fn stress_mpmc_with_random_cancellation() {
     let mut count = 0usize;
     for got in &per_consumer {
         // Each producer's numbers arrive in order at any one consumer (FIFO channel).
-        let mut last = [None::<u32>; PRODUCERS as usize];
+        let mut last = vec![None::<u32>; n_producers as usize];
         for &v in got {
             assert!(!seen[v as usize], "message {v} delivered twice");
             seen[v as usize] = true;
@@ -447,6 +455,152 @@ async fn stress_mpmc_with_random_cancellation() {
         Backend::current(),
         started.elapsed()
     );
+}
+
+/// Rounds of [`close_races_sends_and_receives`]; `ANYRT_STRESS_ROUNDS` sets more, for a run
+/// by hand.
+fn close_race_rounds() -> u32 {
+    std::env::var("ANYRT_STRESS_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
+}
+
+/// 4 senders, 3 receivers and a closer on `bounded(16)`, in rounds: the close comes at a
+/// random point while senders push and receivers wait, so that it meets receivers waiting
+/// behind a push that is half-way. Every receiver must end (a receiver asleep on a closed,
+/// empty channel hangs the round: 10 s, then the test fails) and every message sent is
+/// received once.
+#[anyrt::test]
+async fn close_races_sends_and_receives() {
+    const SENDERS: u32 = 4;
+    const RECEIVERS: usize = 3;
+    let rounds = close_race_rounds();
+    let mut rng = Rng::new(7);
+    for round in 0..rounds {
+        let (tx, rx) = bounded::<u32>(16);
+        let close_after = rng.next() % 64;
+        let senders: Vec<_> = (0..SENDERS)
+            .map(|p| {
+                let tx = tx.clone();
+                anyrt::spawn(async move {
+                    let mut sent = Vec::new();
+                    for i in 0.. {
+                        let v = p * 1_000_000 + i;
+                        if tx.send(v).await.is_err() {
+                            break;
+                        }
+                        sent.push(v);
+                        if i % 8 == 7 {
+                            anyrt::task::yield_now().await;
+                        }
+                    }
+                    sent
+                })
+            })
+            .collect();
+        let receivers: Vec<_> = (0..RECEIVERS)
+            .map(|_| {
+                let rx = rx.clone();
+                anyrt::spawn(async move {
+                    let mut got = Vec::new();
+                    while let Ok(v) = rx.recv().await {
+                        got.push(v);
+                    }
+                    got
+                })
+            })
+            .collect();
+        let closer = anyrt::spawn(async move {
+            for _ in 0..close_after {
+                anyrt::task::yield_now().await;
+            }
+            tx.close();
+        });
+        drop(rx);
+        within("the closer", closer).await.unwrap();
+        let mut sent = Vec::new();
+        for s in senders {
+            sent.extend(within("a sender after the close", s).await.unwrap());
+        }
+        let mut got = Vec::new();
+        for r in receivers {
+            let what = format!("round {round}: a receiver after the close");
+            got.extend(within(&what, r).await.unwrap());
+        }
+        sent.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(
+            got, sent,
+            "round {round}: what was sent is not what was received"
+        );
+    }
+}
+
+/// The same race on plain threads through the blocking methods, which poll again only when
+/// woken (a lost wake-up hangs them as it would a task).
+#[test]
+fn close_races_blocking_sends_and_receives() {
+    const SENDERS: u32 = 4;
+    const RECEIVERS: usize = 3;
+    let rounds = close_race_rounds() / 3;
+    let mut rng = Rng::new(11);
+    for round in 0..rounds {
+        let (tx, rx) = bounded::<u32>(16);
+        let close_after = rng.next() % 200;
+        let out = on_plain_thread("a round of the blocking close race", move || {
+            std::thread::scope(|scope| {
+                let senders: Vec<_> = (0..SENDERS)
+                    .map(|p| {
+                        let tx = tx.clone();
+                        scope.spawn(move || {
+                            let mut sent = Vec::new();
+                            for i in 0.. {
+                                let v = p * 1_000_000 + i;
+                                if tx.send_blocking(v).is_err() {
+                                    break;
+                                }
+                                sent.push(v);
+                            }
+                            sent
+                        })
+                    })
+                    .collect();
+                let receivers: Vec<_> = (0..RECEIVERS)
+                    .map(|_| {
+                        let rx = rx.clone();
+                        scope.spawn(move || {
+                            let mut got = Vec::new();
+                            while let Ok(v) = rx.recv_blocking() {
+                                got.push(v);
+                            }
+                            got
+                        })
+                    })
+                    .collect();
+                drop(rx);
+                for _ in 0..close_after {
+                    std::thread::yield_now();
+                }
+                tx.close();
+                let mut sent: Vec<u32> = senders
+                    .into_iter()
+                    .flat_map(|s| s.join().unwrap())
+                    .collect();
+                let mut got: Vec<u32> = receivers
+                    .into_iter()
+                    .flat_map(|r| r.join().unwrap())
+                    .collect();
+                sent.sort_unstable();
+                got.sort_unstable();
+                (sent, got)
+            })
+        });
+        assert_eq!(
+            out.1, out.0,
+            "round {round}: what was sent is not what was received"
+        );
+    }
 }
 
 // --- the blocking bridge -------------------------------------------------------------------
