@@ -74,7 +74,7 @@
 //! |---|---|
 //! | `JoinHandle` dropped | the task keeps running (detached) |
 //! | `abort()` before the task completes | the task is dropped at its next await; awaiting gives `Err(JoinError)` with `is_cancelled()` |
-//! | awaiting an aborted handle | returns only once the task has finished or its future has been dropped (what it held is released by then); `is_finished()` is false until then. A task that completes in the poll running when `abort()` came gives its result on tokio; on smol and async-std that result is lost (async-task drops it) |
+//! | awaiting an aborted handle | returns only once the task has finished or its future has been dropped (what it held is released by then); `is_finished()` is false until then. A task that completes in the poll running when `abort()` came gives its result, on every backend |
 //! | `abort()` after it completed, or on a blocking closure | awaiting gives the task's own result |
 //! | a task's destructor panics (at `abort()`, at a runtime's shutdown, or a `spawn_local` task still pending when its `block_on` returns) | the process, the runtime and the caller go on (the panic never unwinds into `Runtime::drop` or `block_on`); awaiting the handle gives `is_panic()` with the payload, on every backend (one exception: a task on an application's own smol executor, handed over with `set_global_executor`, gives `is_cancelled()`, since async-executor keeps no room for the payload; the panic hook has printed it) |
 //! | task panics | the runtime keeps running; awaiting gives `is_panic()`; `into_panic()` returns the payload (with `panic = "abort"` nothing can be caught) |
