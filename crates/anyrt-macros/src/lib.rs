@@ -8,8 +8,8 @@
 //!
 //! # Features
 //!
-//! `tokio`, `smol`, `async-std`: turned on by `anyrt`'s features of the same names, so that
-//! `#[anyrt::test]` generates a test only for the backends compiled in.
+//! `tokio`, `smol`, `async-std`, `sim`: turned on by `anyrt`'s features of the same names, so
+//! that `#[anyrt::test]` generates a test only for the backends compiled in.
 //!
 //! # `#[anyrt::test]`
 //!
@@ -24,8 +24,10 @@
 //! ```
 //!
 //! becomes a module `sleeps` with one `#[test]` per enabled backend: `sleeps::tokio`,
-//! `sleeps::smol` and `sleeps::async_std` (so `cargo test sleeps::smol` runs one of them).
-//! Each runs the body on a fresh `anyrt::Runtime` of its backend; a failure (a panic, or an
+//! `sleeps::smol`, `sleeps::async_std` and `sleeps::sim` (so `cargo test sleeps::smol` runs
+//! one of them; `sleeps::sim` runs the body under the deterministic simulation, one seed or,
+//! with `sim(seeds = N)`, N of them). Each runs the body on a fresh `anyrt::Runtime` of its
+//! backend; a failure (a panic, or an
 //! `Err` from a body that returns `Result<(), E>` with `E: Debug`) names the test and the
 //! backend. See [`macro@test`] for the arguments and the exact expansion.
 //!

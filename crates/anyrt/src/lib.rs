@@ -1,5 +1,5 @@
 //! Write async Rust once; run it on tokio, smol or async-std, with one behaviour on every
-//! runtime.
+//! runtime, and test it under a deterministic simulation.
 //!
 //! **Library authors** depend on `anyrt` with no backend feature and call [`spawn`],
 //! [`time::sleep`], [`block_on`], or take an `impl` [`Executor`]. **Applications** pick the
@@ -10,6 +10,7 @@
 //! | `tokio` | the tokio backend |
 //! | `smol` | the smol backend (async-io, blocking; anyrt's own executor on async-task) |
 //! | `async-std` | the async-std backend (legacy: async-std is discontinued upstream, RUSTSEC-2025-0052; prefer smol) |
+//! | `sim` | the deterministic simulation backend for tests: seeded schedules, virtual time, replay tokens, an in-memory network ([`sim`]) |
 //! | `macros` (default) | [`#[anyrt::test]`](test) and [`#[anyrt::main]`](main) |
 //! | `futures` (default) | futures' `FutureExt`/`StreamExt`/`SinkExt` in the [`prelude`]; futures' `Spawn` for [`Handle`] and [`Runtime`] ([`compat`]) |
 //! | `async-executors` | the async_executors 0.7 traits on [`Handle`], and an adapter the other way ([`compat`]) |
@@ -39,8 +40,8 @@
 //! | an application | `anyrt = { version = "0.1", features = ["tokio"] }`: its backends |
 //! | a backend (your own executor) | `anyrt-core`: implement [`Executor`] for it |
 //!
-//! `anyrt-tokio`, `anyrt-smol` and `anyrt-async-std` are implementation crates behind the
-//! features above; applications never name them. `anyrt-core` is re-exported here item by
+//! `anyrt-tokio`, `anyrt-smol`, `anyrt-async-std` and `anyrt-sim` are implementation crates
+//! behind the features above; applications never name them. `anyrt-core` is re-exported here item by
 //! item, so libraries and applications need only `anyrt`.
 //!
 //! A library's own tests need a backend: enable the backends (and `macros`) in its
