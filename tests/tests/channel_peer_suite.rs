@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyrt::channel::{bounded, unbounded, Sender, TryRecvError, TrySendError};
+use anyrt::channel::{bounded, unbounded, Receiver, Sender, TryRecvError, TrySendError};
 use anyrt_tests::*;
 use futures::StreamExt;
 
@@ -27,6 +27,14 @@ fn ms(n: u64) -> Duration {
 
 async fn sleep(n: u64) {
     anyrt::time::sleep(ms(n)).await;
+}
+
+/// `bounded(cap)`, or `unbounded()` for `None`: most cases run on both.
+fn channel<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
+    match cap {
+        Some(c) => bounded(c),
+        None => unbounded(),
+    }
 }
 
 #[anyrt::test]
@@ -81,10 +89,7 @@ async fn len_empty_full() {
 #[anyrt::test]
 async fn try_recv_as_messages_come_and_the_channel_closes() {
     for cap in [Some(100), None] {
-        let (s, r) = match cap {
-            Some(c) => bounded(c),
-            None => unbounded(),
-        };
+        let (s, r) = channel(cap);
         let receiver = anyrt::spawn(async move {
             assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
             sleep(30).await;
@@ -104,10 +109,7 @@ async fn try_recv_as_messages_come_and_the_channel_closes() {
 #[anyrt::test]
 async fn recv_waits_for_each_message_then_the_close() {
     for cap in [Some(100), None] {
-        let (s, r) = match cap {
-            Some(c) => bounded(c),
-            None => unbounded(),
-        };
+        let (s, r) = channel(cap);
         let receiver = anyrt::spawn(async move {
             assert_eq!(r.recv().await, Ok(7));
             sleep(10).await;
@@ -163,10 +165,7 @@ async fn send_waits_for_room() {
 #[anyrt::test]
 async fn send_after_close_hands_the_message_back() {
     for cap in [Some(100), None] {
-        let (s, r) = match cap {
-            Some(c) => bounded(c),
-            None => unbounded(),
-        };
+        let (s, r) = channel(cap);
         for v in 1..4 {
             s.send(v).await.unwrap();
         }
@@ -180,10 +179,7 @@ async fn send_after_close_hands_the_message_back() {
 #[anyrt::test]
 async fn recv_after_close_drains_then_fails() {
     for cap in [Some(100), None] {
-        let (s, r) = match cap {
-            Some(c) => bounded(c),
-            None => unbounded(),
-        };
+        let (s, r) = channel(cap);
         for v in 1..4 {
             s.send(v).await.unwrap();
         }
@@ -265,10 +261,7 @@ async fn dropping_the_receiver_wakes_a_waiting_sender() {
 #[anyrt::test]
 async fn dropping_the_sender_wakes_a_waiting_receiver() {
     for cap in [Some(1), None] {
-        let (s, r) = match cap {
-            Some(c) => bounded::<()>(c),
-            None => unbounded(),
-        };
+        let (s, r) = channel::<()>(cap);
         let receiver = anyrt::spawn(async move { r.recv().await });
         sleep(10).await;
         drop(s);
@@ -280,10 +273,7 @@ async fn dropping_the_sender_wakes_a_waiting_receiver() {
 async fn spsc_in_order() {
     const COUNT: usize = 10_000;
     for cap in [Some(3), None] {
-        let (s, r) = match cap {
-            Some(c) => bounded(c),
-            None => unbounded(),
-        };
+        let (s, r) = channel(cap);
         let receiver = anyrt::spawn(async move {
             for i in 0..COUNT {
                 assert_eq!(r.recv().await, Ok(i));
@@ -305,10 +295,7 @@ async fn spsc_in_order() {
 async fn mpmc(cap: Option<usize>, as_stream: bool) {
     const COUNT: usize = 2_500;
     const TASKS: usize = 4;
-    let (s, r) = match cap {
-        Some(c) => bounded::<usize>(c),
-        None => unbounded(),
-    };
+    let (s, r) = channel::<usize>(cap);
     let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..COUNT).map(|_| AtomicUsize::new(0)).collect());
     let mut tasks = Vec::new();
     for _ in 0..TASKS {
@@ -377,10 +364,7 @@ async fn send_recv_stream_with_buffer() {
 #[anyrt::test]
 async fn try_recv_close_while_empty() {
     for cap in [Some(16), None] {
-        let (tx, rx) = match cap {
-            Some(c) => bounded::<()>(c),
-            None => unbounded(),
-        };
+        let (tx, rx) = channel::<()>(cap);
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
         drop(tx);
         assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));

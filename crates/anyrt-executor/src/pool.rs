@@ -1020,6 +1020,26 @@ mod tests {
         }
     }
 
+    /// A thread running `pool` until `stopped` is set and `stop` notified.
+    fn runner(
+        pool: &Arc<Pool>,
+        stop: &Arc<Event>,
+        stopped: &Arc<AtomicBool>,
+    ) -> thread::JoinHandle<()> {
+        let (pool, stop, stopped) = (pool.clone(), stop.clone(), stopped.clone());
+        thread::spawn(move || {
+            async_io::block_on(pool.run(async {
+                while !stopped.load(Ordering::Acquire) {
+                    let listener = stop.listen();
+                    if stopped.load(Ordering::Acquire) {
+                        break;
+                    }
+                    listener.await;
+                }
+            }))
+        })
+    }
+
     /// Runs `tasks` on a pool of `n` runners that sleep when they start (waiting for each
     /// task, at most 30 s): how many times a sleeping runner was woken meanwhile.
     fn runners_woken_by<F>(n: usize, tasks: impl FnOnce(&Arc<Pool>) -> Vec<JoinHandle<F>>) -> usize
@@ -1029,22 +1049,7 @@ mod tests {
         let pool = Arc::new(Pool::new());
         let stop = Arc::new(Event::new());
         let stopped = Arc::new(AtomicBool::new(false));
-        let runners: Vec<_> = (0..n)
-            .map(|_| {
-                let (pool, stop, stopped) = (pool.clone(), stop.clone(), stopped.clone());
-                thread::spawn(move || {
-                    async_io::block_on(pool.run(async {
-                        while !stopped.load(Ordering::Acquire) {
-                            let listener = stop.listen();
-                            if stopped.load(Ordering::Acquire) {
-                                break;
-                            }
-                            listener.await;
-                        }
-                    }))
-                })
-            })
-            .collect();
+        let runners: Vec<_> = (0..n).map(|_| runner(&pool, &stop, &stopped)).collect();
         until_asleep(&pool, n);
         let before = pool.state.runners_woken.load(Ordering::Relaxed);
         for task in tasks(&pool) {
@@ -1240,20 +1245,7 @@ mod tests {
             let pool = Arc::new(Pool::new());
             let stop = Arc::new(Event::new());
             let stopped = Arc::new(AtomicBool::new(false));
-            let runner = {
-                let (pool, stop, stopped) = (pool.clone(), stop.clone(), stopped.clone());
-                thread::spawn(move || {
-                    async_io::block_on(pool.run(async {
-                        while !stopped.load(Ordering::Acquire) {
-                            let listener = stop.listen();
-                            if stopped.load(Ordering::Acquire) {
-                                break;
-                            }
-                            listener.await;
-                        }
-                    }))
-                })
-            };
+            let runner = runner(&pool, &stop, &stopped);
             let gate = Arc::new(Event::new());
             let waiting: Vec<_> = (0..16)
                 .map(|_| {
