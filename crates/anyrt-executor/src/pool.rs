@@ -33,7 +33,10 @@
 //!   all tasks are woken (the executor keeps their wakers, as async-executor does) and every
 //!   queued one is run as above. A task being polled (a worker blocked in it) is dropped by
 //!   its worker when its poll returns. async-executor drops its tasks only when the executor
-//!   itself is dropped, which a worker blocked inside `run` prevents.
+//!   itself is dropped, which a worker blocked inside `run` prevents. A task is never dropped
+//!   inside another thread's `wake()` (which may hold a lock the task's destructor takes):
+//!   one woken by another thread in a race with the close is dropped on a thread of the
+//!   executor's own, right after.
 //! * **`abort()` keeps a result produced in time**: it marks the task and wakes it; the task
 //!   is dropped at its next poll, so a poll that was running when `abort()` came and
 //!   completed the task gives its output, and awaiting the handle returns only once the
@@ -152,7 +155,9 @@ impl Pool {
     /// Closes the executor: no task is spawned from now on, and every task that is not being
     /// polled is dropped before this returns, on the calling thread (its handle gives
     /// "cancelled", or the panic of its destructor). A task being polled is dropped by the
-    /// thread polling it, once that poll returns without completing it.
+    /// thread polling it, once that poll returns without completing it; one that another
+    /// thread wakes while this runs, by a thread the executor starts for it (never inside
+    /// that `wake()`).
     pub fn close(&self) {
         self.state.close();
     }
@@ -194,9 +199,15 @@ struct State {
     /// The wakers of the tasks not finished, for `close` and `abort`.
     active: Mutex<Slab<Waker>>,
     closed: AtomicBool,
+    /// Whether a reaper thread is draining the closed executor ([`State::reap`]).
+    reaping: AtomicBool,
     /// Sleeping runners woken by `notify`.
     #[cfg(test)]
     runners_woken: std::sync::atomic::AtomicUsize,
+    /// Run by `close` once the executor is marked closed, before its tasks are woken: what a
+    /// test does in the race's window.
+    #[cfg(test)]
+    after_close_flag: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 impl State {
@@ -212,8 +223,11 @@ impl State {
             }),
             active: Mutex::new(Slab::new()),
             closed: AtomicBool::new(false),
+            reaping: AtomicBool::new(false),
             #[cfg(test)]
             runners_woken: std::sync::atomic::AtomicUsize::new(0),
+            #[cfg(test)]
+            after_close_flag: Mutex::new(None),
         }
     }
 
@@ -253,23 +267,24 @@ impl State {
     /// * Any other wake (the reactor, a timer, another thread) queues the task in the
     ///   global queue and wakes a sleeping runner.
     #[inline]
-    fn schedule(&self, runnable: Runnable<Meta>, woken_while_running: bool) {
+    fn schedule(self: &Arc<Self>, runnable: Runnable<Meta>, woken_while_running: bool) {
         if !woken_while_running {
             if let Some(local) = Local::running_here(self) {
                 if let Some(displaced) = local.next.replace(runnable) {
                     local.push(self, displaced);
                     self.notify();
                 }
-                self.drain_if_closed();
+                self.drop_if_closed(false);
                 return;
             }
         }
-        self.schedule_global(runnable, !woken_while_running);
+        self.push_global(runnable, !woken_while_running);
+        self.drop_if_closed(woken_while_running);
     }
 
     /// Queues `runnable` in the global queue, waking a sleeping runner if `notify`.
     #[inline]
-    fn schedule_global(&self, runnable: Runnable<Meta>, notify: bool) {
+    fn push_global(&self, runnable: Runnable<Meta>, notify: bool) {
         let pushed = self.queue.push(runnable);
         debug_assert!(
             pushed.is_ok(),
@@ -278,17 +293,67 @@ impl State {
         if notify {
             self.notify();
         }
-        self.drain_if_closed();
     }
 
-    /// A task woken after `close` (by a poll that was running then, or in a race with it)
-    /// is dropped here: no worker may be left to run it. Running it only drops its future
-    /// (its `Guarded` sees the executor closed).
+    /// A task queued after `close` (woken by a poll that was running then, or by a wake
+    /// that raced the close) is dropped here: no runner may be left to run it. Running it
+    /// only drops its future (its `Guarded` sees the executor closed).
+    ///
+    /// It is run on this thread only right after a poll (`after_poll`: async-task's own
+    /// call, on the thread that polled). Any other wake may come from code holding a lock
+    /// that the task's destructor takes (event-listener wakes under its own lock): there
+    /// the task goes to a thread of its own ([`reap`](Self::reap)), unless this thread is
+    /// draining the executor already, whose loop finds it.
     #[inline]
-    fn drain_if_closed(&self) {
-        if self.is_closed_after_push() {
-            self.drain();
+    fn drop_if_closed(self: &Arc<Self>, after_poll: bool) {
+        if !self.is_closed_after_push() {
+            return;
         }
+        if after_poll {
+            self.drain();
+        } else if !Draining::is_here(self) {
+            self.reap();
+        }
+    }
+
+    /// Drains the closed executor on a thread of its own (one at a time): for tasks queued
+    /// by a wake that raced the close, which only happens in that race.
+    #[cold]
+    fn reap(self: &Arc<Self>) {
+        // Acquire-release on both sides (`reap_queued`): a push before a swap that found a
+        // reaper running is seen by that reaper's check after its own swap.
+        if self.reaping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let state = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("anyrt-executor-close".into())
+            .spawn(move || state.reap_queued());
+        if spawned.is_err() {
+            // No thread to be had: dropped here, the last resort.
+            self.reap_queued();
+        }
+    }
+
+    fn reap_queued(&self) {
+        loop {
+            self.drain();
+            self.reaping.swap(false, Ordering::AcqRel);
+            if !self.has_queued() || self.reaping.swap(true, Ordering::AcqRel) {
+                return;
+            }
+        }
+    }
+
+    /// Whether a task is queued anywhere.
+    fn has_queued(&self) -> bool {
+        !self.queue.is_empty()
+            || self
+                .local_queues
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .any(|local| !local.queue.is_empty() || !local.next.is_empty())
     }
 
     #[inline]
@@ -317,13 +382,19 @@ impl State {
         }
         // See `is_closed_after_push`.
         std::sync::atomic::fence(Ordering::SeqCst);
-        // Taken out under the lock, woken outside it: a woken task may be dropped at once
-        // (`schedule`), and a task that ends takes the lock to leave the set.
+        #[cfg(test)]
+        if let Some(hook) = self.after_close_flag.lock().unwrap().take() {
+            hook();
+        }
+        // The wakes below queue the tasks for this thread's drain (`drop_if_closed`).
+        let _draining = Draining::enter(self);
+        // Taken out under the lock, woken outside it: a task that ends takes the lock to
+        // leave the set.
         let wakers = mem::take(&mut *self.active());
         for (_, waker) in wakers {
             waker.wake();
         }
-        self.drain();
+        self.run_queued();
     }
 
     /// Runs every queued task once the executor is closed: each only drops its future.
@@ -338,6 +409,11 @@ impl State {
             // This thread is draining this executor already, further up its stack.
             return;
         };
+        self.run_queued();
+    }
+
+    /// [`drain`](Self::drain)'s loop, on a thread that entered [`Draining`].
+    fn run_queued(&self) {
         loop {
             let mut ran = false;
             while let Ok(r) = self.queue.pop() {
@@ -384,6 +460,14 @@ thread_local! {
 struct Draining(usize);
 
 impl Draining {
+    /// Whether this thread is draining `state`.
+    fn is_here(state: &State) -> bool {
+        let me = ptr::from_ref(state).addr();
+        DRAINING
+            .try_with(|d| d.borrow().contains(&me))
+            .unwrap_or(false)
+    }
+
     /// `None` if this thread is draining `state` already. Where the thread-local is gone (a
     /// thread's last destructors), drains nest as before.
     fn enter(state: &State) -> Option<Draining> {
@@ -745,7 +829,7 @@ const NEXT_SLOT_POLLS: u32 = 3;
 
 /// A thread running the executor: its queues.
 struct Runner<'a> {
-    state: &'a State,
+    state: &'a Arc<State>,
     ticker: Ticker<'a>,
     local: Arc<Local>,
     ticks: usize,
@@ -754,12 +838,12 @@ struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    fn new(state: &'a State) -> Runner<'a> {
+    fn new(state: &'a Arc<State>) -> Runner<'a> {
         let runner = Runner {
             state,
             ticker: Ticker { state, sleeping: 0 },
             local: Arc::new(Local {
-                state: ptr::from_ref(state).addr(),
+                state: Arc::as_ptr(state).addr(),
                 queue: ConcurrentQueue::bounded(512),
                 next: Slot(AtomicPtr::new(ptr::null_mut())),
             }),
@@ -869,11 +953,12 @@ impl Drop for Runner<'_> {
             .retain(|local| !Arc::ptr_eq(local, &self.local));
         // Back to the global queue (or, once the executor is closed, dropped).
         if let Some(r) = self.local.next.take() {
-            self.state.schedule_global(r, false);
+            self.state.push_global(r, false);
         }
         while let Ok(r) = self.local.queue.pop() {
-            self.state.schedule_global(r, false);
+            self.state.push_global(r, false);
         }
+        self.state.drop_if_closed(false);
         // A task this runner would have picked up (one woken while it ran, which wakes no
         // one) goes to another runner.
         if !self.state.queue.is_empty() {
@@ -927,7 +1012,7 @@ impl Local {
     /// Queues `runnable` in the local queue, or in the global one when it is full.
     fn push(&self, state: &State, runnable: Runnable<Meta>) {
         if let Err(e) = self.queue.push(runnable) {
-            state.schedule_global(e.into_inner(), false);
+            state.push_global(e.into_inner(), false);
         }
     }
 }
@@ -1233,6 +1318,54 @@ mod tests {
                 false
             },
         ))
+    }
+
+    /// A wake that races the close (another thread wakes a waiting task after the executor
+    /// is marked closed, before `close` wakes it) must not drop the task inside `wake()`:
+    /// the waker's caller may hold a lock the task's destructor takes (event-listener
+    /// notifies under its own lock, and here the caller holds one of its own too).
+    #[test]
+    fn a_wake_racing_the_close_drops_the_task_outside_the_wakers_locks() {
+        struct TakesLock(Arc<Mutex<()>>);
+        impl Drop for TakesLock {
+            fn drop(&mut self) {
+                drop(self.0.lock());
+            }
+        }
+        let pool = Arc::new(Pool::new());
+        let lock = Arc::new(Mutex::new(()));
+        let gate = Arc::new(Event::new());
+        let task = pool.spawn({
+            let (gate, lock) = (gate.clone(), lock.clone());
+            async move {
+                let _takes_lock = TakesLock(lock);
+                gate.listen().await;
+            }
+        });
+        // Polled once by hand: the task waits on the gate.
+        pool.state.queue.pop().unwrap().run();
+        let woke = Arc::new(AtomicBool::new(false));
+        *pool.state.after_close_flag.lock().unwrap() = Some(Box::new({
+            let woke = woke.clone();
+            move || {
+                let (done_tx, done_rx) = std::sync::mpsc::channel();
+                thread::spawn(move || {
+                    let guard = lock.lock();
+                    gate.notify(usize::MAX);
+                    drop(guard);
+                    let _ = done_tx.send(());
+                });
+                // A wake that ran the task's destructor under the locks never returns.
+                let returned = done_rx.recv_timeout(Duration::from_secs(10)).is_ok();
+                woke.store(returned, Ordering::SeqCst);
+            }
+        }));
+        pool.close();
+        assert!(
+            woke.load(Ordering::SeqCst),
+            "a wake racing the close dropped the task under the waker's locks (deadlock)"
+        );
+        assert!(ends_within_10s(task), "the task was never dropped");
     }
 
     /// The pool's own tasks are async-task's, whose state machine uses std's atomics: a loom
