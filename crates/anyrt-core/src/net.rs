@@ -6,8 +6,11 @@
 //! over a std socket in non-blocking mode and a [`Source`]: an operation is tried on the std
 //! socket, and when it would block, the source waits for the reactor to report readiness
 //! and tries again. A backend therefore supplies only readiness: tokio's reactor
-//! (`AsyncFd`) on tokio, async-io's (`Async`) on smol and async-std, an in-memory one on a
-//! simulation.
+//! (`AsyncFd`) on tokio, async-io's (`Async`) on smol and async-std.
+//!
+//! The simulation (`anyrt-sim`) has no readiness to give: its sockets are in-memory types of
+//! its own, which the facade's socket types hold instead of a [`Source`] (its `Source` type
+//! is uninhabited and [`Source::new`] fails with `Unsupported`).
 //!
 //! Unix only for now (a source is any `AsFd`).
 

@@ -110,6 +110,11 @@ pub trait Provider: Sized + Send + Sync + 'static {
 
     /// The backend's clock: the system's monotonic clock on the real backends, a virtual
     /// one on a simulation. Its deadlines are measured on it.
+    ///
+    /// A backend with a clock other than the system's enters this function as the clock of
+    /// the threads it runs ([`context::enter_clock`](crate::context::enter_clock)):
+    /// [`Instant::now`] reads it there, and the system's clock everywhere else. So it is the
+    /// one definition of a backend's time; nothing else in anyrt reads a backend's clock.
     fn now() -> Instant {
         Instant::now()
     }
@@ -300,7 +305,8 @@ impl RuntimeConfig {
     }
 }
 
-/// Implements [`Provider`] for a backend whose types follow the convention of anyrt's own:
+/// Implements [`Provider`] for a real backend (one that refuses the simulation-only knobs
+/// and runs on the system's clock) whose types follow the convention of anyrt's own:
 /// `Runtime::with_config(&RuntimeConfig)`, and inherent `handle`, `block_on` and
 /// `shutdown_timeout` on the runtime, `current`, `global` and `block_on` on the handle. The
 /// block names the rest: the backend, the three types and the five ambient functions.
@@ -340,9 +346,7 @@ macro_rules! impl_provider {
             type Sleep = $sleep;
 
             fn build(config: &$crate::RuntimeConfig) -> ::std::io::Result<$runtime> {
-                if <$provider as $crate::Provider>::BACKEND != $crate::Backend::Sim {
-                    config.check_no_sim_knobs(<$provider as $crate::Provider>::BACKEND)?;
-                }
+                config.check_no_sim_knobs(<$provider as $crate::Provider>::BACKEND)?;
                 <$runtime>::with_config(config)
             }
 

@@ -81,18 +81,81 @@ pub use net::{NoNetwork, NET_UNSUPPORTED};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sim;
 
-anyrt_core::impl_provider!(Sim {
-    backend: Backend::Sim,
-    runtime: Runtime,
-    handle: Handle,
-    sleep: Sleep,
-    spawn: runtime::spawn,
-    spawn_blocking: runtime::spawn_blocking,
-    block_on: runtime::block_on,
-    sleep_for: Sleep::after,
-    sleep_until: Sleep::at,
-});
+// Written out: the simulation reads the simulation-only knobs of the config that every
+// real backend refuses, and has a clock of its own.
+impl anyrt_core::Provider for Sim {
+    const BACKEND: Backend = Backend::Sim;
+    type Runtime = Runtime;
+    type Handle = Handle;
+    type Sleep = Sleep;
 
+    fn build(config: &anyrt_core::RuntimeConfig) -> std::io::Result<Runtime> {
+        Runtime::with_config(config)
+    }
+
+    fn runtime_handle(runtime: &Runtime) -> Handle {
+        runtime.handle()
+    }
+
+    fn runtime_block_on<F: std::future::Future>(runtime: &Runtime, future: F) -> F::Output {
+        runtime.block_on(future)
+    }
+
+    fn shutdown_timeout(runtime: Runtime, timeout: Duration) {
+        runtime.shutdown_timeout(timeout);
+    }
+
+    fn handle_block_on<F: std::future::Future>(handle: &Handle, future: F) -> F::Output {
+        handle.block_on(future)
+    }
+
+    fn current() -> Option<Handle> {
+        Handle::current()
+    }
+
+    fn global() -> Handle {
+        Handle::global()
+    }
+
+    #[inline]
+    fn spawn<F>(future: F) -> anyrt_core::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        runtime::spawn(future)
+    }
+
+    #[inline]
+    fn spawn_blocking<F, R>(f: F) -> anyrt_core::task::JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        runtime::spawn_blocking(f)
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        runtime::block_on(future)
+    }
+
+    #[inline]
+    fn sleep(duration: Duration) -> Sleep {
+        Sleep::after(duration)
+    }
+
+    #[inline]
+    fn sleep_until(deadline: Instant) -> Sleep {
+        Sleep::at(deadline)
+    }
+
+    /// The virtual time of the simulation the calling thread is inside (the system's clock
+    /// outside every simulation). A simulation enters it as the clock of its threads, so
+    /// [`Instant::now`] reads it there.
+    fn now() -> Instant {
+        runtime::virtual_now()
+    }
+}
 anyrt_core::impl_executor!(Handle {
     type Sleep = Sleep;
 

@@ -105,8 +105,8 @@ pub(crate) fn current() -> Option<Arc<Shared>> {
 }
 
 /// The clock of task time inside a simulation: its virtual time (the system's clock where
-/// the simulation is gone).
-fn clock() -> Instant {
+/// the simulation is gone). [`Sim`](crate::Sim)'s `Provider::now`.
+pub(crate) fn virtual_now() -> Instant {
     match current() {
         Some(shared) => shared.now(),
         None => Instant::system_now(),
@@ -126,7 +126,7 @@ fn enter(shared: Weak<Shared>, ctx: ThreadContext) -> Enter {
     Enter {
         prev,
         _context: context::enter(ctx),
-        _clock: context::enter_clock(clock),
+        _clock: context::enter_clock(<crate::Sim as anyrt_core::Provider>::now),
     }
 }
 

@@ -24,9 +24,10 @@ use std::time::Duration;
 pub struct Instant(std::time::Instant);
 
 impl Instant {
-    /// The current time of the clock of the backend in effect: the clock a backend entered
-    /// on the calling thread (see [`context::enter_clock`](crate::context::enter_clock)),
-    /// else the system's monotonic clock.
+    /// The current time of the clock of the backend in effect: the
+    /// [`Provider::now`](crate::Provider::now) a backend entered on the calling thread (see
+    /// [`context::enter_clock`](crate::context::enter_clock): a simulation's virtual clock),
+    /// else the system's monotonic clock, every real backend's.
     ///
     /// ```
     /// let start = anyrt::time::Instant::now();

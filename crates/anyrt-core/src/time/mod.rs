@@ -1,8 +1,10 @@
 //! Time, built on a backend's sleep: [`Instant`], [`Elapsed`], [`Timeout`], [`Interval`],
 //! [`MissedTickBehavior`] and the [`Timer`] trait a clock implements.
 //!
-//! Nothing here reads the wall clock directly except [`Instant::now`], the one place a
-//! virtual clock (the planned `sim` backend) will hook into.
+//! Nothing here reads the system's clock except [`Instant::now`], which reads the clock of
+//! the backend in effect on the calling thread: [`Provider::now`](crate::Provider::now)
+//! of the backend that entered it there (a simulation's virtual clock), else the system's
+//! monotonic clock, which is every real backend's.
 //!
 //! Cancel safety: a [`Timeout`] is cancel-safe exactly when the future inside it is;
 //! [`Interval::tick`] is cancel-safe.
