@@ -34,22 +34,39 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// Set in the environment of a child process started by [`run_self`].
 pub const CHILD_ENV: &str = "ANYRT_TESTS_CHILD";
 
-/// The backend feature names of this build of the suite, in selection order.
+/// The Cargo features this build of the suite was compiled with (its build script reads
+/// them), as spelled in its Cargo.toml.
+pub fn suite_features() -> Vec<&'static str> {
+    env!("ANYRT_TESTS_FEATURES")
+        .split(',')
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// The backends this build of the suite enables, in selection order: [`Backend::ALL`]
+/// filtered by the suite's features (each backend's feature is named after it).
 pub fn compiled_backends() -> Vec<Backend> {
-    let mut v = Vec::new();
-    if cfg!(feature = "tokio") {
-        v.push(Backend::Tokio);
-    }
-    if cfg!(feature = "smol") {
-        v.push(Backend::Smol);
-    }
-    if cfg!(feature = "async-std") {
-        v.push(Backend::AsyncStd);
-    }
-    if cfg!(feature = "sim") {
-        v.push(Backend::Sim);
-    }
-    v
+    let features = suite_features();
+    Backend::ALL
+        .iter()
+        .copied()
+        .filter(|b| features.contains(&b.name()))
+        .collect()
+}
+
+/// The backends this build of the suite leaves out.
+pub fn missing_backends() -> Vec<Backend> {
+    let compiled = compiled_backends();
+    Backend::ALL
+        .iter()
+        .copied()
+        .filter(|b| !compiled.contains(b))
+        .collect()
+}
+
+/// The names of every backend, as errors list them.
+pub fn all_backend_names() -> impl Iterator<Item = &'static str> {
+    Backend::ALL.iter().map(|b| b.name())
 }
 
 /// What `Backend::selected()` must say on a plain thread of a process where nobody called
@@ -346,6 +363,16 @@ pub fn run_self(args: &[&str], env: &[(&str, &str)]) -> ChildOutput {
         stderr: err_reader.join().unwrap_or_default(),
     }
 }
+
+/// The backends [`per_backend!`] writes a test for, one arm each: a backend added to
+/// [`Backend::ALL`] and not here fails `features.rs`'s
+/// `every_backend_has_a_feature_and_a_per_backend_arm`.
+pub const PER_BACKEND: &[Backend] = &[
+    Backend::Tokio,
+    Backend::Smol,
+    Backend::AsyncStd,
+    Backend::Sim,
+];
 
 /// Turns `fn name(b: Backend) { .. }` into one `#[test]` per backend feature of this build,
 /// named `name::tokio`, `name::smol` and `name::async_std`, each calling the body with its

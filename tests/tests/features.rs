@@ -65,15 +65,11 @@ fn the_built_in_order_decides_between_several() {
     if std::env::var_os("ANYRT_BACKEND").is_some() {
         return;
     }
-    let first = [
-        Backend::Tokio,
-        Backend::Smol,
-        Backend::AsyncStd,
-        Backend::Sim,
-    ]
-    .into_iter()
-    .find(|b| Backend::enabled().contains(b))
-    .unwrap();
+    let first = Backend::ALL
+        .iter()
+        .copied()
+        .find(|b| Backend::enabled().contains(b))
+        .unwrap();
     assert_eq!(on_plain_thread("selected", Backend::selected), first);
 }
 
@@ -83,10 +79,50 @@ fn the_built_in_order_decides_between_several() {
 fn no_backend_panics_naming_the_features() {
     assert!(Backend::enabled().is_empty());
     let msg = catch_panic(|| drop(anyrt::spawn(async {}))).unwrap_err();
-    for feature in ["tokio", "smol", "async-std"] {
+    for feature in all_backend_names() {
         assert!(
             msg.contains(feature),
             "does not name the {feature} feature: {msg}"
         );
     }
+}
+
+/// The suite's lists of backends come from `Backend::ALL`, except two that cannot: its Cargo
+/// features (one per backend, each on by default) and the arms of `per_backend!`. A backend
+/// added to `Backend::ALL` and missing from either fails here, by name.
+#[test]
+fn every_backend_has_a_feature_and_a_per_backend_arm() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .expect("read the suite's Cargo.toml");
+    let features = manifest
+        .split("\n[features]\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("a [features] table in the suite's Cargo.toml");
+    let default = features
+        .lines()
+        .find(|l| l.starts_with("default ="))
+        .expect("a default feature list");
+    for &b in Backend::ALL {
+        let name = b.name();
+        assert!(
+            features
+                .lines()
+                .any(|l| l.starts_with(&format!("{name} ="))),
+            "the suite's Cargo.toml has no `{name}` feature (tests/Cargo.toml [features])"
+        );
+        assert!(
+            default.contains(&format!("\"{name}\"")),
+            "the `{name}` feature is not in the suite's default features"
+        );
+        assert!(
+            PER_BACKEND.contains(&b),
+            "per_backend! (tests/src/lib.rs) has no arm for {name}: add one and list it in PER_BACKEND"
+        );
+    }
+    assert_eq!(
+        PER_BACKEND,
+        Backend::ALL,
+        "PER_BACKEND lists a backend twice or out of order"
+    );
 }

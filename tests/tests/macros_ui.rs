@@ -54,12 +54,10 @@ async fn runs_on_its_backend() {
     let name = std::thread::current().name().unwrap_or_default().to_owned();
     // The harness names the thread after the test, e.g. `runs_on_its_backend::async_std`.
     if let Some(suffix) = name.rsplit("::").next() {
-        let want = match suffix {
-            "tokio" => Some(anyrt::Backend::Tokio),
-            "smol" => Some(anyrt::Backend::Smol),
-            "async_std" => Some(anyrt::Backend::AsyncStd),
-            _ => None,
-        };
+        let want = anyrt::Backend::ALL
+            .iter()
+            .copied()
+            .find(|b| b.ident() == suffix);
         if let Some(want) = want {
             assert_eq!(current, want, "test thread {name}");
         }

@@ -689,37 +689,23 @@ per_backend! {
 
 // --- backends not compiled in -----------------------------------------------------------------
 
-#[allow(dead_code)]
-fn assert_not_compiled_in(b: Backend, feature: &str) {
-    let err = Runtime::new(b).expect_err("a runtime of a backend that is not compiled in");
-    let msg = err.to_string();
-    assert!(
-        msg.contains(feature),
-        "{b}: the message does not name the feature: {msg}"
-    );
-    let _: &dyn std::error::Error = &err;
-    let err = Runtime::builder(b)
-        .build()
-        .expect_err("builder of a missing backend");
-    assert!(err.to_string().contains(feature));
-}
-
-#[cfg(not(feature = "tokio"))]
+/// A runtime of each backend this build leaves out: an error that names its feature.
 #[test]
-fn runtime_new_tokio_without_the_feature_errors() {
-    assert_not_compiled_in(Backend::Tokio, "tokio");
-}
-
-#[cfg(not(feature = "smol"))]
-#[test]
-fn runtime_new_smol_without_the_feature_errors() {
-    assert_not_compiled_in(Backend::Smol, "smol");
-}
-
-#[cfg(not(feature = "async-std"))]
-#[test]
-fn runtime_new_async_std_without_the_feature_errors() {
-    assert_not_compiled_in(Backend::AsyncStd, "async-std");
+fn a_runtime_of_a_backend_not_compiled_in_is_an_error_naming_its_feature() {
+    for b in missing_backends() {
+        let feature = b.name();
+        let err = Runtime::new(b).expect_err("a runtime of a backend that is not compiled in");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(feature),
+            "{b}: the message does not name the feature: {msg}"
+        );
+        let _: &dyn std::error::Error = &err;
+        let err = Runtime::builder(b)
+            .build()
+            .expect_err("builder of a missing backend");
+        assert!(err.to_string().contains(feature));
+    }
 }
 
 per_backend! {

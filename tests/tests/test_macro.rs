@@ -106,7 +106,7 @@ fn one_test_per_enabled_backend_named_after_it() {
         return;
     }
     let names = listed();
-    for b in [Backend::Tokio, Backend::Smol, Backend::AsyncStd] {
+    for &b in Backend::ALL {
         let ident = b.ident();
         let name = format!("generated::{ident}");
         assert_eq!(
