@@ -100,14 +100,73 @@ pub use runtime::{Handle, Runtime};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AsyncStd;
 
-anyrt_core::impl_provider!(AsyncStd {
-    backend: Backend::AsyncStd,
-    runtime: Runtime,
-    handle: Handle,
-    sleep: Sleep,
-    spawn: task::spawn,
-    spawn_blocking: task::spawn_blocking,
-    block_on: block_on::block_on,
-    sleep_for: Sleep::after,
-    sleep_until: Sleep::at,
-});
+impl anyrt_core::Provider for AsyncStd {
+    const BACKEND: Backend = Backend::AsyncStd;
+    type Runtime = Runtime;
+    type Handle = Handle;
+    type Sleep = Sleep;
+
+    fn build(config: &anyrt_core::RuntimeConfig) -> std::io::Result<Runtime> {
+        config.check_no_sim_knobs(Backend::AsyncStd)?;
+        Runtime::with_config(config)
+    }
+
+    fn runtime_handle(runtime: &Runtime) -> Handle {
+        runtime.handle()
+    }
+
+    #[inline]
+    fn runtime_block_on<F: std::future::Future>(runtime: &Runtime, future: F) -> F::Output {
+        runtime.block_on(future)
+    }
+
+    fn shutdown_timeout(runtime: Runtime, timeout: std::time::Duration) {
+        runtime.shutdown_timeout(timeout);
+    }
+
+    #[inline]
+    fn handle_block_on<F: std::future::Future>(handle: &Handle, future: F) -> F::Output {
+        handle.block_on(future)
+    }
+
+    fn current() -> Option<Handle> {
+        Handle::current()
+    }
+
+    fn global() -> Handle {
+        Handle::global()
+    }
+
+    #[inline]
+    fn spawn<F>(future: F) -> anyrt_core::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::spawn(future)
+    }
+
+    #[inline]
+    fn spawn_blocking<F, R>(f: F) -> anyrt_core::task::JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        task::spawn_blocking(f)
+    }
+
+    #[inline]
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        block_on::block_on(future)
+    }
+
+    #[inline]
+    fn sleep(duration: std::time::Duration) -> Sleep {
+        Sleep::after(duration)
+    }
+
+    #[inline]
+    fn sleep_until(deadline: anyrt_core::time::Instant) -> Sleep {
+        Sleep::at(deadline)
+    }
+}
