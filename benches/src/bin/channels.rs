@@ -32,6 +32,8 @@
 //! `RUNTIMES=a,b` measure only those; `ROUND_TIMES=1` prints every round's time on stderr
 //! (the spread a median hides).
 //!
+//! `--smoke` runs one round. The run fails if anyrt's channels lost a message in `cancel`.
+//!
 //! `INLINE_CONSUMER=1` runs the consumer of `4-prod` and `64-fan-in` in the `block_on`
 //! future, on the calling thread, as this bench did before it measured the native runtimes.
 //! On anyrt's runtimes that placement favours anyrt's channels (the README's earlier table
@@ -572,10 +574,17 @@ struct Results {
 }
 
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(11);
+    // `--smoke`: one round (CI's check that every implementation runs and anyrt loses
+    // nothing), no timing read.
+    let smoke = std::env::args().any(|a| a == "--smoke");
+    let rounds: usize = if smoke {
+        1
+    } else {
+        std::env::var("ROUNDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(11)
+    };
     let runtimes = runtime_names();
     let workloads: Vec<&str> = WORKLOADS
         .iter()
@@ -622,6 +631,14 @@ fn main() {
     report(&res, &runtimes, &workloads, rounds);
     println!();
     println!("total run time: {:.1?}", started.elapsed());
+    // anyrt's `recv` is cancel-safe: a loss is a bug, not a number.
+    for (ri, runtime) in runtimes.iter().enumerate() {
+        let lost = res.lost.get(&(ri, 0)).copied().unwrap_or(0);
+        assert_eq!(
+            lost, 0,
+            "anyrt lost {lost} messages to dropped receives on {runtime}"
+        );
+    }
 }
 
 fn report(res: &Results, runtimes: &[String], workloads: &[&str], rounds: usize) {
