@@ -800,3 +800,46 @@ fn a_runtime_dropped_with_a_long_chain_of_waiting_tasks_returns() {
         }
     }
 }
+
+per_backend! {
+    /// A task left waiting when its runtime is dropped is never dropped inside another
+    /// thread's `wake()`: that thread may hold a lock the task's destructor takes (here its
+    /// own, around the notify). The runtime drops it at the shutdown, or on a thread of its
+    /// own, so the wake returns.
+    fn a_wake_after_the_runtime_is_dropped_runs_no_destructor_inside_it(b: Backend) {
+        struct TakesLock(Arc<std::sync::Mutex<()>>);
+        impl Drop for TakesLock {
+            fn drop(&mut self) {
+                drop(self.0.lock());
+            }
+        }
+        let rt = Runtime::new(b).unwrap();
+        let lock = Arc::new(std::sync::Mutex::new(()));
+        let notify = Arc::new(anyrt::sync::Notify::new());
+        let (started_tx, started_rx) = mpsc::channel();
+        let task = rt.spawn({
+            let (lock, notify) = (lock.clone(), notify.clone());
+            async move {
+                let _takes_lock = TakesLock(lock);
+                let notified = notify.notified();
+                started_tx.send(()).unwrap();
+                notified.await;
+            }
+        });
+        started_rx.recv_timeout(WAIT).expect("the task never started");
+        // Let it reach its wait (the notify below must find it waiting, if it is still there).
+        thread::sleep(Duration::from_millis(20));
+        drop(rt);
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::spawn(move || {
+            let guard = lock.lock();
+            notify.notify_waiters();
+            drop(guard);
+            let _ = done_tx.send(());
+        });
+        done_rx
+            .recv_timeout(WAIT)
+            .expect("a wake after the runtime's drop ran the task's destructor inside it (deadlock)");
+        drop(task);
+    }
+}

@@ -204,6 +204,28 @@ impl Drop for Host {
     }
 }
 
+/// `$n` tasks on `$sp`, each sending `0..$per` into a clone of the sender `$chan` with
+/// `$send`; `$chan` itself is dropped. Gives their handles.
+macro_rules! spawn_producers {
+    ($sp:expr, $chan:ident, $n:expr, $per:expr, |$tx:ident, $v:ident| $send:expr) => {{
+        let per = $per;
+        let handles: Vec<_> = (0..$n)
+            .map(|_| {
+                let $chan = $chan.clone();
+                $sp.spawn(async move {
+                    for i in 0..per {
+                        let $tx = &$chan;
+                        let $v = i;
+                        $send;
+                    }
+                })
+            })
+            .collect();
+        drop($chan);
+        handles
+    }};
+}
+
 /// Generates the workloads for one channel implementation. `$recv` must give an
 /// `Option<u32>` (None once closed); `mpmc` names how a receiver is cloned, for the
 /// implementations that have several receivers.
@@ -258,19 +280,7 @@ macro_rules! workloads {
             pub(crate) async fn many_to_one(sp: Spawner, producers: u32, per: u32, cap: usize) {
                 let bounded = |$cap: usize| $make;
                 let (tx, mut rx) = bounded(cap);
-                let handles: Vec<_> = (0..producers)
-                    .map(|_| {
-                        let tx = tx.clone();
-                        sp.spawn(async move {
-                            for i in 0..per {
-                                let $tx = &tx;
-                                let $v = i;
-                                $send;
-                            }
-                        })
-                    })
-                    .collect();
-                drop(tx);
+                let handles = spawn_producers!(sp, tx, producers, per, |$tx, $v| $send);
                 let consume = async move {
                     let mut count = 0u64;
                     loop {
@@ -344,19 +354,7 @@ macro_rules! workloads {
             pub(crate) async fn cancelled_receives(sp: Spawner, producers: u32, per: u32, cap: usize) -> u64 {
                 let bounded = |$cap: usize| $make;
                 let (tx, mut rx) = bounded(cap);
-                let handles: Vec<_> = (0..producers)
-                    .map(|_| {
-                        let tx = tx.clone();
-                        sp.spawn(async move {
-                            for i in 0..per {
-                                let $tx = &tx;
-                                let $v = i;
-                                $send;
-                            }
-                        })
-                    })
-                    .collect();
-                drop(tx);
+                let handles = spawn_producers!(sp, tx, producers, per, |$tx, $v| $send);
                 let consumer = sp.spawn(async move {
                     let mut count = 0u64;
                     loop {
@@ -390,19 +388,7 @@ macro_rules! workloads {
                 $(
                     let bounded = |$cap: usize| $make;
                     let (tx, rx) = bounded(cap);
-                    let producers: Vec<_> = (0..n)
-                        .map(|_| {
-                            let tx = tx.clone();
-                            sp.spawn(async move {
-                                for i in 0..per {
-                                    let $tx = &tx;
-                                    let $v = i;
-                                    $send;
-                                }
-                            })
-                        })
-                        .collect();
-                    drop(tx);
+                    let producers = spawn_producers!(sp, tx, n, per, |$tx, $v| $send);
                     let consumers: Vec<_> = (0..n)
                         .map(|_| {
                             let mut rx = {
