@@ -89,7 +89,7 @@
 //! | `interval(p)` | first tick immediate; `p == ZERO` panics with a clear message |
 //! | `timeout` on tokio | tokio's co-op budget cannot starve it (its timer is polled outside the budget, as in tokio's own timeout) |
 //! | a loop over operations that are ready at once (channels, locks, `sleep(ZERO)`, past deadlines, `timeout` of a ready future) | yields at least once every 128 of them: tokio's co-op budget on tokio (also in a tokio runtime anyrt did not build), a counter of the same size on smol and async-std; it can neither starve its runtime nor escape `abort()` |
-//! | `Runtime` dropped | never blocks or panics; pending tasks cancelled; blocking closures detached; a later spawn through a handle is cancelled |
+//! | `Runtime` dropped | never blocks or panics; pending tasks cancelled; blocking closures detached; a later spawn through a handle is cancelled. Tasks that wake each other as they are dropped (a chain of 100,000, each awaiting the one before) are dropped one after the other, never one inside another's drop; no task is dropped inside another thread's `wake()` (which may hold a lock its destructor takes) |
 //! | `shutdown_timeout` inside async code | does not wait (as a drop), on every backend |
 //! | `Runtime::builder(b).current_thread()`, `#[anyrt::test(current_thread)]` | the runtime's tasks run on the thread that calls `block_on` (what `#[tokio::test]` gives by default) |
 //! | `worker_threads(0)` | an error from `build()`, on every backend |
