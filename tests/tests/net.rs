@@ -10,6 +10,7 @@
 
 use std::io::ErrorKind;
 use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 
 use anyrt::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
@@ -554,7 +555,19 @@ async fn what_the_simulated_network_does_not_model_says_unsupported() {
     assert_eq!(u.backend(), Backend::Sim);
     check(u.set_multicast_loop_v4(false).unwrap_err());
     check(u.into_std().unwrap_err());
-    // A simulated socket shows a descriptor that is not a socket (socket calls fail).
+    // A simulated socket has no descriptor: `as_fd` panics, saying so and what to do.
     let (l, _) = listener().await;
-    assert!(socket2::SockRef::from(&l).recv_buffer_size().is_err());
+    let (s, _t) = UnixStream::pair().unwrap();
+    for panic in [
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l.as_raw_fd())).unwrap_err(),
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.as_fd().as_raw_fd()))
+            .unwrap_err(),
+    ] {
+        let msg = panic.downcast_ref::<String>().unwrap();
+        assert!(
+            msg.contains("simulated network") && msg.contains("no file descriptor"),
+            "{msg}"
+        );
+        assert!(msg.contains("backend()"), "{msg}");
+    }
 }

@@ -94,6 +94,7 @@ pub use anyrt_executor::Source;
 impl anyrt_core::net::Reactor for AsyncStd {
     type Source<T: anyrt_core::net::Io> = anyrt_executor::Source<T>;
 }
+
 pub use runtime::{Handle, Runtime};
 
 /// The async-std backend, as the [`Provider`](anyrt_core::Provider) the facade dispatches to.

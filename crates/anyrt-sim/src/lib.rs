@@ -74,7 +74,7 @@ pub use time::Sleep;
 pub use trace::Event;
 
 #[cfg(all(feature = "net", unix))]
-pub use net::{NoNetwork, NET_UNSUPPORTED};
+pub use net::NET_UNSUPPORTED;
 
 /// The simulation backend, as the [`Provider`](anyrt_core::Provider) the facade
 /// dispatches to.

@@ -71,6 +71,7 @@ pub use anyrt_executor::Source;
 impl anyrt_core::net::Reactor for Smol {
     type Source<T: anyrt_core::net::Io> = anyrt_executor::Source<T>;
 }
+
 pub use runtime::{set_global_executor, Handle, Runtime, SetGlobalExecutorError};
 
 /// The smol backend, as the [`Provider`](anyrt_core::Provider) the facade dispatches to.

@@ -102,19 +102,27 @@ macro_rules! dispatch_arms {
 }
 
 /// `backend_enum! { #[attrs] enum Name(Assoc); }`: an enum with one variant per backend,
-/// holding that provider's associated type `Assoc`.
+/// holding that provider's associated type `Assoc`; `enum Name(<Trait>::Assoc)` takes the
+/// associated type of another trait of the contract (`<anyrt_core::net::Net>::TcpStream`).
 macro_rules! backend_enum {
-    ($(#[$attr:meta])* enum $name:ident($assoc:ident);) => {
-        for_each_backend!(backend_enum_rows! { $(#[$attr])* enum $name($assoc) });
+    ($(#[$attr:meta])* $vis:vis enum $name:ident($assoc:ident);) => {
+        for_each_backend!(backend_enum_rows! {
+            $(#[$attr])* $vis enum $name(anyrt_core::Provider) $assoc
+        });
+    };
+    ($(#[$attr:meta])* $vis:vis enum $name:ident(<$tr:path>::$assoc:ident);) => {
+        for_each_backend!(backend_enum_rows! {
+            $(#[$attr])* $vis enum $name($tr) $assoc
+        });
     };
 }
 
 macro_rules! backend_enum_rows {
-    ({ $(#[$attr:meta])* enum $name:ident($assoc:ident) }
+    ({ $(#[$attr:meta])* $vis:vis enum $name:ident($tr:path) $assoc:ident }
      $($variant:ident $feature:literal $provider:path;)*) => {
         $(#[$attr])*
-        enum $name {
-            $($variant(<$crate::dispatch::p::$variant as anyrt_core::Provider>::$assoc),)*
+        $vis enum $name {
+            $($variant(<$crate::dispatch::p::$variant as $tr>::$assoc),)*
         }
     };
 }

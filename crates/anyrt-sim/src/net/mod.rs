@@ -37,25 +37,22 @@
 //! fail with `Unsupported` ([`NET_UNSUPPORTED`]).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::convert::Infallible;
-use std::fmt;
 use std::io;
-use std::marker::PhantomData;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use anyrt_core::net::{Io, Reactor, Source};
-
 use crate::rng::Rng;
 use crate::runtime::{current, Shared};
-use crate::Sim;
 
+mod ops;
 mod tcp;
 mod udp;
 mod unix;
+
+pub use ops::{current_host, host};
 
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
@@ -80,46 +77,6 @@ pub const DEFAULT_LATENCY: RangeInclusive<Duration> =
     Duration::from_micros(50)..=Duration::from_micros(500);
 
 const FIRST_EPHEMERAL_PORT: u16 = 49152;
-
-impl Reactor for Sim {
-    type Source<T: Io> = NoNetwork<T>;
-}
-
-/// The reactor source of the simulation: never built ([`Source::new`] fails). The simulated
-/// network's sockets are the types of this module instead.
-pub struct NoNetwork<T>(Infallible, PhantomData<fn() -> T>);
-
-impl<T> fmt::Debug for NoNetwork<T> {
-    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {}
-    }
-}
-
-impl<T: Io> Source<T> for NoNetwork<T> {
-    fn new(_: T) -> io::Result<Self> {
-        Err(io::Error::new(io::ErrorKind::Unsupported, NET_UNSUPPORTED))
-    }
-    fn get_ref(&self) -> &T {
-        match self.0 {}
-    }
-    fn into_inner(self) -> io::Result<T> {
-        match self.0 {}
-    }
-    fn poll_read_with<R>(
-        &self,
-        _: &mut Context<'_>,
-        _: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        match self.0 {}
-    }
-    fn poll_write_with<R>(
-        &self,
-        _: &mut Context<'_>,
-        _: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        match self.0 {}
-    }
-}
 
 // -------------------------------------------------------------------------------------------
 // The network's state, one per simulation.

@@ -43,11 +43,13 @@
 //! in-memory network instead of the system's: the same types and methods, each
 //! segment after a latency drawn from the seed, names from `anyrt::sim::net::add_host`, links
 //! cut by `anyrt::sim::net::partition` (see `anyrt::sim::net`, features `sim` and `net`). Its
-//! [`backend`](TcpStream::backend) is `Backend::Sim`; it has no OS socket (its descriptor,
-//! through `AsFd`, is `/dev/null`'s, on which socket calls fail). What that network does not
-//! model fails with `Unsupported`: multicast, `shutdown` of a Unix datagram socket,
-//! `TryFrom` of a std socket and `into_std`. Unix sockets are named by paths of the
-//! simulation's own there: no file is made.
+//! [`backend`](TcpStream::backend) is `Backend::Sim`. It has no OS socket and so no file
+//! descriptor: `AsFd::as_fd` and `AsRawFd::as_raw_fd` on it panic, with a message that says
+//! so (a descriptor that is not the socket's would let a write through it vanish, or a
+//! `close` of it break another socket; code that needs the descriptor checks `backend()`
+//! first). What that network does not model fails with `Unsupported`: multicast, `shutdown`
+//! of a Unix datagram socket, `TryFrom` of a std socket and `into_std`. Unix sockets are
+//! named by paths of the simulation's own there: no file is made.
 //!
 //! # IO traits
 //!
@@ -84,125 +86,88 @@
 //! backend's blocking pool, never on the async thread.
 
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
-#[cfg(any(feature = "tokio-io", feature = "hyper"))]
-use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-#[cfg(any(feature = "tokio-io", feature = "hyper"))]
-use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
 
-use anyrt_core::net::{Io, Reactor, Source};
+use anyrt_core::net::{Io, Net, Reactor, Source};
 use anyrt_core::Backend;
 
-use crate::dispatch::Never;
+use crate::dispatch::{Disabled, Never};
 
-/// `Debug`, `AsFd` and `AsRawFd` for a socket type whose `io` field is an `io_enum!`.
+/// `forward!(io, Enum, Trait::method(args))`: the call on whichever backend's socket `io`
+/// (a `backend_enum!` of a socket kind) holds, through the contract's trait `Trait`.
+macro_rules! forward {
+    ($io:expr, $enum:ident, $tr:ident :: $m:ident ( $($arg:expr),* $(,)? )) => {
+        each_backend!($io, $enum, s, P => anyrt_core::net::$tr::$m(s $(, $arg)*))
+    };
+}
+
+/// `new_socket!(Enum, Assoc, Trait::constructor(args))`: a socket made by the backend in
+/// effect here (`Backend::selected`), its `<P as Net>::Assoc`, wrapped in `Enum`.
+macro_rules! new_socket {
+    ($enum:ident, $assoc:ident, $tr:ident :: $m:ident ( $($arg:expr),* )) => {
+        dispatch!(anyrt_core::Backend::selected(), P, wrap = $enum => {
+            <<P as anyrt_core::net::Net>::$assoc as anyrt_core::net::$tr>::$m($($arg),*)
+                .map(wrap)
+        })
+    };
+    (async $enum:ident, $assoc:ident, $tr:ident :: $m:ident ( $($arg:expr),* )) => {
+        dispatch!(anyrt_core::Backend::selected(), P, wrap = $enum => {
+            <<P as anyrt_core::net::Net>::$assoc as anyrt_core::net::$tr>::$m($($arg),*)
+                .await
+                .map(wrap)
+        })
+    };
+}
+
+/// `Debug`, `AsFd` and `AsRawFd` for a socket type whose `io` field is a `backend_enum!`.
 macro_rules! socket_traits {
-    ($ty:ident) => {
+    ($ty:ident, $enum:ident) => {
         impl std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_tuple(stringify!($ty)).field(&self.io).finish()
             }
         }
 
+        /// The socket's descriptor.
+        ///
+        /// # Panics
+        ///
+        /// For a socket of the simulated network (`backend()` is `Backend::Sim`), which has
+        /// none; see the [module docs](crate::net#under-the-sim-backend).
         impl std::os::fd::AsFd for $ty {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-                self.io.fd()
+                match forward!(&self.io, $enum, SocketOps::fd()) {
+                    Some(fd) => fd,
+                    None => $crate::net::no_fd(stringify!($ty)),
+                }
             }
         }
 
+        /// The socket's descriptor.
+        ///
+        /// # Panics
+        ///
+        /// As `as_fd`: for a socket of the simulated network.
         impl std::os::fd::AsRawFd for $ty {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
-                std::os::fd::AsRawFd::as_raw_fd(&self.io.fd())
+                std::os::fd::AsRawFd::as_raw_fd(&std::os::fd::AsFd::as_fd(self))
             }
         }
     };
 }
 
-/// The socket of a type that has one on the simulated network too: an OS socket registered
-/// with a reactor, or (feature `sim`, created under the sim backend) the simulation's.
-macro_rules! io_enum {
-    ($(#[$m:meta])* $vis:vis enum $name:ident { $std:ty, $sim:ty }) => {
-        $(#[$m])*
-        #[derive(Debug)]
-        $vis enum $name {
-            Os($crate::net::Registered<$std>),
-            #[cfg(feature = "sim")]
-            Sim($sim),
-        }
-
-        #[allow(dead_code)]
-        impl $name {
-            pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
-                match self {
-                    Self::Os(io) => std::os::fd::AsFd::as_fd(io.get_ref()),
-                    #[cfg(feature = "sim")]
-                    Self::Sim(_) => $crate::net::sim_fd(),
-                }
-            }
-
-            pub(crate) fn backend(&self) -> anyrt_core::Backend {
-                match self {
-                    Self::Os(io) => io.backend(),
-                    #[cfg(feature = "sim")]
-                    Self::Sim(_) => anyrt_core::Backend::Sim,
-                }
-            }
-
-            /// The OS socket; for a simulated one, what the simulated network does not
-            /// model: `Unsupported`.
-            pub(crate) fn os(&self) -> std::io::Result<&$crate::net::Registered<$std>> {
-                match self {
-                    Self::Os(io) => Ok(io),
-                    #[cfg(feature = "sim")]
-                    Self::Sim(_) => Err($crate::net::sim_unsupported()),
-                }
-            }
-
-            pub(crate) fn into_os(self) -> std::io::Result<$crate::net::Registered<$std>> {
-                match self {
-                    Self::Os(io) => Ok(io),
-                    #[cfg(feature = "sim")]
-                    Self::Sim(_) => Err($crate::net::sim_unsupported()),
-                }
-            }
-        }
-    };
-}
-
-/// Whether a socket made here belongs to the simulated network (the sim backend is in
-/// effect).
-#[cfg(feature = "sim")]
-pub(crate) fn on_sim() -> bool {
-    Backend::selected() == Backend::Sim
-}
-
-/// The host the calling task's connections leave from under the sim backend.
-#[cfg(feature = "sim")]
-pub(crate) fn sim_host() -> Option<IpAddr> {
-    crate::sim::net::current_host()
-}
-
-/// What a simulated socket answers for what the simulated network does not model.
-#[cfg(feature = "sim")]
-pub(crate) fn sim_unsupported() -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, anyrt_sim::NET_UNSUPPORTED)
-}
-
-/// The descriptor a simulated socket shows (`AsFd`): `/dev/null`'s, opened once, on which
-/// every socket call fails with `ENOTSOCK`.
-#[cfg(feature = "sim")]
-pub(crate) fn sim_fd() -> std::os::fd::BorrowedFd<'static> {
-    use std::os::fd::AsFd;
-    static NULL: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
-    NULL.get_or_init(|| {
-        std::fs::File::open("/dev/null")
-            .expect("anyrt: opening /dev/null (the descriptor a simulated socket shows)")
-    })
-    .as_fd()
+/// What `AsFd` says for a socket with no descriptor (the simulation's).
+#[cold]
+#[track_caller]
+pub(crate) fn no_fd(ty: &str) -> ! {
+    panic!(
+        "anyrt::net::{ty}: a socket of the simulated network (Backend::Sim) has no file \
+         descriptor; code that needs one runs on tokio, smol or async-std (check `backend()`)"
+    )
 }
 
 #[macro_use]
@@ -227,86 +192,11 @@ pub mod unix {
 }
 
 // -------------------------------------------------------------------------------------------
-// A socket registered with the reactor of one backend.
+// The sockets of a backend that is not compiled in: the OS ones (every `Reactor` is a `Net`)
+// over a reactor whose sources are never built.
 
-macro_rules! registered_enum {
-    ({} $($variant:ident $feature:literal $provider:path;)*) => {
-        /// A std socket registered with one backend's reactor.
-        pub(crate) enum Registered<T: Io> {
-            $($variant(<crate::dispatch::p::$variant as Reactor>::Source<T>),)*
-        }
-    };
-}
-
-for_each_backend!(registered_enum! {});
-
-impl<T: Io> Registered<T> {
-    /// Registers `io` (already non-blocking) with the reactor of the backend in effect here.
-    pub(crate) fn new(io: T) -> io::Result<Self> {
-        dispatch!(Backend::selected(), P, wrap = Registered => {
-            Ok(wrap(<P as Reactor>::Source::new(io)?))
-        })
-    }
-
-    /// Registers `io` with the same backend's reactor as `self` (an accepted connection).
-    pub(crate) fn new_like<U: Io>(&self, io: U) -> io::Result<Registered<U>> {
-        each_backend!(self, Registered, _s, P, wrap = Registered => {
-            Ok(wrap(<P as Reactor>::Source::new(io)?))
-        })
-    }
-
-    pub(crate) fn get_ref(&self) -> &T {
-        each_backend!(self, Registered, s, P => s.get_ref())
-    }
-
-    pub(crate) fn into_inner(self) -> io::Result<T> {
-        each_backend!(self, Registered, s, P => s.into_inner())
-    }
-
-    pub(crate) fn backend(&self) -> Backend {
-        backend_of!(self, Registered)
-    }
-
-    #[inline]
-    pub(crate) fn poll_read_with<R>(
-        &self,
-        cx: &mut Context<'_>,
-        op: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        each_backend!(self, Registered, s, P => s.poll_read_with(cx, op))
-    }
-
-    #[inline]
-    pub(crate) fn poll_write_with<R>(
-        &self,
-        cx: &mut Context<'_>,
-        op: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        each_backend!(self, Registered, s, P => s.poll_write_with(cx, op))
-    }
-
-    pub(crate) async fn read_with<R>(
-        &self,
-        mut op: impl FnMut(&T) -> io::Result<R>,
-    ) -> io::Result<R> {
-        poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
-    }
-
-    pub(crate) async fn write_with<R>(
-        &self,
-        mut op: impl FnMut(&T) -> io::Result<R>,
-    ) -> io::Result<R> {
-        poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
-    }
-}
-
-impl<T: Io> fmt::Debug for Registered<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Socket")
-            .field("backend", &self.backend())
-            .field("io", self.get_ref())
-            .finish()
-    }
+impl Reactor for Disabled {
+    type Source<T: Io> = NeverSource<T>;
 }
 
 /// The source of a backend that is not compiled in: never built.
@@ -316,10 +206,6 @@ impl<T> fmt::Debug for NeverSource<T> {
     fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {}
     }
-}
-
-impl Reactor for crate::dispatch::Disabled {
-    type Source<T: Io> = NeverSource<T>;
 }
 
 impl<T: Io> Source<T> for NeverSource<T> {
@@ -346,26 +232,6 @@ impl<T: Io> Source<T> for NeverSource<T> {
     ) -> Poll<io::Result<R>> {
         match self.0 {}
     }
-}
-
-/// `read(2)` into memory that may be uninitialised; the first `n` bytes returned are
-/// initialised.
-#[cfg(any(feature = "tokio-io", feature = "hyper"))]
-#[allow(unsafe_code)]
-pub(crate) fn read_uninit(io: &impl AsRawFd, dst: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
-    // SAFETY: `dst` is valid for writes of `dst.len()` bytes and `read(2)` writes at most
-    // that many; it never reads the buffer, so uninitialised bytes are fine.
-    let n = unsafe { libc::read(io.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len()) };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
-/// Whether a non-blocking `connect` is under way (not an error).
-pub(crate) fn connect_in_progress(e: &io::Error) -> bool {
-    e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock
 }
 
 // -------------------------------------------------------------------------------------------
@@ -482,24 +348,17 @@ impl<T: ToSocketAddrs + ?Sized> sealed::Sealed for &T {
     }
 }
 
-/// The addresses of `addr`, looked up on the blocking pool when it is a name.
+/// The addresses of `addr`, looked up by the backend in effect here when it is a name.
 pub(crate) fn resolve(
     addr: &(impl ToSocketAddrs + ?Sized),
 ) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'static {
     let addrs = sealed::Sealed::to_addrs(addr);
-    #[cfg(feature = "sim")]
-    let sim = on_sim();
+    // The backend where the call is made, not where the future is first polled.
+    let backend = Backend::selected();
     async move {
         match addrs {
             Addrs::Ready(r) => r,
-            // The simulated network's own names, never the system's resolver.
-            #[cfg(feature = "sim")]
-            Addrs::Lookup(name) if sim => anyrt_sim::net::lookup(&name),
-            Addrs::Lookup(name) => crate::spawn_blocking(move || {
-                std::net::ToSocketAddrs::to_socket_addrs(&name).map(Iterator::collect)
-            })
-            .await
-            .map_err(|e| io::Error::other(format!("anyrt::net: the name lookup failed: {e}")))?,
+            Addrs::Lookup(name) => dispatch!(backend, P => <P as Net>::lookup_host(name).await),
         }
     }
 }

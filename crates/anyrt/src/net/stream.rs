@@ -1,36 +1,10 @@
 //! What every stream shares (TCP and Unix streams and their owned halves): reads, writes
-//! and shutdown over a registered std stream (or a simulated one), and the IO trait impls.
+//! and shutdown through the contract's `StreamOps`, and the IO trait impls.
 
-use std::io::{self, IoSlice, Read, Write};
-use std::net::Shutdown;
+use std::io::{self, IoSlice};
 use std::task::{Context, Poll};
 
-use anyrt_core::net::Io;
-
-use super::Registered;
-
-/// A std stream socket: reads and writes through `&self`.
-pub(crate) trait StdStream: Io
-where
-    for<'a> &'a Self: Read + Write,
-{
-    fn shutdown_std(&self, how: Shutdown) -> io::Result<()>;
-}
-
-impl StdStream for std::net::TcpStream {
-    fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
-        self.shutdown(how)
-    }
-}
-
-impl StdStream for std::os::unix::net::UnixStream {
-    fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
-        self.shutdown(how)
-    }
-}
-
-/// A stream's socket, as the IO trait impls use it: an OS stream registered with a reactor,
-/// or a simulated one.
+/// A stream's socket, as the IO trait impls use it: the `backend_enum!` of a stream kind.
 pub(crate) trait StreamIo {
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
 
@@ -53,53 +27,9 @@ pub(crate) trait StreamIo {
     fn shutdown_write(&self) -> Poll<io::Result<()>>;
 }
 
-impl<S> StreamIo for Registered<S>
-where
-    S: StdStream,
-    for<'a> &'a S: Read + Write,
-{
-    #[inline]
-    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.poll_read_with(cx, |mut s| s.read(buf))
-    }
-
-    #[cfg(any(feature = "tokio-io", feature = "hyper"))]
-    #[inline]
-    fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_with(cx, |s| super::read_uninit(s, buf))
-    }
-
-    #[inline]
-    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_write_with(cx, |mut s| s.write(buf))
-    }
-
-    #[inline]
-    fn poll_write_vectored(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_with(cx, |mut s| s.write_vectored(bufs))
-    }
-
-    fn shutdown_write(&self) -> Poll<io::Result<()>> {
-        match self.get_ref().shutdown_std(Shutdown::Write) {
-            // Already shut down, or the peer went away: nothing left to close.
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-            r => Poll::Ready(r),
-        }
-    }
-}
-
-/// [`StreamIo`] for an `io_enum!` of a stream, given how to reach the simulation's
-/// `TcpStream` in its `Sim` variant.
+/// [`StreamIo`] for the `backend_enum!` of a stream kind.
 macro_rules! stream_io_enum {
-    ($io:ident, |$s:ident| $sim:expr) => {
+    ($io:ident) => {
         impl $crate::net::stream::StreamIo for $io {
             #[inline]
             fn poll_read(
@@ -107,11 +37,7 @@ macro_rules! stream_io_enum {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                match self {
-                    $io::Os(io) => io.poll_read(cx, buf),
-                    #[cfg(feature = "sim")]
-                    $io::Sim($s) => $sim.poll_read(cx, buf),
-                }
+                forward!(self, $io, StreamOps::poll_read(cx, buf))
             }
 
             #[cfg(any(feature = "tokio-io", feature = "hyper"))]
@@ -121,11 +47,7 @@ macro_rules! stream_io_enum {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [std::mem::MaybeUninit<u8>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                match self {
-                    $io::Os(io) => io.poll_read_uninit(cx, buf),
-                    #[cfg(feature = "sim")]
-                    $io::Sim($s) => $sim.poll_read_uninit(cx, buf),
-                }
+                forward!(self, $io, StreamOps::poll_read_uninit(cx, buf))
             }
 
             #[inline]
@@ -134,11 +56,7 @@ macro_rules! stream_io_enum {
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                match self {
-                    $io::Os(io) => io.poll_write(cx, buf),
-                    #[cfg(feature = "sim")]
-                    $io::Sim($s) => $sim.poll_write(cx, buf),
-                }
+                forward!(self, $io, StreamOps::poll_write(cx, buf))
             }
 
             #[inline]
@@ -147,27 +65,16 @@ macro_rules! stream_io_enum {
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                match self {
-                    $io::Os(io) => io.poll_write_vectored(cx, bufs),
-                    #[cfg(feature = "sim")]
-                    $io::Sim($s) => {
-                        // One segment, from the first buffer that is not empty (std's default).
-                        let buf = bufs
-                            .iter()
-                            .find(|b| !b.is_empty())
-                            .map_or(&[][..], |b| &**b);
-                        $sim.poll_write(cx, buf)
-                    }
-                }
+                forward!(self, $io, StreamOps::poll_write_vectored(cx, bufs))
             }
 
             fn shutdown_write(&self) -> std::task::Poll<std::io::Result<()>> {
-                match self {
-                    $io::Os(io) => io.shutdown_write(),
-                    #[cfg(feature = "sim")]
-                    $io::Sim($s) => {
-                        std::task::Poll::Ready($sim.shutdown(std::net::Shutdown::Write))
+                match forward!(self, $io, StreamOps::shutdown(std::net::Shutdown::Write)) {
+                    // Already shut down, or the peer went away: nothing left to close.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {
+                        std::task::Poll::Ready(Ok(()))
                     }
+                    r => std::task::Poll::Ready(r),
                 }
             }
         }

@@ -1,28 +1,29 @@
 //! TCP: [`TcpListener`] and [`TcpStream`].
 
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use anyrt_core::Backend;
-use socket2::{Domain, Protocol, Socket, Type};
 
 use super::stream::StreamIo;
-use super::{each_addr, Registered, ToSocketAddrs};
+use super::{each_addr, ToSocketAddrs};
 
-io_enum! {
-    /// A listener's socket.
-    enum ListenerIo { std::net::TcpListener, anyrt_sim::net::TcpListener }
+backend_enum! {
+    /// A listener's socket, of one backend.
+    #[derive(Debug)]
+    enum ListenerIo(<anyrt_core::net::Net>::TcpListener);
 }
 
-io_enum! {
-    /// A stream's socket.
-    pub(super) enum TcpIo { std::net::TcpStream, anyrt_sim::net::TcpStream }
+backend_enum! {
+    /// A stream's socket, of one backend.
+    #[derive(Debug)]
+    pub(super) enum TcpIo(<anyrt_core::net::Net>::TcpStream);
 }
 
-stream_io_enum!(TcpIo, |s| s);
+stream_io_enum!(TcpIo);
 
 /// A TCP listening socket, on the reactor of the backend in effect where it is bound.
 ///
@@ -55,20 +56,8 @@ impl TcpListener {
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
-        #[cfg(feature = "sim")]
-        if super::on_sim() {
-            return Ok(TcpListener {
-                io: ListenerIo::Sim(anyrt_sim::net::TcpListener::bind(addr)?),
-            });
-        }
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        socket.set_nonblocking(true)?;
-        socket.set_reuse_address(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(1024)?;
-        Ok(TcpListener {
-            io: ListenerIo::Os(Registered::new(socket.into())?),
-        })
+        let io = new_socket!(ListenerIo, TcpListener, TcpListenerOps::bind(addr))?;
+        Ok(TcpListener { io })
     }
 
     /// Waits for a connection: the stream (on the listener's reactor) and the peer's
@@ -86,30 +75,11 @@ impl TcpListener {
     /// # Errors
     ///
     /// As [`accept`](Self::accept).
-    // One arm without feature `sim`.
-    #[allow(clippy::infallible_destructuring_match)]
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let io = match &self.io {
-            ListenerIo::Os(io) => io,
-            #[cfg(feature = "sim")]
-            ListenerIo::Sim(l) => {
-                let (stream, peer) = std::task::ready!(l.poll_accept(cx))?;
-                return Poll::Ready(Ok((
-                    TcpStream {
-                        io: TcpIo::Sim(stream),
-                    },
-                    peer,
-                )));
-            }
-        };
-        let (stream, peer) = std::task::ready!(io.poll_read_with(cx, |l| l.accept()))?;
-        stream.set_nonblocking(true)?;
-        Poll::Ready(Ok((
-            TcpStream {
-                io: TcpIo::Os(io.new_like(stream)?),
-            },
-            peer,
-        )))
+        each_backend!(&self.io, ListenerIo, l, P, wrap = TcpIo => {
+            anyrt_core::net::TcpListenerOps::poll_accept(l, cx)
+                .map_ok(|(s, peer)| (TcpStream { io: wrap(s) }, peer))
+        })
     }
 
     /// The local address (the port picked for port 0).
@@ -118,11 +88,7 @@ impl TcpListener {
     ///
     /// The system's.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        match &self.io {
-            ListenerIo::Os(io) => io.get_ref().local_addr(),
-            #[cfg(feature = "sim")]
-            ListenerIo::Sim(l) => Ok(l.local_addr()),
-        }
+        forward!(&self.io, ListenerIo, TcpListenerOps::local_addr())
     }
 
     /// Sets `IP_TTL`.
@@ -131,14 +97,7 @@ impl TcpListener {
     ///
     /// The system's.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        match &self.io {
-            ListenerIo::Os(io) => io.get_ref().set_ttl(ttl),
-            #[cfg(feature = "sim")]
-            ListenerIo::Sim(l) => {
-                l.set_ttl(ttl);
-                Ok(())
-            }
-        }
+        forward!(&self.io, ListenerIo, TcpListenerOps::set_ttl(ttl))
     }
 
     /// `IP_TTL`.
@@ -147,16 +106,12 @@ impl TcpListener {
     ///
     /// The system's.
     pub fn ttl(&self) -> io::Result<u32> {
-        match &self.io {
-            ListenerIo::Os(io) => io.get_ref().ttl(),
-            #[cfg(feature = "sim")]
-            ListenerIo::Sim(l) => Ok(l.ttl()),
-        }
+        forward!(&self.io, ListenerIo, TcpListenerOps::ttl())
     }
 
     /// The backend whose reactor the listener is on.
     pub fn backend(&self) -> Backend {
-        self.io.backend()
+        backend_of!(&self.io, ListenerIo)
     }
 
     /// Deregisters the listener and hands back the std one, still in non-blocking mode
@@ -166,7 +121,7 @@ impl TcpListener {
     ///
     /// The reactor failing to deregister it.
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        self.io.into_os()?.into_inner()
+        forward!(self.io, ListenerIo, SocketOps::into_std())
     }
 }
 
@@ -176,14 +131,12 @@ impl TryFrom<std::net::TcpListener> for TcpListener {
     /// Registers a std listener (set to non-blocking mode) with the reactor of the backend
     /// in effect here.
     fn try_from(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        listener.set_nonblocking(true)?;
-        Ok(TcpListener {
-            io: ListenerIo::Os(Registered::new(listener)?),
-        })
+        let io = new_socket!(ListenerIo, TcpListener, SocketOps::from_std(listener))?;
+        Ok(TcpListener { io })
     }
 }
 
-socket_traits!(TcpListener);
+socket_traits!(TcpListener, ListenerIo);
 
 /// A TCP connection, on the reactor of the backend in effect where it was connected (or of
 /// the listener that accepted it). Reads and writes through `&self` too, so one task can
@@ -237,36 +190,8 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        #[cfg(feature = "sim")]
-        if super::on_sim() {
-            let stream = anyrt_sim::net::TcpStream::connect(addr, super::sim_host()).await?;
-            return Ok(TcpStream {
-                io: TcpIo::Sim(stream),
-            });
-        }
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        socket.set_nonblocking(true)?;
-        match socket.connect(&addr.into()) {
-            Ok(()) => {}
-            Err(e) if super::connect_in_progress(&e) => {}
-            Err(e) => return Err(e),
-        }
-        let io: Registered<std::net::TcpStream> = Registered::new(socket.into())?;
-        // Writable once the handshake is over; then the socket's error says how it went.
-        io.write_with(|s| {
-            if let Some(e) = s.take_error()? {
-                return Err(e);
-            }
-            match s.peer_addr() {
-                Ok(_) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    Err(io::ErrorKind::WouldBlock.into())
-                }
-                Err(e) => Err(e),
-            }
-        })
-        .await?;
-        Ok(TcpStream { io: TcpIo::Os(io) })
+        let io = new_socket!(async TcpIo, TcpStream, TcpStreamOps::connect(addr))?;
+        Ok(TcpStream { io })
     }
 
     /// Reads into `buf`: the count read, `Ok(0)` at end-of-file (or for an empty `buf`).
@@ -295,11 +220,7 @@ impl TcpStream {
     ///
     /// The system's.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match &self.io {
-            TcpIo::Os(io) => io.read_with(|s| s.peek(buf)).await,
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => poll_fn(|cx| s.poll_peek(cx, buf)).await,
-        }
+        poll_fn(|cx| forward!(&self.io, TcpIo, TcpStreamOps::poll_peek(cx, buf))).await
     }
 
     /// Reads what is there now, without waiting: `WouldBlock` when nothing is.
@@ -308,11 +229,7 @@ impl TcpStream {
     ///
     /// `WouldBlock`, or the system's.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match &self.io {
-            TcpIo::Os(io) => (&mut io.get_ref()).read(buf),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => s.try_read(buf),
-        }
+        forward!(&self.io, TcpIo, StreamOps::try_read(buf))
     }
 
     /// Writes what fits now, without waiting: `WouldBlock` when nothing does.
@@ -321,11 +238,7 @@ impl TcpStream {
     ///
     /// `WouldBlock`, or the system's.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        match &self.io {
-            TcpIo::Os(io) => (&mut io.get_ref()).write(buf),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => s.try_write(buf),
-        }
+        forward!(&self.io, TcpIo, StreamOps::try_write(buf))
     }
 
     /// Shuts the read side, the write side or both down (`Shutdown::Write`: the peer reads
@@ -335,11 +248,7 @@ impl TcpStream {
     ///
     /// The system's (`NotConnected` once the connection is gone).
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        match &self.io {
-            TcpIo::Os(io) => io.get_ref().shutdown(how),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => s.shutdown(how),
-        }
+        forward!(&self.io, TcpIo, StreamOps::shutdown(how))
     }
 
     /// The peer's address.
@@ -348,11 +257,7 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        match &self.io {
-            TcpIo::Os(io) => io.get_ref().peer_addr(),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => Ok(s.peer_addr()),
-        }
+        forward!(&self.io, TcpIo, StreamOps::peer_addr())
     }
 
     /// The local address.
@@ -361,11 +266,7 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        match &self.io {
-            TcpIo::Os(io) => io.get_ref().local_addr(),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => Ok(s.local_addr()),
-        }
+        forward!(&self.io, TcpIo, StreamOps::local_addr())
     }
 
     /// Sets `TCP_NODELAY` (no Nagle delay for small writes).
@@ -374,14 +275,7 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        match &self.io {
-            TcpIo::Os(io) => io.get_ref().set_nodelay(nodelay),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => {
-                s.set_nodelay(nodelay);
-                Ok(())
-            }
-        }
+        forward!(&self.io, TcpIo, TcpStreamOps::set_nodelay(nodelay))
     }
 
     /// `TCP_NODELAY`.
@@ -390,11 +284,7 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn nodelay(&self) -> io::Result<bool> {
-        match &self.io {
-            TcpIo::Os(io) => io.get_ref().nodelay(),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => Ok(s.nodelay()),
-        }
+        forward!(&self.io, TcpIo, TcpStreamOps::nodelay())
     }
 
     /// Sets `IP_TTL`.
@@ -403,14 +293,7 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        match &self.io {
-            TcpIo::Os(io) => io.get_ref().set_ttl(ttl),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => {
-                s.set_ttl(ttl);
-                Ok(())
-            }
-        }
+        forward!(&self.io, TcpIo, TcpStreamOps::set_ttl(ttl))
     }
 
     /// `IP_TTL`.
@@ -419,11 +302,7 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn ttl(&self) -> io::Result<u32> {
-        match &self.io {
-            TcpIo::Os(io) => io.get_ref().ttl(),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(s) => Ok(s.ttl()),
-        }
+        forward!(&self.io, TcpIo, TcpStreamOps::ttl())
     }
 
     /// The pending socket error (`SO_ERROR`), cleared by the call (none on the simulated
@@ -433,11 +312,7 @@ impl TcpStream {
     ///
     /// The system's.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        match &self.io {
-            TcpIo::Os(io) => io.get_ref().take_error(),
-            #[cfg(feature = "sim")]
-            TcpIo::Sim(_) => Ok(None),
-        }
+        forward!(&self.io, TcpIo, SocketOps::take_error())
     }
 
     /// Splits the stream into owned halves that can move to different tasks; dropping the
@@ -460,7 +335,7 @@ impl TcpStream {
 
     /// The backend whose reactor the stream is on.
     pub fn backend(&self) -> Backend {
-        self.io.backend()
+        backend_of!(&self.io, TcpIo)
     }
 
     /// Deregisters the stream and hands back the std one, still in non-blocking mode (call
@@ -470,7 +345,7 @@ impl TcpStream {
     ///
     /// The reactor failing to deregister it.
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        self.io.into_os()?.into_inner()
+        forward!(self.io, TcpIo, SocketOps::into_std())
     }
 }
 
@@ -480,14 +355,12 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
     /// Registers a connected std stream (set to non-blocking mode) with the reactor of the
     /// backend in effect here.
     fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        stream.set_nonblocking(true)?;
-        Ok(TcpStream {
-            io: TcpIo::Os(Registered::new(stream)?),
-        })
+        let io = new_socket!(TcpIo, TcpStream, SocketOps::from_std(stream))?;
+        Ok(TcpStream { io })
     }
 }
 
-socket_traits!(TcpStream);
+socket_traits!(TcpStream, TcpIo);
 
 impl_stream_io!(TcpStream, |this| &this.io);
 

@@ -7,11 +7,12 @@ use std::task::{Context, Poll};
 
 use anyrt_core::Backend;
 
-use super::{each_addr, resolve, Registered, ToSocketAddrs};
+use super::{each_addr, resolve, ToSocketAddrs};
 
-io_enum! {
-    /// A UDP socket's socket.
-    enum UdpIo { std::net::UdpSocket, anyrt_sim::net::UdpSocket }
+backend_enum! {
+    /// A UDP socket, of one backend.
+    #[derive(Debug)]
+    enum UdpIo(<anyrt_core::net::Net>::UdpSocket);
 }
 
 /// A UDP socket, on the reactor of the backend in effect where it is bound. Every method
@@ -43,14 +44,8 @@ impl UdpSocket {
     /// `AddrInUse` for an address another socket holds, the resolver's error for a name.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         each_addr(&addr, |addr| async move {
-            #[cfg(feature = "sim")]
-            if super::on_sim() {
-                return Ok(UdpSocket {
-                    io: UdpIo::Sim(anyrt_sim::net::UdpSocket::bind(addr, super::sim_host())?),
-                });
-            }
-            let socket = std::net::UdpSocket::bind(addr)?;
-            UdpSocket::try_from(socket)
+            let io = new_socket!(UdpIo, UdpSocket, UdpSocketOps::bind(addr))?;
+            Ok(UdpSocket { io })
         })
         .await
     }
@@ -63,11 +58,7 @@ impl UdpSocket {
     /// The last address's error, the resolver's error for a name.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         each_addr(&addr, |addr| async move {
-            match &self.io {
-                UdpIo::Os(io) => io.get_ref().connect(addr),
-                #[cfg(feature = "sim")]
-                UdpIo::Sim(s) => s.connect(addr),
-            }
+            forward!(&self.io, UdpIo, UdpSocketOps::connect(addr))
         })
         .await
     }
@@ -78,11 +69,7 @@ impl UdpSocket {
     ///
     /// The system's (`ConnectionRefused` after an ICMP port-unreachable from the peer).
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        match &self.io {
-            UdpIo::Os(io) => io.write_with(|s| s.send(buf)).await,
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => s.send_to(buf, None),
-        }
+        poll_fn(|cx| forward!(&self.io, UdpIo, UdpSocketOps::poll_send(cx, buf))).await
     }
 
     /// Receives one datagram from the connected peer into `buf` (the rest of a longer one
@@ -92,13 +79,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match &self.io {
-            UdpIo::Os(io) => io.read_with(|s| s.recv(buf)).await,
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => poll_fn(|cx| s.poll_recv_from(Some(cx), buf, false))
-                .await
-                .map(|(n, _)| n),
-        }
+        poll_fn(|cx| forward!(&self.io, UdpIo, UdpSocketOps::poll_recv(cx, buf))).await
     }
 
     /// Sends `buf` to `target` (its first address). Cancel-safe.
@@ -132,11 +113,7 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        match &self.io {
-            UdpIo::Os(io) => io.poll_read_with(cx, |s| s.recv_from(buf)),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => s.poll_recv_from(Some(cx), buf, false),
-        }
+        forward!(&self.io, UdpIo, UdpSocketOps::poll_recv_from(cx, buf))
     }
 
     /// Polls to send `buf` to `target`; see [`send_to`](Self::send_to).
@@ -150,11 +127,7 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        match &self.io {
-            UdpIo::Os(io) => io.poll_write_with(cx, |s| s.send_to(buf, target)),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => Poll::Ready(s.send_to(buf, Some(target))),
-        }
+        forward!(&self.io, UdpIo, UdpSocketOps::poll_send_to(cx, buf, target))
     }
 
     /// Receives the next datagram into `buf` without removing it from the queue: its
@@ -164,11 +137,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        match &self.io {
-            UdpIo::Os(io) => io.read_with(|s| s.peek_from(buf)).await,
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => poll_fn(|cx| s.poll_recv_from(Some(cx), buf, true)).await,
-        }
+        poll_fn(|cx| forward!(&self.io, UdpIo, UdpSocketOps::poll_peek_from(cx, buf))).await
     }
 
     /// [`recv`](Self::recv) without removing the datagram. Cancel-safe.
@@ -177,13 +146,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match &self.io {
-            UdpIo::Os(io) => io.read_with(|s| s.peek(buf)).await,
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => poll_fn(|cx| s.poll_recv_from(Some(cx), buf, true))
-                .await
-                .map(|(n, _)| n),
-        }
+        poll_fn(|cx| forward!(&self.io, UdpIo, UdpSocketOps::poll_peek(cx, buf))).await
     }
 
     /// Receives a datagram that is there now, without waiting: `WouldBlock` when none is.
@@ -192,14 +155,7 @@ impl UdpSocket {
     ///
     /// `WouldBlock`, or the system's.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        match &self.io {
-            UdpIo::Os(io) => io.get_ref().recv_from(buf),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => match s.poll_recv_from(None, buf, false) {
-                Poll::Ready(r) => r,
-                Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-            },
-        }
+        forward!(&self.io, UdpIo, UdpSocketOps::try_recv_from(buf))
     }
 
     /// Sends without waiting: `WouldBlock` when the send buffer is full.
@@ -208,11 +164,7 @@ impl UdpSocket {
     ///
     /// `WouldBlock`, or the system's.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        match &self.io {
-            UdpIo::Os(io) => io.get_ref().send_to(buf, target),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => s.send_to(buf, Some(target)),
-        }
+        forward!(&self.io, UdpIo, UdpSocketOps::try_send_to(buf, target))
     }
 
     /// The local address.
@@ -221,11 +173,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        match &self.io {
-            UdpIo::Os(io) => io.get_ref().local_addr(),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => Ok(s.local_addr()),
-        }
+        forward!(&self.io, UdpIo, UdpSocketOps::local_addr())
     }
 
     /// The connected peer's address.
@@ -234,11 +182,7 @@ impl UdpSocket {
     ///
     /// `NotConnected` before [`connect`](Self::connect).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        match &self.io {
-            UdpIo::Os(io) => io.get_ref().peer_addr(),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => s.peer_addr(),
-        }
+        forward!(&self.io, UdpIo, UdpSocketOps::peer_addr())
     }
 
     /// Sets `SO_BROADCAST`.
@@ -247,11 +191,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
-        match &self.io {
-            UdpIo::Os(io) => io.get_ref().set_broadcast(on),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => s.set_broadcast(on),
-        }
+        forward!(&self.io, UdpIo, UdpSocketOps::set_broadcast(on))
     }
 
     /// `SO_BROADCAST`.
@@ -260,11 +200,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn broadcast(&self) -> io::Result<bool> {
-        match &self.io {
-            UdpIo::Os(io) => io.get_ref().broadcast(),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => s.broadcast(),
-        }
+        forward!(&self.io, UdpIo, UdpSocketOps::broadcast())
     }
 
     /// Joins an IPv4 multicast group on `interface` (`Ipv4Addr::UNSPECIFIED`: the system
@@ -274,10 +210,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn join_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
-        self.io
-            .os()?
-            .get_ref()
-            .join_multicast_v4(&group, &interface)
+        self.os()?.join_multicast_v4(&group, &interface)
     }
 
     /// Leaves an IPv4 multicast group.
@@ -286,10 +219,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
-        self.io
-            .os()?
-            .get_ref()
-            .leave_multicast_v4(&group, &interface)
+        self.os()?.leave_multicast_v4(&group, &interface)
     }
 
     /// Joins an IPv6 multicast group on the interface of that index (0: the system picks).
@@ -298,7 +228,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn join_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
-        self.io.os()?.get_ref().join_multicast_v6(group, interface)
+        self.os()?.join_multicast_v6(group, interface)
     }
 
     /// Leaves an IPv6 multicast group.
@@ -307,7 +237,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn leave_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
-        self.io.os()?.get_ref().leave_multicast_v6(group, interface)
+        self.os()?.leave_multicast_v6(group, interface)
     }
 
     /// Sets `IP_MULTICAST_LOOP`.
@@ -316,7 +246,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
-        self.io.os()?.get_ref().set_multicast_loop_v4(on)
+        self.os()?.set_multicast_loop_v4(on)
     }
 
     /// `IP_MULTICAST_LOOP`.
@@ -325,7 +255,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn multicast_loop_v4(&self) -> io::Result<bool> {
-        self.io.os()?.get_ref().multicast_loop_v4()
+        self.os()?.multicast_loop_v4()
     }
 
     /// Sets `IP_MULTICAST_TTL`.
@@ -334,7 +264,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
-        self.io.os()?.get_ref().set_multicast_ttl_v4(ttl)
+        self.os()?.set_multicast_ttl_v4(ttl)
     }
 
     /// `IP_MULTICAST_TTL`.
@@ -343,7 +273,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
-        self.io.os()?.get_ref().multicast_ttl_v4()
+        self.os()?.multicast_ttl_v4()
     }
 
     /// Sets `IPV6_MULTICAST_LOOP`.
@@ -352,7 +282,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
-        self.io.os()?.get_ref().set_multicast_loop_v6(on)
+        self.os()?.set_multicast_loop_v6(on)
     }
 
     /// `IPV6_MULTICAST_LOOP`.
@@ -361,7 +291,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn multicast_loop_v6(&self) -> io::Result<bool> {
-        self.io.os()?.get_ref().multicast_loop_v6()
+        self.os()?.multicast_loop_v6()
     }
 
     /// Sets `IP_TTL`.
@@ -370,11 +300,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        match &self.io {
-            UdpIo::Os(io) => io.get_ref().set_ttl(ttl),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => s.set_ttl(ttl),
-        }
+        forward!(&self.io, UdpIo, UdpSocketOps::set_ttl(ttl))
     }
 
     /// `IP_TTL`.
@@ -383,11 +309,7 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn ttl(&self) -> io::Result<u32> {
-        match &self.io {
-            UdpIo::Os(io) => io.get_ref().ttl(),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(s) => s.ttl(),
-        }
+        forward!(&self.io, UdpIo, UdpSocketOps::ttl())
     }
 
     /// The pending socket error (`SO_ERROR`), cleared by the call.
@@ -396,16 +318,18 @@ impl UdpSocket {
     ///
     /// The system's.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        match &self.io {
-            UdpIo::Os(io) => io.get_ref().take_error(),
-            #[cfg(feature = "sim")]
-            UdpIo::Sim(_) => Ok(None),
-        }
+        forward!(&self.io, UdpIo, SocketOps::take_error())
     }
 
     /// The backend whose reactor the socket is on.
     pub fn backend(&self) -> Backend {
-        self.io.backend()
+        backend_of!(&self.io, UdpIo)
+    }
+
+    /// The std socket, for the options only the system has; `Unsupported` on the simulated
+    /// network.
+    fn os(&self) -> io::Result<&std::net::UdpSocket> {
+        forward!(&self.io, UdpIo, SocketOps::os())
     }
 
     /// Deregisters the socket and hands back the std one, still in non-blocking mode.
@@ -414,7 +338,7 @@ impl UdpSocket {
     ///
     /// The reactor failing to deregister it.
     pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
-        self.io.into_os()?.into_inner()
+        forward!(self.io, UdpIo, SocketOps::into_std())
     }
 }
 
@@ -424,11 +348,9 @@ impl TryFrom<std::net::UdpSocket> for UdpSocket {
     /// Registers a std socket (set to non-blocking mode) with the reactor of the backend in
     /// effect here.
     fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        socket.set_nonblocking(true)?;
-        Ok(UdpSocket {
-            io: UdpIo::Os(Registered::new(socket)?),
-        })
+        let io = new_socket!(UdpIo, UdpSocket, SocketOps::from_std(socket))?;
+        Ok(UdpSocket { io })
     }
 }
 
-socket_traits!(UdpSocket);
+socket_traits!(UdpSocket, UdpIo);

@@ -1,51 +1,35 @@
 //! Unix domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`].
 
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
 
+use anyrt_core::net::{Net, UnixDatagramOps, UnixStreamOps};
 use anyrt_core::Backend;
-use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::stream::StreamIo;
-use super::Registered;
 
-io_enum! {
-    /// A Unix listener's socket.
-    enum ListenerIo { std::os::unix::net::UnixListener, anyrt_sim::net::UnixListener }
+backend_enum! {
+    /// A Unix listener's socket, of one backend.
+    #[derive(Debug)]
+    enum ListenerIo(<anyrt_core::net::Net>::UnixListener);
 }
 
-io_enum! {
-    /// A Unix stream's socket.
-    pub(super) enum UnixIo { std::os::unix::net::UnixStream, anyrt_sim::net::UnixStream }
+backend_enum! {
+    /// A Unix stream's socket, of one backend.
+    #[derive(Debug)]
+    pub(super) enum UnixIo(<anyrt_core::net::Net>::UnixStream);
 }
 
-stream_io_enum!(UnixIo, |s| s.stream());
+stream_io_enum!(UnixIo);
 
-io_enum! {
-    /// A Unix datagram socket's socket.
-    enum DatagramIo { std::os::unix::net::UnixDatagram, anyrt_sim::net::UnixDatagram }
-}
-
-/// The address of a simulated Unix socket: its path, or unnamed.
-#[cfg(feature = "sim")]
-fn sim_addr(path: Option<&Path>) -> io::Result<SocketAddr> {
-    match path {
-        Some(p) => SocketAddr::from_pathname(p),
-        None => {
-            // std has no constructor for an unnamed address: the one of an unbound socket,
-            // made once.
-            static UNNAMED: std::sync::OnceLock<SocketAddr> = std::sync::OnceLock::new();
-            if let Some(a) = UNNAMED.get() {
-                return Ok(a.clone());
-            }
-            let a = std::os::unix::net::UnixDatagram::unbound()?.local_addr()?;
-            Ok(UNNAMED.get_or_init(|| a).clone())
-        }
-    }
+backend_enum! {
+    /// A Unix datagram socket, of one backend.
+    #[derive(Debug)]
+    enum DatagramIo(<anyrt_core::net::Net>::UnixDatagram);
 }
 
 /// A Unix stream listening socket, on the reactor of the backend in effect where it is
@@ -80,14 +64,9 @@ impl UnixListener {
     ///
     /// `AddrInUse` when `path` exists, the system's otherwise.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        #[cfg(feature = "sim")]
-        if super::on_sim() {
-            return Ok(UnixListener {
-                io: ListenerIo::Sim(anyrt_sim::net::UnixListener::bind(path.as_ref())?),
-            });
-        }
-        let listener = std::os::unix::net::UnixListener::bind(path)?;
-        UnixListener::try_from(listener)
+        let path = path.as_ref();
+        let io = new_socket!(ListenerIo, UnixListener, UnixListenerOps::bind(path))?;
+        Ok(UnixListener { io })
     }
 
     /// Waits for a connection. Cancel-safe.
@@ -104,31 +83,11 @@ impl UnixListener {
     /// # Errors
     ///
     /// The system's.
-    // One arm without feature `sim`.
-    #[allow(clippy::infallible_destructuring_match)]
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let io = match &self.io {
-            ListenerIo::Os(io) => io,
-            #[cfg(feature = "sim")]
-            ListenerIo::Sim(l) => {
-                let stream = std::task::ready!(l.poll_accept(cx))?;
-                let peer = sim_addr(stream.peer_path())?;
-                return Poll::Ready(Ok((
-                    UnixStream {
-                        io: UnixIo::Sim(stream),
-                    },
-                    peer,
-                )));
-            }
-        };
-        let (stream, addr) = std::task::ready!(io.poll_read_with(cx, |l| l.accept()))?;
-        stream.set_nonblocking(true)?;
-        Poll::Ready(Ok((
-            UnixStream {
-                io: UnixIo::Os(io.new_like(stream)?),
-            },
-            addr,
-        )))
+        each_backend!(&self.io, ListenerIo, l, P, wrap = UnixIo => {
+            anyrt_core::net::UnixListenerOps::poll_accept(l, cx)
+                .map_ok(|(s, peer)| (UnixStream { io: wrap(s) }, peer))
+        })
     }
 
     /// The local address.
@@ -137,16 +96,12 @@ impl UnixListener {
     ///
     /// The system's.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        match &self.io {
-            ListenerIo::Os(io) => io.get_ref().local_addr(),
-            #[cfg(feature = "sim")]
-            ListenerIo::Sim(l) => sim_addr(Some(l.path())),
-        }
+        forward!(&self.io, ListenerIo, UnixListenerOps::local_addr())
     }
 
     /// The backend whose reactor the listener is on.
     pub fn backend(&self) -> Backend {
-        self.io.backend()
+        backend_of!(&self.io, ListenerIo)
     }
 
     /// Deregisters the listener and hands back the std one, still in non-blocking mode.
@@ -155,7 +110,7 @@ impl UnixListener {
     ///
     /// The reactor failing to deregister it.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
-        self.io.into_os()?.into_inner()
+        forward!(self.io, ListenerIo, SocketOps::into_std())
     }
 }
 
@@ -165,14 +120,12 @@ impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
     /// Registers a std listener (set to non-blocking mode) with the reactor of the backend
     /// in effect here.
     fn try_from(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        listener.set_nonblocking(true)?;
-        Ok(UnixListener {
-            io: ListenerIo::Os(Registered::new(listener)?),
-        })
+        let io = new_socket!(ListenerIo, UnixListener, SocketOps::from_std(listener))?;
+        Ok(UnixListener { io })
     }
 }
 
-socket_traits!(UnixListener);
+socket_traits!(UnixListener, ListenerIo);
 
 /// A Unix stream connection. As [`TcpStream`](super::TcpStream): reads and writes through
 /// `&self`, owned halves from [`into_split`](Self::into_split), futures' IO traits (tokio's
@@ -189,36 +142,9 @@ impl UnixStream {
     ///
     /// `NotFound` when nothing is at `path`, `ConnectionRefused` when nothing listens there.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        #[cfg(feature = "sim")]
-        if super::on_sim() {
-            let stream = anyrt_sim::net::UnixStream::connect(path.as_ref()).await?;
-            return Ok(UnixStream {
-                io: UnixIo::Sim(stream),
-            });
-        }
-        let addr = SockAddr::unix(path)?;
-        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
-        socket.set_nonblocking(true)?;
-        match socket.connect(&addr) {
-            Ok(()) => {}
-            Err(e) if super::connect_in_progress(&e) => {}
-            Err(e) => return Err(e),
-        }
-        let io: Registered<std::os::unix::net::UnixStream> = Registered::new(
-            std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(socket)),
-        )?;
-        io.write_with(|s| match s.take_error()? {
-            Some(e) => Err(e),
-            None => match s.peer_addr() {
-                Ok(_) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    Err(io::ErrorKind::WouldBlock.into())
-                }
-                Err(e) => Err(e),
-            },
-        })
-        .await?;
-        Ok(UnixStream { io: UnixIo::Os(io) })
+        let path = path.as_ref();
+        let io = new_socket!(async UnixIo, UnixStream, UnixStreamOps::connect(path))?;
+        Ok(UnixStream { io })
     }
 
     /// A connected pair of streams (`socketpair`), on the reactor of the backend in effect
@@ -228,14 +154,10 @@ impl UnixStream {
     ///
     /// The system's.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        #[cfg(feature = "sim")]
-        if super::on_sim() {
-            let (a, b) = anyrt_sim::net::UnixStream::pair();
-            let wrap = |s| UnixStream { io: UnixIo::Sim(s) };
-            return Ok((wrap(a), wrap(b)));
-        }
-        let (a, b) = std::os::unix::net::UnixStream::pair()?;
-        Ok((UnixStream::try_from(a)?, UnixStream::try_from(b)?))
+        dispatch!(Backend::selected(), P, wrap = UnixIo => {
+            let (a, b) = <<P as Net>::UnixStream as UnixStreamOps>::pair()?;
+            Ok((UnixStream { io: wrap(a) }, UnixStream { io: wrap(b) }))
+        })
     }
 
     /// Reads into `buf`; `Ok(0)` at end-of-file. Cancel-safe.
@@ -262,11 +184,7 @@ impl UnixStream {
     ///
     /// `WouldBlock`, or the system's.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match &self.io {
-            UnixIo::Os(io) => (&mut io.get_ref()).read(buf),
-            #[cfg(feature = "sim")]
-            UnixIo::Sim(s) => s.stream().try_read(buf),
-        }
+        forward!(&self.io, UnixIo, StreamOps::try_read(buf))
     }
 
     /// Writes what fits now, without waiting: `WouldBlock` when nothing does.
@@ -275,11 +193,7 @@ impl UnixStream {
     ///
     /// `WouldBlock`, or the system's.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        match &self.io {
-            UnixIo::Os(io) => (&mut io.get_ref()).write(buf),
-            #[cfg(feature = "sim")]
-            UnixIo::Sim(s) => s.stream().try_write(buf),
-        }
+        forward!(&self.io, UnixIo, StreamOps::try_write(buf))
     }
 
     /// Shuts the read side, the write side or both down.
@@ -288,11 +202,7 @@ impl UnixStream {
     ///
     /// The system's.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        match &self.io {
-            UnixIo::Os(io) => io.get_ref().shutdown(how),
-            #[cfg(feature = "sim")]
-            UnixIo::Sim(s) => s.shutdown(how),
-        }
+        forward!(&self.io, UnixIo, StreamOps::shutdown(how))
     }
 
     /// The peer's address.
@@ -301,11 +211,7 @@ impl UnixStream {
     ///
     /// The system's.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        match &self.io {
-            UnixIo::Os(io) => io.get_ref().peer_addr(),
-            #[cfg(feature = "sim")]
-            UnixIo::Sim(s) => sim_addr(s.peer_path()),
-        }
+        forward!(&self.io, UnixIo, StreamOps::peer_addr())
     }
 
     /// The local address.
@@ -314,11 +220,7 @@ impl UnixStream {
     ///
     /// The system's.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        match &self.io {
-            UnixIo::Os(io) => io.get_ref().local_addr(),
-            #[cfg(feature = "sim")]
-            UnixIo::Sim(s) => sim_addr(s.local_path()),
-        }
+        forward!(&self.io, UnixIo, StreamOps::local_addr())
     }
 
     /// The pending socket error (`SO_ERROR`), cleared by the call.
@@ -327,11 +229,7 @@ impl UnixStream {
     ///
     /// The system's.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        match &self.io {
-            UnixIo::Os(io) => io.get_ref().take_error(),
-            #[cfg(feature = "sim")]
-            UnixIo::Sim(_) => Ok(None),
-        }
+        forward!(&self.io, UnixIo, SocketOps::take_error())
     }
 
     /// Splits the stream into owned halves; see
@@ -342,7 +240,7 @@ impl UnixStream {
 
     /// The backend whose reactor the stream is on.
     pub fn backend(&self) -> Backend {
-        self.io.backend()
+        backend_of!(&self.io, UnixIo)
     }
 
     /// Deregisters the stream and hands back the std one, still in non-blocking mode.
@@ -351,7 +249,7 @@ impl UnixStream {
     ///
     /// The reactor failing to deregister it.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
-        self.io.into_os()?.into_inner()
+        forward!(self.io, UnixIo, SocketOps::into_std())
     }
 }
 
@@ -361,14 +259,12 @@ impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
     /// Registers a connected std stream (set to non-blocking mode) with the reactor of the
     /// backend in effect here.
     fn try_from(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        stream.set_nonblocking(true)?;
-        Ok(UnixStream {
-            io: UnixIo::Os(Registered::new(stream)?),
-        })
+        let io = new_socket!(UnixIo, UnixStream, SocketOps::from_std(stream))?;
+        Ok(UnixStream { io })
     }
 }
 
-socket_traits!(UnixStream);
+socket_traits!(UnixStream, UnixIo);
 
 impl_stream_io!(UnixStream, |this| &this.io);
 
@@ -386,13 +282,9 @@ impl UnixDatagram {
     ///
     /// `AddrInUse` when `path` exists, the system's otherwise.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
-        #[cfg(feature = "sim")]
-        if super::on_sim() {
-            return Ok(UnixDatagram {
-                io: DatagramIo::Sim(anyrt_sim::net::UnixDatagram::bind(path.as_ref())?),
-            });
-        }
-        UnixDatagram::try_from(std::os::unix::net::UnixDatagram::bind(path)?)
+        let path = path.as_ref();
+        let io = new_socket!(DatagramIo, UnixDatagram, UnixDatagramOps::bind(path))?;
+        Ok(UnixDatagram { io })
     }
 
     /// A socket bound to no address (it can send; replies need an address).
@@ -401,13 +293,8 @@ impl UnixDatagram {
     ///
     /// The system's.
     pub fn unbound() -> io::Result<UnixDatagram> {
-        #[cfg(feature = "sim")]
-        if super::on_sim() {
-            return Ok(UnixDatagram {
-                io: DatagramIo::Sim(anyrt_sim::net::UnixDatagram::unbound()?),
-            });
-        }
-        UnixDatagram::try_from(std::os::unix::net::UnixDatagram::unbound()?)
+        let io = new_socket!(DatagramIo, UnixDatagram, UnixDatagramOps::unbound())?;
+        Ok(UnixDatagram { io })
     }
 
     /// A connected pair of sockets (`socketpair`).
@@ -416,16 +303,10 @@ impl UnixDatagram {
     ///
     /// The system's.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        #[cfg(feature = "sim")]
-        if super::on_sim() {
-            let (a, b) = anyrt_sim::net::UnixDatagram::pair()?;
-            let wrap = |s| UnixDatagram {
-                io: DatagramIo::Sim(s),
-            };
-            return Ok((wrap(a), wrap(b)));
-        }
-        let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
-        Ok((UnixDatagram::try_from(a)?, UnixDatagram::try_from(b)?))
+        dispatch!(Backend::selected(), P, wrap = DatagramIo => {
+            let (a, b) = <<P as Net>::UnixDatagram as UnixDatagramOps>::pair()?;
+            Ok((UnixDatagram { io: wrap(a) }, UnixDatagram { io: wrap(b) }))
+        })
     }
 
     /// Sets the default peer (connecting a datagram socket never blocks).
@@ -434,11 +315,11 @@ impl UnixDatagram {
     ///
     /// `NotFound` or `ConnectionRefused` when nothing is bound at `path`.
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        match &self.io {
-            DatagramIo::Os(io) => io.get_ref().connect(path),
-            #[cfg(feature = "sim")]
-            DatagramIo::Sim(s) => s.connect(path.as_ref()),
-        }
+        forward!(
+            &self.io,
+            DatagramIo,
+            UnixDatagramOps::connect(path.as_ref())
+        )
     }
 
     /// Sends `buf` to the connected peer. Cancel-safe.
@@ -447,11 +328,7 @@ impl UnixDatagram {
     ///
     /// The system's.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        match &self.io {
-            DatagramIo::Os(io) => io.write_with(|s| s.send(buf)).await,
-            #[cfg(feature = "sim")]
-            DatagramIo::Sim(s) => s.send_to(buf, None),
-        }
+        poll_fn(|cx| forward!(&self.io, DatagramIo, UnixDatagramOps::poll_send(cx, buf))).await
     }
 
     /// Receives one datagram from the connected peer. Cancel-safe.
@@ -470,11 +347,14 @@ impl UnixDatagram {
     /// The system's.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        match &self.io {
-            DatagramIo::Os(io) => io.write_with(|s| s.send_to(buf, path)).await,
-            #[cfg(feature = "sim")]
-            DatagramIo::Sim(s) => s.send_to(buf, Some(path)),
-        }
+        poll_fn(|cx| {
+            forward!(
+                &self.io,
+                DatagramIo,
+                UnixDatagramOps::poll_send_to(cx, buf, path)
+            )
+        })
+        .await
     }
 
     /// Receives one datagram: its length and sender. Cancel-safe.
@@ -483,14 +363,14 @@ impl UnixDatagram {
     ///
     /// The system's.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        match &self.io {
-            DatagramIo::Os(io) => io.read_with(|s| s.recv_from(buf)).await,
-            #[cfg(feature = "sim")]
-            DatagramIo::Sim(s) => {
-                let (n, from) = poll_fn(|cx| s.poll_recv_from(Some(cx), buf)).await?;
-                Ok((n, sim_addr(from.as_deref())?))
-            }
-        }
+        poll_fn(|cx| {
+            forward!(
+                &self.io,
+                DatagramIo,
+                UnixDatagramOps::poll_recv_from(cx, buf)
+            )
+        })
+        .await
     }
 
     /// The local address.
@@ -499,11 +379,7 @@ impl UnixDatagram {
     ///
     /// The system's.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        match &self.io {
-            DatagramIo::Os(io) => io.get_ref().local_addr(),
-            #[cfg(feature = "sim")]
-            DatagramIo::Sim(s) => sim_addr(s.local_path()),
-        }
+        forward!(&self.io, DatagramIo, UnixDatagramOps::local_addr())
     }
 
     /// The connected peer's address.
@@ -512,11 +388,7 @@ impl UnixDatagram {
     ///
     /// `NotConnected` when not connected.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        match &self.io {
-            DatagramIo::Os(io) => io.get_ref().peer_addr(),
-            #[cfg(feature = "sim")]
-            DatagramIo::Sim(s) => sim_addr(s.peer_path()?.as_deref()),
-        }
+        forward!(&self.io, DatagramIo, UnixDatagramOps::peer_addr())
     }
 
     /// Shuts the read side, the write side or both down (not on the simulated network:
@@ -526,12 +398,12 @@ impl UnixDatagram {
     ///
     /// The system's.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.os()?.get_ref().shutdown(how)
+        forward!(&self.io, DatagramIo, SocketOps::os())?.shutdown(how)
     }
 
     /// The backend whose reactor the socket is on.
     pub fn backend(&self) -> Backend {
-        self.io.backend()
+        backend_of!(&self.io, DatagramIo)
     }
 
     /// Deregisters the socket and hands back the std one, still in non-blocking mode.
@@ -540,7 +412,7 @@ impl UnixDatagram {
     ///
     /// The reactor failing to deregister it.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
-        self.io.into_os()?.into_inner()
+        forward!(self.io, DatagramIo, SocketOps::into_std())
     }
 }
 
@@ -550,11 +422,9 @@ impl TryFrom<std::os::unix::net::UnixDatagram> for UnixDatagram {
     /// Registers a std socket (set to non-blocking mode) with the reactor of the backend in
     /// effect here.
     fn try_from(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        socket.set_nonblocking(true)?;
-        Ok(UnixDatagram {
-            io: DatagramIo::Os(Registered::new(socket)?),
-        })
+        let io = new_socket!(DatagramIo, UnixDatagram, SocketOps::from_std(socket))?;
+        Ok(UnixDatagram { io })
     }
 }
 
-socket_traits!(UnixDatagram);
+socket_traits!(UnixDatagram, DatagramIo);

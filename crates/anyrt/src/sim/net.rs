@@ -42,27 +42,7 @@
 //! `TryFrom<std::net::…>` and `into_std` are not part of it: they fail with `Unsupported`
 //! under the sim backend.
 
-use std::future::Future;
-use std::net::IpAddr;
-
 pub use anyrt_sim::net::{
-    add_host, heal, isolate, partition, rejoin, repair, set_latency, set_udp_loss, DEFAULT_LATENCY,
-    TCP_BUFFER, UDP_QUEUE,
+    add_host, current_host, heal, host, isolate, partition, rejoin, repair, set_latency,
+    set_udp_loss, DEFAULT_LATENCY, TCP_BUFFER, UDP_QUEUE,
 };
-
-anyrt_core::task_local! {
-    inherit static HOST: IpAddr;
-}
-
-/// Runs `fut` as host `ip`: the connections it makes (and UDP sockets it binds to the
-/// unspecified address) leave from `ip`, and so do those of the tasks it spawns. Outside
-/// it, traffic leaves from the loopback address. It only matters under the sim backend,
-/// where [`partition`] and [`isolate`] cut links between hosts.
-pub async fn host<F: Future>(ip: IpAddr, fut: F) -> F::Output {
-    HOST.scope(ip, fut).await
-}
-
-/// The host [`host`] set for the calling task, if any.
-pub fn current_host() -> Option<IpAddr> {
-    HOST.try_with(|ip| *ip).ok()
-}
