@@ -82,7 +82,7 @@ macro_rules! stream_io_enum {
 }
 
 /// futures-io `AsyncRead`/`AsyncWrite` (and tokio's with `tokio-io`, hyper's with `hyper`)
-/// for a stream type, given how to reach its `Registered` from `&self`.
+/// for a stream type, given how to reach its socket enum from `&self`.
 macro_rules! impl_stream_io {
     ($ty:ty, |$this:ident| $reg:expr) => {
         impl futures_io::AsyncRead for $ty {
