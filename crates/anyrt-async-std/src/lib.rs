@@ -108,7 +108,7 @@ impl anyrt_core::Provider for AsyncStd {
     type Sleep = Sleep;
 
     fn build(config: &anyrt_core::RuntimeConfig) -> std::io::Result<Runtime> {
-        config.check_no_sim_knobs(Backend::AsyncStd)?;
+        config.check_knobs(Backend::AsyncStd)?;
         Runtime::with_config(config)
     }
 

@@ -1,10 +1,12 @@
 //! [`Provider`], the trait every backend crate implements, and [`RuntimeConfig`], the one
 //! configuration of an owned runtime on every backend.
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::task::JoinHandle;
@@ -133,8 +135,11 @@ pub trait Provider: Sized + Send + Sync + 'static {
 /// The configuration of an owned runtime, the same on every backend.
 ///
 /// `anyrt::Runtime::builder(backend)` fills one in; a backend reads it in
-/// [`Provider::build`]. Room is left for backend-specific knobs: the struct is
-/// `#[non_exhaustive]` and is only built through its methods.
+/// [`Provider::build`]. A setting of one backend only (the simulation's seed, say) travels
+/// in its typed slot: [`knob`](Self::knob) puts it there, naming the backend; that backend
+/// reads it with [`get_knob`](Self::get_knob), and every other backend's `build()` refuses
+/// it with [`check_knobs`](Self::check_knobs). The struct is `#[non_exhaustive]` and is only
+/// built through its methods.
 ///
 /// ```
 /// use anyrt_core::RuntimeConfig;
@@ -151,18 +156,47 @@ pub struct RuntimeConfig {
     worker_threads: Option<usize>,
     thread_name: Option<String>,
     current_thread: bool,
-    seed: Option<u64>,
-    scheduler: Option<Scheduler>,
+    knobs: Vec<Knob>,
+}
+
+/// One backend's own setting, in [`RuntimeConfig`]'s typed slot.
+#[derive(Clone)]
+struct Knob {
+    backend: Backend,
+    name: &'static str,
+    value: Arc<dyn KnobValue>,
+}
+
+/// A knob's value: any `'static` type, read back by the type it was given as.
+trait KnobValue: Any + Send + Sync + fmt::Debug {
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Any + Send + Sync + fmt::Debug> KnobValue for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl fmt::Debug for Knob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{} = {:?}", self.backend, self.name, self.value)
+    }
 }
 
 /// How a simulation picks the next task among the ready ones, at every step, from its seed
-/// (the `sim` backend; the real backends have their own schedulers).
+/// (the `sim` backend's `"scheduler"` knob; the real backends have their own schedulers). A
+/// data type here, not in the simulation's crate, so that `anyrt::Builder::scheduler` exists
+/// in every build.
 ///
 /// ```
-/// use anyrt_core::{RuntimeConfig, Scheduler};
+/// use anyrt_core::{Backend, RuntimeConfig, Scheduler};
 ///
-/// let config = RuntimeConfig::new().seed(7).scheduler(Scheduler::Pct { depth: 2 });
-/// assert_eq!(config.get_scheduler(), Some(Scheduler::Pct { depth: 2 }));
+/// let config = RuntimeConfig::new().knob(Backend::Sim, "scheduler", Scheduler::Pct { depth: 2 });
+/// assert_eq!(
+///     config.get_knob::<Scheduler>(Backend::Sim, "scheduler"),
+///     Some(&Scheduler::Pct { depth: 2 })
+/// );
 /// assert_eq!(Scheduler::default(), Scheduler::Random);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -244,63 +278,68 @@ impl RuntimeConfig {
         self.current_thread
     }
 
-    /// The seed of a simulation's schedule (the `sim` backend). The real backends refuse it
-    /// at `build()`: their schedules are not seeded.
-    ///
-    /// ```
-    /// use anyrt_core::RuntimeConfig;
-    ///
-    /// assert_eq!(RuntimeConfig::new().seed(42).get_seed(), Some(42));
-    /// assert_eq!(RuntimeConfig::new().get_seed(), None);
-    /// ```
-    pub fn seed(mut self, seed: u64) -> RuntimeConfig {
-        self.seed = Some(seed);
-        self
-    }
-
-    /// The seed given, if any.
-    pub fn get_seed(&self) -> Option<u64> {
-        self.seed
-    }
-
-    /// The [`Scheduler`] of a simulation (the `sim` backend). The real backends refuse it at
-    /// `build()`.
-    pub fn scheduler(mut self, scheduler: Scheduler) -> RuntimeConfig {
-        self.scheduler = Some(scheduler);
-        self
-    }
-
-    /// The scheduler given, if any.
-    pub fn get_scheduler(&self) -> Option<Scheduler> {
-        self.scheduler
-    }
-
-    /// `Err` if a simulation-only knob ([`seed`](Self::seed), [`scheduler`](Self::scheduler))
-    /// was given: what the real backends' `build()` returns.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput`, naming the knob and the backend it applies to.
+    /// Sets `backend`'s own setting `name` to `value` (replacing one of the same backend and
+    /// name): the typed slot for what only one backend has. That backend's `build()` reads it
+    /// with [`get_knob`](Self::get_knob); every other backend's refuses it
+    /// ([`check_knobs`](Self::check_knobs)), so a setting never silently does nothing.
     ///
     /// ```
     /// use anyrt_core::{Backend, RuntimeConfig};
     ///
-    /// assert!(RuntimeConfig::new().check_no_sim_knobs(Backend::Tokio).is_ok());
-    /// let err = RuntimeConfig::new().seed(1).check_no_sim_knobs(Backend::Tokio).unwrap_err();
-    /// assert!(err.to_string().contains("Backend::Sim"));
+    /// let config = RuntimeConfig::new().knob(Backend::Sim, "seed", 42u64);
+    /// assert_eq!(config.get_knob::<u64>(Backend::Sim, "seed"), Some(&42));
+    /// assert_eq!(config.get_knob::<u32>(Backend::Sim, "seed"), None); // not as a u32
+    /// assert_eq!(RuntimeConfig::new().get_knob::<u64>(Backend::Sim, "seed"), None);
     /// ```
-    pub fn check_no_sim_knobs(&self, backend: crate::Backend) -> io::Result<()> {
-        let knob = match (self.seed, self.scheduler) {
-            (Some(_), _) => "seed",
-            (None, Some(_)) => "scheduler",
-            (None, None) => return Ok(()),
-        };
-        Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "`{knob}` applies to the simulation backend only (Backend::Sim), not to \
-                 {backend}: its schedule is the operating system's"
-            ),
-        ))
+    pub fn knob<T>(mut self, backend: Backend, name: &'static str, value: T) -> RuntimeConfig
+    where
+        T: Any + Send + Sync + fmt::Debug,
+    {
+        self.knobs
+            .retain(|k| (k.backend, k.name) != (backend, name));
+        self.knobs.push(Knob {
+            backend,
+            name,
+            value: Arc::new(value),
+        });
+        self
+    }
+
+    /// `backend`'s setting `name`, if one was given as a `T`.
+    pub fn get_knob<T: Any>(&self, backend: Backend, name: &str) -> Option<&T> {
+        self.knobs
+            .iter()
+            .find(|k| k.backend == backend && k.name == name)
+            .and_then(|k| (*k.value).as_any().downcast_ref())
+    }
+
+    /// `Err` if a setting of another backend than `backend` was given: what every
+    /// backend's `build()` returns first.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput`, naming the setting and the backend it belongs to.
+    ///
+    /// ```
+    /// use anyrt_core::{Backend, RuntimeConfig};
+    ///
+    /// let config = RuntimeConfig::new().knob(Backend::Sim, "seed", 1u64);
+    /// assert!(config.check_knobs(Backend::Sim).is_ok());
+    /// let err = config.check_knobs(Backend::Tokio).unwrap_err();
+    /// assert!(err.to_string().contains("Backend::Sim"), "{err}");
+    /// ```
+    pub fn check_knobs(&self, backend: Backend) -> io::Result<()> {
+        match self.knobs.iter().find(|k| k.backend != backend) {
+            None => Ok(()),
+            Some(k) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "`{name}` is a setting of the {owner} backend only (Backend::{owner:?}); a \
+                     {backend} runtime has no such setting",
+                    name = k.name,
+                    owner = k.backend,
+                ),
+            )),
+        }
     }
 }

@@ -239,7 +239,7 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
                 None => quote!(::core::option::Option::None),
             };
             quote_spanned! {output_span=>
-                ::anyrt::__private::run_sim_test(
+                ::anyrt::sim::run_sim_test(
                     ::core::module_path!(),
                     #seeds,
                     #check,

@@ -8,11 +8,11 @@
 //! [`anyrt_core::Provider`].
 //!
 //! ```
-//! use anyrt_core::{Provider, RuntimeConfig};
+//! use anyrt_core::{Backend, Provider, RuntimeConfig};
 //! use anyrt_sim::Sim;
 //! use std::time::Duration;
 //!
-//! let rt = Sim::build(&RuntimeConfig::new().seed(7)).unwrap();
+//! let rt = Sim::build(&RuntimeConfig::new().knob(Backend::Sim, anyrt_sim::SEED, 7u64)).unwrap();
 //! let (virtual_elapsed, real) = Sim::runtime_block_on(&rt, async {
 //!     let real = std::time::Instant::now();
 //!     let start = anyrt_core::time::Instant::now(); // the virtual clock
@@ -68,7 +68,7 @@ use std::time::Duration;
 use anyrt_core::time::Instant;
 use anyrt_core::Backend;
 
-pub use runtime::{Handle, Runtime};
+pub use runtime::{Handle, Runtime, SCHEDULER, SEED};
 pub use schedule::{ParseScheduleError, Schedule};
 pub use time::Sleep;
 pub use trace::Event;
@@ -90,6 +90,7 @@ impl anyrt_core::Provider for Sim {
     type Sleep = Sleep;
 
     fn build(config: &anyrt_core::RuntimeConfig) -> std::io::Result<Runtime> {
+        config.check_knobs(Backend::Sim)?;
         Runtime::with_config(config)
     }
 

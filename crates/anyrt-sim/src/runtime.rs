@@ -31,6 +31,14 @@ use anyrt_core::time::Instant;
 use anyrt_core::{Backend, RuntimeConfig, Scheduler};
 use async_task::{Builder, Runnable};
 
+/// The name of the seed's knob in a [`RuntimeConfig`] (a `u64`): what
+/// `anyrt::Builder::seed` sets for `Backend::Sim`.
+pub const SEED: &str = "seed";
+
+/// The name of the scheduler's knob in a [`RuntimeConfig`] (a [`Scheduler`]): what
+/// `anyrt::Builder::scheduler` sets for `Backend::Sim`.
+pub const SCHEDULER: &str = "scheduler";
+
 use crate::rng::Rng;
 use crate::schedule::Schedule;
 use crate::time::Sleep;
@@ -1096,11 +1104,14 @@ impl Runtime {
     /// number.
     pub fn with_config(config: &RuntimeConfig) -> io::Result<Runtime> {
         config.workers()?;
-        let seed = match config.get_seed() {
+        let seed = match config.get_knob::<u64>(Backend::Sim, SEED).copied() {
             Some(seed) => seed,
             None => env_seed()?.unwrap_or(0),
         };
-        let scheduler = config.get_scheduler().unwrap_or_default();
+        let scheduler = config
+            .get_knob::<Scheduler>(Backend::Sim, SCHEDULER)
+            .copied()
+            .unwrap_or_default();
         if let Scheduler::Pct { depth: 0 } = scheduler {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -1156,7 +1167,7 @@ impl Runtime {
     ///
     /// As [`with_config`](Self::with_config).
     pub fn replay(config: &RuntimeConfig, schedule: &Schedule) -> io::Result<Runtime> {
-        let rt = Runtime::with_config(&config.clone().seed(schedule.seed))?;
+        let rt = Runtime::with_config(&config.clone().knob(Backend::Sim, SEED, schedule.seed))?;
         rt.shared.lock().replay = Some(schedule.decisions.clone());
         Ok(rt)
     }

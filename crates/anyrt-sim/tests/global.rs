@@ -25,7 +25,12 @@ fn block_on_and_spawn_on_a_plain_thread_use_the_process_wide_simulation() {
 fn provider_now_is_the_virtual_clock_that_instant_now_reads() {
     use anyrt_core::time::Instant;
     let real = std::time::Instant::now();
-    let rt = Sim::build(&anyrt_core::RuntimeConfig::new().seed(1)).unwrap();
+    let rt = Sim::build(&anyrt_core::RuntimeConfig::new().knob(
+        anyrt_core::Backend::Sim,
+        anyrt_sim::SEED,
+        1u64,
+    ))
+    .unwrap();
     let (before, after, instant_after) = Sim::runtime_block_on(&rt, async {
         let before = Sim::now();
         Sim::sleep(Duration::from_secs(3600)).await;

@@ -85,7 +85,7 @@ impl anyrt_core::Provider for Smol {
     type Sleep = Sleep;
 
     fn build(config: &anyrt_core::RuntimeConfig) -> std::io::Result<Runtime> {
-        config.check_no_sim_knobs(Backend::Smol)?;
+        config.check_knobs(Backend::Smol)?;
         Runtime::with_config(config)
     }
 

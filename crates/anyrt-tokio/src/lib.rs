@@ -98,7 +98,7 @@ impl anyrt_core::Provider for Tokio {
     type Sleep = Sleep;
 
     fn build(config: &anyrt_core::RuntimeConfig) -> std::io::Result<Runtime> {
-        config.check_no_sim_knobs(Backend::Tokio)?;
+        config.check_knobs(Backend::Tokio)?;
         Runtime::with_config(config)
     }
 

@@ -1,159 +1,174 @@
-//! The dispatch table: the one list of backends in the facade, and everything built on it.
+//! The dispatch table: the one list of backends in the facade, written out in each of the
+//! macros below as one arm per backend behind its Cargo feature (tokio's
+//! `runtime/scheduler` pattern: an enum of implementations, a `match` in each method).
 //!
-//! Each row names a [`Backend`] variant, its Cargo feature and its [`Provider`]. From the
-//! table come: a provider alias per backend ([`p`]; a backend whose feature is off is
-//! [`Disabled`], whose types are uninhabited), [`dispatch!`] (a `match` on a `Backend` that
-//! runs an expression with `P` bound to the provider), and the facade's enums with one
-//! variant per backend (`RuntimeInner`, `HandleInner`, `SleepInner`) with their matches. Every
-//! enum has the same variants in every feature combination, so every match is exhaustive,
-//! and a `Backend` the table does not name fails to compile (the assertion below).
+//! - [`dispatch!`]: a `match` on a [`Backend`] that runs an expression with `P` bound to that
+//!   backend's [`Provider`] (`anyrt_smol::Smol`, ...); a backend that is not compiled in
+//!   panics with a message naming the feature to enable.
+//! - [`backend_enum!`]: an enum with one variant per compiled-in backend, holding one of its
+//!   provider's associated types (`RuntimeInner`, `HandleInner`, the socket kinds of `net`).
+//! - [`each_backend!`]: a `match` on such an enum, with `P` bound to the variant's provider.
+//! - [`backend_of!`]: the `Backend` of such an enum's variant.
 //!
-//! Adding a backend here is one row.
+//! Adding a backend is one arm in each macro and a row of [`ROWS`]; a `Backend` that
+//! [`ROWS`] does not name fails to compile (the assertion below).
 
-use std::future::Future;
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::Duration;
+use anyrt_core::Backend;
 
-use anyrt_core::task::JoinHandle;
-use anyrt_core::time::Instant;
-use anyrt_core::{Backend, Executor, Provider, RuntimeConfig};
+/// Every backend, in the order of the macros' arms.
+pub(crate) const ROWS: [(Backend, bool); 4] = [
+    (Backend::Tokio, cfg!(feature = "tokio")),
+    (Backend::Smol, cfg!(feature = "smol")),
+    (Backend::AsyncStd, cfg!(feature = "async-std")),
+    (Backend::Sim, cfg!(feature = "sim")),
+];
 
-/// Calls `$callback! { { $args } rows }` with the rows of the table.
-macro_rules! for_each_backend {
-    ($callback:ident! { $($args:tt)* }) => {
-        $callback! { { $($args)* }
-            Tokio "tokio" anyrt_tokio::Tokio;
-            Smol "smol" anyrt_smol::Smol;
-            AsyncStd "async-std" anyrt_async_std::AsyncStd;
-            Sim "sim" anyrt_sim::Sim;
-        }
-    };
+const _: () = assert!(
+    Backend::ALL.len() == ROWS.len(),
+    "the dispatch table in crates/anyrt/src/dispatch.rs must have a row (and an arm in each \
+     macro) for every anyrt_core::Backend",
+);
+
+/// Whether `backend`'s feature is on in this facade.
+pub(crate) fn compiled_in(backend: Backend) -> bool {
+    ROWS.iter().any(|&(b, on)| b == backend && on)
 }
 
-macro_rules! provider_aliases {
-    ({} $($variant:ident $feature:literal $provider:path;)*) => {
-        /// The provider of each backend: its crate's, or [`Disabled`] when its feature is off.
-        #[allow(unreachable_pub)]
-        pub(crate) mod p {
-            $(
-                #[cfg(feature = $feature)]
-                pub(crate) type $variant = $provider;
-                #[cfg(not(feature = $feature))]
-                pub(crate) type $variant = super::Disabled;
-            )*
-        }
-
-        const _: () = assert!(
-            Backend::ALL.len() == [$($feature),*].len(),
-            "the dispatch table in crates/anyrt/src/dispatch.rs must have a row for every \
-             anyrt_core::Backend",
-        );
-
-        /// Whether `backend`'s feature is on in this facade.
-        pub(crate) const fn compiled_in(backend: Backend) -> bool {
-            match backend {
-                $(Backend::$variant => cfg!(feature = $feature),)*
-                _ => false,
-            }
-        }
-    };
-}
-
-for_each_backend!(provider_aliases! {});
-
-/// `dispatch!(backend, P => expr)`: evaluates `expr` with the type `P` bound to the
-/// provider of `backend` (an `anyrt_core::Backend`). A backend that is not compiled in
-/// panics with a message naming the feature to enable. With `P, wrap = Enum`, `wrap` is
-/// also bound to the constructor of `Enum`'s variant for that backend (a `backend_enum!`).
+/// `dispatch!(backend, P => expr)`: evaluates `expr` with the type `P` bound to the provider
+/// of `backend` (an `anyrt_core::Backend`). A backend that is not compiled in panics with a
+/// message naming the feature to enable. With `P, wrap = Enum`, `wrap` is also bound to the
+/// constructor of `Enum`'s variant for that backend (a [`backend_enum!`]).
 macro_rules! dispatch {
     ($backend:expr, $P:ident => $e:expr) => {
-        // `Backend` has a variant of every name too: a `wrap` nobody uses.
-        for_each_backend!(dispatch_arms! { ($backend) $P (_wrap Backend) ($e) })
+        dispatch!(@arms $backend, $P, [] => $e)
     };
     ($backend:expr, $P:ident, $wrap:ident = $enum:ident => $e:expr) => {
-        for_each_backend!(dispatch_arms! { ($backend) $P ($wrap $enum) ($e) })
+        dispatch!(@arms $backend, $P, [$wrap $enum] => $e)
     };
-}
-
-macro_rules! dispatch_arms {
-    ({ ($backend:expr) $P:ident ($wrap:ident $enum:ident) ($e:expr) }
-     $($variant:ident $feature:literal $provider:path;)*) => {
+    (@arms $backend:expr, $P:ident, $wrap:tt => $e:expr) => {
         match $backend {
-            $(
-                // A disabled backend's arm is dead code.
-                #[allow(unreachable_code)]
-                anyrt_core::Backend::$variant => {
-                    #[allow(unused_imports)]
-                    use anyrt_core::{Backend, Provider as _};
-                    type $P = $crate::dispatch::p::$variant;
-                    let $wrap = $enum::$variant;
-                    if cfg!(feature = $feature) {
-                        $e
-                    } else {
-                        anyrt_core::select::not_compiled_in(anyrt_core::Backend::$variant)
-                    }
-                }
-            )*
+            #[cfg(feature = "tokio")]
+            anyrt_core::Backend::Tokio => {
+                #[allow(unused_imports)]
+                use anyrt_core::Provider as _;
+                type $P = anyrt_tokio::Tokio;
+                bind_wrap!($wrap Tokio);
+                $e
+            }
+            #[cfg(feature = "smol")]
+            anyrt_core::Backend::Smol => {
+                #[allow(unused_imports)]
+                use anyrt_core::Provider as _;
+                type $P = anyrt_smol::Smol;
+                bind_wrap!($wrap Smol);
+                $e
+            }
+            #[cfg(feature = "async-std")]
+            anyrt_core::Backend::AsyncStd => {
+                #[allow(unused_imports)]
+                use anyrt_core::Provider as _;
+                type $P = anyrt_async_std::AsyncStd;
+                bind_wrap!($wrap AsyncStd);
+                $e
+            }
+            #[cfg(feature = "sim")]
+            anyrt_core::Backend::Sim => {
+                #[allow(unused_imports)]
+                use anyrt_core::Provider as _;
+                type $P = anyrt_sim::Sim;
+                bind_wrap!($wrap Sim);
+                $e
+            }
+            #[allow(unreachable_patterns)]
             other => anyrt_core::select::not_compiled_in(other),
         }
     };
 }
 
-/// `backend_enum! { #[attrs] enum Name(Assoc); }`: an enum with one variant per backend,
-/// holding that provider's associated type `Assoc`; `enum Name(<Trait>::Assoc)` takes the
-/// associated type of another trait of the contract (`<anyrt_core::net::Net>::TcpStream`).
-macro_rules! backend_enum {
-    ($(#[$attr:meta])* $vis:vis enum $name:ident($assoc:ident);) => {
-        for_each_backend!(backend_enum_rows! {
-            $(#[$attr])* $vis enum $name(anyrt_core::Provider) $assoc
-        });
-    };
-    ($(#[$attr:meta])* $vis:vis enum $name:ident(<$tr:path>::$assoc:ident);) => {
-        for_each_backend!(backend_enum_rows! {
-            $(#[$attr])* $vis enum $name($tr) $assoc
-        });
+/// In an arm of [`dispatch!`] or [`each_backend!`]: `[wrap Enum]` binds `wrap` to the
+/// constructor of `Enum`'s variant of the arm's backend; `[]` binds nothing.
+#[allow(unused_macros)] // with no backend compiled in
+macro_rules! bind_wrap {
+    ([] $variant:ident) => {};
+    ([$wrap:ident $enum:ident] $variant:ident) => {
+        let $wrap = $enum::$variant;
     };
 }
 
-macro_rules! backend_enum_rows {
-    ({ $(#[$attr:meta])* $vis:vis enum $name:ident($tr:path) $assoc:ident }
-     $($variant:ident $feature:literal $provider:path;)*) => {
+/// `backend_enum! { #[attrs] enum Name(Assoc); }`: an enum with one variant per compiled-in
+/// backend, holding that provider's associated type `Assoc`; `enum Name(<Trait>::Assoc)`
+/// takes the associated type of another trait of the contract
+/// (`<anyrt_core::net::Net>::TcpStream`).
+macro_rules! backend_enum {
+    ($(#[$attr:meta])* $vis:vis enum $name:ident($assoc:ident);) => {
+        backend_enum! { $(#[$attr])* $vis enum $name(<anyrt_core::Provider>::$assoc); }
+    };
+    ($(#[$attr:meta])* $vis:vis enum $name:ident(<$tr:path>::$assoc:ident);) => {
         $(#[$attr])*
         $vis enum $name {
-            $($variant(<$crate::dispatch::p::$variant as $tr>::$assoc),)*
+            #[cfg(feature = "tokio")]
+            Tokio(<anyrt_tokio::Tokio as $tr>::$assoc),
+            #[cfg(feature = "smol")]
+            Smol(<anyrt_smol::Smol as $tr>::$assoc),
+            #[cfg(feature = "async-std")]
+            AsyncStd(<anyrt_async_std::AsyncStd as $tr>::$assoc),
+            #[cfg(feature = "sim")]
+            Sim(<anyrt_sim::Sim as $tr>::$assoc),
         }
     };
 }
 
-/// `each_backend!(value, Enum, x, P => expr)`: matches a `backend_enum!` value, binding the
+/// `each_backend!(value, Enum, x, P => expr)`: matches a [`backend_enum!`] value, binding the
 /// inner value to `x` and the provider type to `P` (and, with `P, wrap = Other`, `wrap` to
 /// the constructor of `Other`'s variant for the same backend).
 macro_rules! each_backend {
     ($value:expr, $name:ident, $x:ident, $P:ident => $e:expr) => {
-        for_each_backend!(each_backend_arms! { ($value) $name $x $P (_wrap Backend) ($e) })
+        each_backend!(@arms $value, $name, $x, $P, [] => $e)
     };
     ($value:expr, $name:ident, $x:ident, $P:ident, $wrap:ident = $enum:ident => $e:expr) => {
-        for_each_backend!(each_backend_arms! { ($value) $name $x $P ($wrap $enum) ($e) })
+        each_backend!(@arms $value, $name, $x, $P, [$wrap $enum] => $e)
     };
-}
-
-macro_rules! each_backend_arms {
-    ({ ($value:expr) $name:ident $x:ident $P:ident ($wrap:ident $enum:ident) ($e:expr) }
-     $($variant:ident $feature:literal $provider:path;)*) => {
+    (@arms $value:expr, $name:ident, $x:ident, $P:ident, $wrap:tt => $e:expr) => {
         match $value {
-            $(
-                #[allow(unreachable_code)]
-                $name::$variant($x) => {
-                    #[allow(unused_imports)]
-                    use anyrt_core::{Backend, Provider as _};
-                    #[allow(dead_code)]
-                    type $P = $crate::dispatch::p::$variant;
-                    let $wrap = $enum::$variant;
-                    $e
-                }
-            )*
+            #[cfg(feature = "tokio")]
+            $name::Tokio($x) => {
+                #[allow(unused_imports)]
+                use anyrt_core::Provider as _;
+                #[allow(dead_code)]
+                type $P = anyrt_tokio::Tokio;
+                bind_wrap!($wrap Tokio);
+                $e
+            }
+            #[cfg(feature = "smol")]
+            $name::Smol($x) => {
+                #[allow(unused_imports)]
+                use anyrt_core::Provider as _;
+                #[allow(dead_code)]
+                type $P = anyrt_smol::Smol;
+                bind_wrap!($wrap Smol);
+                $e
+            }
+            #[cfg(feature = "async-std")]
+            $name::AsyncStd($x) => {
+                #[allow(unused_imports)]
+                use anyrt_core::Provider as _;
+                #[allow(dead_code)]
+                type $P = anyrt_async_std::AsyncStd;
+                bind_wrap!($wrap AsyncStd);
+                $e
+            }
+            #[cfg(feature = "sim")]
+            $name::Sim($x) => {
+                #[allow(unused_imports)]
+                use anyrt_core::Provider as _;
+                #[allow(dead_code)]
+                type $P = anyrt_sim::Sim;
+                bind_wrap!($wrap Sim);
+                $e
+            }
+            // With no backend compiled in, the enum has no variant and no value.
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("anyrt: a value of a backend that is not compiled in"),
         }
     };
 }
@@ -161,118 +176,31 @@ macro_rules! each_backend_arms {
 /// `backend_of!(value, Enum)`: the `Backend` whose variant `value` is.
 macro_rules! backend_of {
     ($value:expr, $name:ident) => {
-        for_each_backend!(backend_of_arms! { ($value) $name })
-    };
-}
-
-macro_rules! backend_of_arms {
-    ({ ($value:expr) $name:ident } $($variant:ident $feature:literal $provider:path;)*) => {
         match $value {
-            $($name::$variant(_) => anyrt_core::Backend::$variant,)*
+            #[cfg(feature = "tokio")]
+            $name::Tokio(_) => anyrt_core::Backend::Tokio,
+            #[cfg(feature = "smol")]
+            $name::Smol(_) => anyrt_core::Backend::Smol,
+            #[cfg(feature = "async-std")]
+            $name::AsyncStd(_) => anyrt_core::Backend::AsyncStd,
+            #[cfg(feature = "sim")]
+            $name::Sim(_) => anyrt_core::Backend::Sim,
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("anyrt: a value of a backend that is not compiled in"),
         }
     };
 }
 
-/// The provider of a backend whose feature is off. Its types are uninhabited, so the facade's
-/// enum variants for it can never be built, and it is never dispatched to: [`dispatch!`]
-/// panics with "not compiled in" first.
-// Unused when every backend is compiled in.
+/// The sleep of a backend that is not compiled in, in `time`'s `SleepInner` (whose
+/// pin-projected variants cannot be `cfg`'d out): uninhabited, never built.
 #[allow(dead_code)]
 #[derive(Debug)]
-pub(crate) enum Disabled {}
-
-/// The uninhabited runtime, handle and sleep of [`Disabled`].
-#[allow(dead_code)]
-#[derive(Debug, Clone)]
 pub(crate) enum Never {}
 
-impl Future for Never {
+impl std::future::Future for Never {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
         match *self {}
-    }
-}
-
-impl Executor for Never {
-    type Sleep = Never;
-
-    fn spawn<F>(&self, _: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        match *self {}
-    }
-
-    fn spawn_blocking<F, R>(&self, _: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        match *self {}
-    }
-
-    fn sleep(&self, _: Duration) -> Never {
-        match *self {}
-    }
-}
-
-#[allow(dead_code)]
-#[cold]
-fn disabled() -> ! {
-    unreachable!("anyrt: dispatched to a backend that is not compiled in")
-}
-
-impl Provider for Disabled {
-    // Never read: nothing is dispatched to a disabled backend.
-    const BACKEND: Backend = Backend::Tokio;
-    type Runtime = Never;
-    type Handle = Never;
-    type Sleep = Never;
-
-    fn build(_: &RuntimeConfig) -> io::Result<Never> {
-        disabled()
-    }
-    fn runtime_handle(runtime: &Never) -> Never {
-        match *runtime {}
-    }
-    fn runtime_block_on<F: Future>(runtime: &Never, _: F) -> F::Output {
-        match *runtime {}
-    }
-    fn shutdown_timeout(runtime: Never, _: Duration) {
-        match runtime {}
-    }
-    fn handle_block_on<F: Future>(handle: &Never, _: F) -> F::Output {
-        match *handle {}
-    }
-    fn current() -> Option<Never> {
-        disabled()
-    }
-    fn global() -> Never {
-        disabled()
-    }
-    fn spawn<F>(_: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        disabled()
-    }
-    fn spawn_blocking<F, R>(_: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        disabled()
-    }
-    fn block_on<F: Future>(_: F) -> F::Output {
-        disabled()
-    }
-    fn sleep(_: Duration) -> Never {
-        disabled()
-    }
-    fn sleep_until(_: Instant) -> Never {
-        disabled()
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyrt_core::task::JoinHandle;
 use anyrt_core::time::Instant;
-use anyrt_core::{Backend, Executor, RuntimeConfig};
+use anyrt_core::{Backend, RuntimeConfig};
 
 use crate::spawned::{self, spawn_in_context};
 use crate::time::{Sleep, Timeout};
@@ -150,15 +150,15 @@ impl Builder {
     /// else 0). The real backends' `build()` refuses it: their schedules are not seeded.
     ///
     /// ```
-    /// # #[cfg(feature = "sim")] {
     /// use anyrt::{Backend, Runtime};
     ///
-    /// let rt = Runtime::builder(Backend::Sim).seed(42).build().unwrap();
-    /// assert_eq!(rt.block_on(async { anyrt::sim::seed() }), Some(42));
-    /// # }
+    /// if Backend::Sim.is_enabled() {
+    ///     let rt = Runtime::builder(Backend::Sim).seed(42).build().unwrap();
+    ///     assert_eq!(rt.block_on(async { anyrt::sim::seed() }), Some(42));
+    /// }
     /// ```
     pub fn seed(mut self, seed: u64) -> Self {
-        self.config = self.config.seed(seed);
+        self.config = self.config.knob(Backend::Sim, "seed", seed);
         self
     }
 
@@ -167,16 +167,14 @@ impl Builder {
     /// refuses it.
     ///
     /// ```
-    /// # #[cfg(feature = "sim")] {
     /// use anyrt::sim::Scheduler;
     /// use anyrt::{Backend, Runtime};
     ///
     /// let rt = Runtime::builder(Backend::Sim).scheduler(Scheduler::Pct { depth: 2 }).build();
-    /// assert!(rt.is_ok());
-    /// # }
+    /// assert_eq!(rt.is_ok(), Backend::Sim.is_enabled());
     /// ```
     pub fn scheduler(mut self, scheduler: crate::sim::Scheduler) -> Self {
-        self.config = self.config.scheduler(scheduler);
+        self.config = self.config.knob(Backend::Sim, "scheduler", scheduler);
         self
     }
 
@@ -218,7 +216,8 @@ impl Builder {
             return Err(RuntimeError::NotEnabled(backend));
         }
         let io = |source| RuntimeError::Io { backend, source };
-        let inner = dispatch!(backend, P, wrap = RuntimeInner => P::build(&self.config).map(wrap));
+        let inner: std::io::Result<RuntimeInner> =
+            dispatch!(backend, P, wrap = RuntimeInner => P::build(&self.config).map(wrap));
         let inner = inner.map_err(io)?;
         Ok(Runtime { inner })
     }
@@ -310,7 +309,7 @@ impl Runtime {
         F::Output: Send + 'static,
     {
         spawn_in_context!(future, true, |f| {
-            each_backend!(&self.inner, RuntimeInner, rt, P => Executor::spawn(rt, f))
+            each_backend!(&self.inner, RuntimeInner, rt, P => anyrt_core::Executor::spawn(rt, f))
         })
     }
 
@@ -329,7 +328,7 @@ impl Runtime {
         R: Send + 'static,
     {
         let f = spawned::blocking(f, true);
-        each_backend!(&self.inner, RuntimeInner, rt, P => Executor::spawn_blocking(rt, f))
+        each_backend!(&self.inner, RuntimeInner, rt, P => anyrt_core::Executor::spawn_blocking(rt, f))
     }
 
     /// A handle to this runtime. It does not keep the runtime alive.
@@ -489,7 +488,7 @@ impl Handle {
         F::Output: Send + 'static,
     {
         spawn_in_context!(future, span, |f| {
-            each_backend!(&self.inner, HandleInner, h, P => Executor::spawn(h, f))
+            each_backend!(&self.inner, HandleInner, h, P => anyrt_core::Executor::spawn(h, f))
         })
     }
 
@@ -506,7 +505,7 @@ impl Handle {
         R: Send + 'static,
     {
         let f = spawned::blocking(f, true);
-        each_backend!(&self.inner, HandleInner, h, P => Executor::spawn_blocking(h, f))
+        each_backend!(&self.inner, HandleInner, h, P => anyrt_core::Executor::spawn_blocking(h, f))
     }
 
     /// Runs `future` to completion on the calling thread, inside the handle's runtime.
@@ -551,7 +550,7 @@ anyrt_core::impl_executor!(Handle {
     }
 
     fn now(&self) -> Instant {
-        each_backend!(&self.inner, HandleInner, h, P => Executor::now(h))
+        each_backend!(&self.inner, HandleInner, h, P => anyrt_core::Executor::now(h))
     }
 
     fn timeout<F: Future>(&self, duration: Duration, future: F) -> Timeout<F> {
@@ -571,7 +570,7 @@ anyrt_core::impl_executor!(Runtime {
     }
 
     fn now(&self) -> Instant {
-        each_backend!(&self.inner, RuntimeInner, rt, P => Executor::now(rt))
+        each_backend!(&self.inner, RuntimeInner, rt, P => anyrt_core::Executor::now(rt))
     }
 
     fn timeout<F: Future>(&self, duration: Duration, future: F) -> Timeout<F> {

@@ -114,5 +114,8 @@ mod explore;
 #[cfg_attr(docsrs, doc(cfg(all(feature = "sim", feature = "net"))))]
 pub mod net;
 #[cfg(feature = "sim")]
+#[doc(hidden)]
+pub use explore::run_sim_test;
+#[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub use explore::{Explore, Failure};

@@ -85,17 +85,11 @@
 //! address is parsed on the spot; any other name is resolved by the system's resolver on the
 //! backend's blocking pool, never on the async thread.
 
-use std::fmt;
 use std::future::Future;
 use std::io;
-use std::marker::PhantomData;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::task::{Context, Poll};
 
-use anyrt_core::net::{Io, Net, Reactor, Source};
 use anyrt_core::Backend;
-
-use crate::dispatch::{Disabled, Never};
 
 /// `forward!(io, Enum, Trait::method(args))`: the call on whichever backend's socket `io`
 /// (a `backend_enum!` of a socket kind) holds, through the contract's trait `Trait`.
@@ -108,19 +102,23 @@ macro_rules! forward {
 /// `new_socket!(Enum, Assoc, Trait::constructor(args))`: a socket made by the backend in
 /// effect here (`Backend::selected`), its `<P as Net>::Assoc`, wrapped in `Enum`.
 macro_rules! new_socket {
-    ($enum:ident, $assoc:ident, $tr:ident :: $m:ident ( $($arg:expr),* )) => {
-        dispatch!(anyrt_core::Backend::selected(), P, wrap = $enum => {
-            <<P as anyrt_core::net::Net>::$assoc as anyrt_core::net::$tr>::$m($($arg),*)
-                .map(wrap)
-        })
-    };
-    (async $enum:ident, $assoc:ident, $tr:ident :: $m:ident ( $($arg:expr),* )) => {
-        dispatch!(anyrt_core::Backend::selected(), P, wrap = $enum => {
-            <<P as anyrt_core::net::Net>::$assoc as anyrt_core::net::$tr>::$m($($arg),*)
-                .await
-                .map(wrap)
-        })
-    };
+    ($enum:ident, $assoc:ident, $tr:ident :: $m:ident ( $($arg:expr),* )) => {{
+        let socket: std::io::Result<$enum> =
+            dispatch!(anyrt_core::Backend::selected(), P, wrap = $enum => {
+                <<P as anyrt_core::net::Net>::$assoc as anyrt_core::net::$tr>::$m($($arg),*)
+                    .map(wrap)
+            });
+        socket
+    }};
+    (async $enum:ident, $assoc:ident, $tr:ident :: $m:ident ( $($arg:expr),* )) => {{
+        let socket: std::io::Result<$enum> =
+            dispatch!(anyrt_core::Backend::selected(), P, wrap = $enum => {
+                <<P as anyrt_core::net::Net>::$assoc as anyrt_core::net::$tr>::$m($($arg),*)
+                    .await
+                    .map(wrap)
+            });
+        socket
+    }};
 }
 
 /// `Debug`, `AsFd` and `AsRawFd` for a socket type whose `io` field is a `backend_enum!`.
@@ -189,49 +187,6 @@ pub mod tcp {
 /// `tokio::net::unix`.
 pub mod unix {
     pub use super::unix_socket::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
-}
-
-// -------------------------------------------------------------------------------------------
-// The sockets of a backend that is not compiled in: the OS ones (every `Reactor` is a `Net`)
-// over a reactor whose sources are never built.
-
-impl Reactor for Disabled {
-    type Source<T: Io> = NeverSource<T>;
-}
-
-/// The source of a backend that is not compiled in: never built.
-pub(crate) struct NeverSource<T>(Never, PhantomData<fn() -> T>);
-
-impl<T> fmt::Debug for NeverSource<T> {
-    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {}
-    }
-}
-
-impl<T: Io> Source<T> for NeverSource<T> {
-    fn new(_: T) -> io::Result<Self> {
-        unreachable!("anyrt: a socket registered with a backend that is not compiled in")
-    }
-    fn get_ref(&self) -> &T {
-        match self.0 {}
-    }
-    fn into_inner(self) -> io::Result<T> {
-        match self.0 {}
-    }
-    fn poll_read_with<R>(
-        &self,
-        _: &mut Context<'_>,
-        _: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        match self.0 {}
-    }
-    fn poll_write_with<R>(
-        &self,
-        _: &mut Context<'_>,
-        _: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        match self.0 {}
-    }
 }
 
 // -------------------------------------------------------------------------------------------
@@ -358,7 +313,9 @@ pub(crate) fn resolve(
     async move {
         match addrs {
             Addrs::Ready(r) => r,
-            Addrs::Lookup(name) => dispatch!(backend, P => <P as Net>::lookup_host(name).await),
+            Addrs::Lookup(name) => {
+                dispatch!(backend, P => <P as anyrt_core::net::Net>::lookup_host(name).await)
+            }
         }
     }
 }

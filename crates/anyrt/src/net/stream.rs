@@ -69,7 +69,9 @@ macro_rules! stream_io_enum {
             }
 
             fn shutdown_write(&self) -> std::task::Poll<std::io::Result<()>> {
-                match forward!(self, $io, StreamOps::shutdown(std::net::Shutdown::Write)) {
+                let shutdown: std::io::Result<()> =
+                    forward!(self, $io, StreamOps::shutdown(std::net::Shutdown::Write));
+                match shutdown {
                     // Already shut down, or the peer went away: nothing left to close.
                     Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {
                         std::task::Poll::Ready(Ok(()))

@@ -7,7 +7,6 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use anyrt_core::net::{Net, UnixDatagramOps, UnixStreamOps};
 use anyrt_core::Backend;
 
 use super::stream::StreamIo;
@@ -155,7 +154,7 @@ impl UnixStream {
     /// The system's.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         dispatch!(Backend::selected(), P, wrap = UnixIo => {
-            let (a, b) = <<P as Net>::UnixStream as UnixStreamOps>::pair()?;
+            let (a, b) = <<P as anyrt_core::net::Net>::UnixStream as anyrt_core::net::UnixStreamOps>::pair()?;
             Ok((UnixStream { io: wrap(a) }, UnixStream { io: wrap(b) }))
         })
     }
@@ -304,7 +303,7 @@ impl UnixDatagram {
     /// The system's.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         dispatch!(Backend::selected(), P, wrap = DatagramIo => {
-            let (a, b) = <<P as Net>::UnixDatagram as UnixDatagramOps>::pair()?;
+            let (a, b) = <<P as anyrt_core::net::Net>::UnixDatagram as anyrt_core::net::UnixDatagramOps>::pair()?;
             Ok((UnixDatagram { io: wrap(a) }, UnixDatagram { io: wrap(b) }))
         })
     }
@@ -398,7 +397,9 @@ impl UnixDatagram {
     ///
     /// The system's.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        forward!(&self.io, DatagramIo, SocketOps::os())?.shutdown(how)
+        let os: io::Result<&std::os::unix::net::UnixDatagram> =
+            forward!(&self.io, DatagramIo, SocketOps::os());
+        os?.shutdown(how)
     }
 
     /// The backend whose reactor the socket is on.

@@ -6,10 +6,11 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 
-use anyrt_core::RuntimeConfig;
+use anyrt_core::{Backend, RuntimeConfig};
 use anyrt_sim::{Event, Runtime, Schedule};
 
 use super::Scheduler;
+use crate::__private::TestResult;
 
 /// How many replays shrinking may take.
 const SHRINK_RUNS: usize = 200;
@@ -123,7 +124,9 @@ impl Explore {
 
     /// The scheduler of every run (default [`Scheduler::Random`]).
     pub fn scheduler(mut self, scheduler: Scheduler) -> Explore {
-        self.config = self.config.scheduler(scheduler);
+        self.config = self
+            .config
+            .knob(Backend::Sim, anyrt_sim::SCHEDULER, scheduler);
         self
     }
 
@@ -229,7 +232,11 @@ impl Explore {
     {
         let rt = match replay {
             Some(schedule) => Runtime::replay(&self.config, schedule),
-            None => Runtime::with_config(&self.config.clone().seed(seed)),
+            None => Runtime::with_config(&self.config.clone().knob(
+                Backend::Sim,
+                anyrt_sim::SEED,
+                seed,
+            )),
         }
         .unwrap_or_else(|e| panic!("anyrt::sim::Explore: could not build a simulation: {e}"));
         if record {
@@ -381,5 +388,52 @@ impl fmt::Display for Failure {
             self.message(),
             self.shrunk
         )
+    }
+}
+
+/// What `#[anyrt::test]` calls for its `sim` test (not public API): runs the body under the
+/// simulation with [`Explore`]: one
+/// seed (`ANYRT_SIM_SEED`, else 0), or `seeds` of them (`ANYRT_SIM_SEEDS` overrides), or
+/// the schedule of `ANYRT_SIM_REPLAY`; `check` (or `ANYRT_SIM_CHECK=1`) runs each seed twice.
+/// A failure prints its seed, the command that runs it again and the shrunk replay token,
+/// then fails the test with the original panic.
+#[doc(hidden)]
+pub fn run_sim_test<T, Fut, F>(
+    name: &'static str,
+    seeds: Option<u64>,
+    check: bool,
+    pct: Option<u32>,
+    worker_threads: Option<usize>,
+    current_thread: bool,
+    body: F,
+) where
+    T: TestResult,
+    Fut: Future<Output = T>,
+    F: Fn() -> Fut,
+{
+    // The test's name as the harness knows it: the module path without the crate.
+    let test = match name.split_once("::") {
+        Some((_, path)) => format!("{path}::sim"),
+        None => format!("{name}::sim"),
+    };
+    let mut explore = Explore::from_env(seeds.unwrap_or(1)).check(check);
+    if let Some(depth) = pct {
+        explore = explore.scheduler(Scheduler::Pct { depth });
+    }
+    if let Some(n) = worker_threads {
+        explore = explore.worker_threads(n);
+    }
+    if current_thread {
+        explore = explore.current_thread();
+    }
+    let body = || async { body().await.check(name, Backend::Sim) };
+    if let Err(failure) = explore.run(body) {
+        let report = failure.report(&format!("cargo test {test} -- --exact"));
+        if failure.is_nondeterminism() {
+            panic!("{report}");
+        }
+        // The body's own panic message was printed when it panicked.
+        eprintln!("{report}");
+        panic::resume_unwind(failure.into_panic());
     }
 }
