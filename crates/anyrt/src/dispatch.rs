@@ -9,10 +9,17 @@
 //!   provider's associated types (`RuntimeInner`, `HandleInner`, the socket kinds of `net`).
 //! - [`each_backend!`]: a `match` on such an enum, with `P` bound to the variant's provider.
 //! - [`backend_of!`]: the `Backend` of such an enum's variant.
+//! - [`SleepInner`]: `anyrt::time::Sleep`'s enum of the backends' sleeps.
 //!
 //! Adding a backend is one arm in each macro and a row of [`ROWS`]; a `Backend` that
 //! [`ROWS`] does not name fails to compile (the assertion below).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use anyrt_core::time::Instant;
 use anyrt_core::Backend;
 
 /// Every backend, in the order of the macros' arms.
@@ -191,8 +198,102 @@ macro_rules! backend_of {
     };
 }
 
-/// The sleep of a backend that is not compiled in, in `time`'s `SleepInner` (whose
-/// pin-projected variants cannot be `cfg`'d out): uninhabited, never built.
+// -------------------------------------------------------------------------------------------
+// `anyrt::time::Sleep`'s enum of the backends' sleeps.
+
+/// Each backend's sleep, or [`Never`] where its feature is off (pin-project-lite's variants
+/// cannot be `cfg`'d out).
+mod sleeps {
+    #[cfg(feature = "tokio")]
+    pub(super) type Tokio = <anyrt_tokio::Tokio as anyrt_core::Provider>::Sleep;
+    #[cfg(not(feature = "tokio"))]
+    pub(super) type Tokio = super::Never;
+    #[cfg(feature = "smol")]
+    pub(super) type Smol = <anyrt_smol::Smol as anyrt_core::Provider>::Sleep;
+    #[cfg(not(feature = "smol"))]
+    pub(super) type Smol = super::Never;
+    #[cfg(feature = "async-std")]
+    pub(super) type AsyncStd = <anyrt_async_std::AsyncStd as anyrt_core::Provider>::Sleep;
+    #[cfg(not(feature = "async-std"))]
+    pub(super) type AsyncStd = super::Never;
+    #[cfg(feature = "sim")]
+    pub(super) type Sim = <anyrt_sim::Sim as anyrt_core::Provider>::Sleep;
+    #[cfg(not(feature = "sim"))]
+    pub(super) type Sim = super::Never;
+}
+
+pin_project_lite::pin_project! {
+    /// The sleep of one backend (or none yet) inside `anyrt::time::Sleep`.
+    #[project = SleepProj]
+    pub(crate) enum SleepInner {
+        Ready,
+        // A timeout's sleep before its first poll: armed only if the future it bounds is
+        // pending, so a timeout around a ready future never touches the timer.
+        Unarmed { backend: Backend, deadline: Instant },
+        Tokio { #[pin] s: sleeps::Tokio },
+        Smol { #[pin] s: sleeps::Smol },
+        AsyncStd { #[pin] s: sleeps::AsyncStd },
+        Sim { #[pin] s: sleeps::Sim },
+    }
+}
+
+/// When a sleep ends.
+#[derive(Clone, Copy)]
+pub(crate) enum When {
+    At(Instant),
+    After(Duration),
+}
+
+impl SleepInner {
+    /// A sleep on `backend`'s timer: the backend's own sleep, which reads the clock once.
+    pub(crate) fn on(backend: Backend, when: When) -> SleepInner {
+        #[allow(dead_code)] // with no backend compiled in
+        fn sleep<P: anyrt_core::Provider>(when: When) -> P::Sleep {
+            match when {
+                When::At(deadline) => P::sleep_until(deadline),
+                When::After(duration) => P::sleep(duration),
+            }
+        }
+        match backend {
+            #[cfg(feature = "tokio")]
+            Backend::Tokio => SleepInner::Tokio {
+                s: sleep::<anyrt_tokio::Tokio>(when),
+            },
+            #[cfg(feature = "smol")]
+            Backend::Smol => SleepInner::Smol {
+                s: sleep::<anyrt_smol::Smol>(when),
+            },
+            #[cfg(feature = "async-std")]
+            Backend::AsyncStd => SleepInner::AsyncStd {
+                s: sleep::<anyrt_async_std::AsyncStd>(when),
+            },
+            #[cfg(feature = "sim")]
+            Backend::Sim => SleepInner::Sim {
+                s: sleep::<anyrt_sim::Sim>(when),
+            },
+            #[allow(unreachable_patterns)]
+            other => anyrt_core::select::not_compiled_in(other),
+        }
+    }
+
+    /// Polls the backend's sleep; an unarmed one is armed on its backend first.
+    #[inline]
+    pub(crate) fn poll_sleep(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let (backend, deadline) = match self.as_mut().project() {
+            SleepProj::Ready => return Poll::Ready(()),
+            SleepProj::Unarmed { backend, deadline } => (*backend, *deadline),
+            SleepProj::Tokio { s } => return s.poll(cx),
+            SleepProj::Smol { s } => return s.poll(cx),
+            SleepProj::AsyncStd { s } => return s.poll(cx),
+            SleepProj::Sim { s } => return s.poll(cx),
+        };
+        self.set(SleepInner::on(backend, When::At(deadline)));
+        self.poll_sleep(cx)
+    }
+}
+
+/// The sleep of a backend that is not compiled in, in [`SleepInner`] (whose pin-projected
+/// variants cannot be `cfg`'d out): uninhabited, never built.
 #[allow(dead_code)]
 #[derive(Debug)]
 pub(crate) enum Never {}

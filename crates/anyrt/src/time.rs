@@ -39,6 +39,8 @@ pub use anyrt_core::{interval_on, ExecutorTimer};
 
 use anyrt_core::Backend;
 
+use crate::dispatch::{SleepInner, When};
+
 pin_project_lite::pin_project! {
     /// The future of [`sleep`] and [`sleep_until`]. Cancel-safe: dropping it cancels the
     /// timer and has no other effect.
@@ -72,74 +74,11 @@ pin_project_lite::pin_project! {
     }
 }
 
-/// Each backend's sleep, or [`Never`](crate::dispatch::Never) where its feature is off
-/// (pin-project-lite's variants cannot be `cfg`'d out).
-mod sleeps {
-    #[cfg(feature = "tokio")]
-    pub(super) type Tokio = <anyrt_tokio::Tokio as anyrt_core::Provider>::Sleep;
-    #[cfg(not(feature = "tokio"))]
-    pub(super) type Tokio = crate::dispatch::Never;
-    #[cfg(feature = "smol")]
-    pub(super) type Smol = <anyrt_smol::Smol as anyrt_core::Provider>::Sleep;
-    #[cfg(not(feature = "smol"))]
-    pub(super) type Smol = crate::dispatch::Never;
-    #[cfg(feature = "async-std")]
-    pub(super) type AsyncStd = <anyrt_async_std::AsyncStd as anyrt_core::Provider>::Sleep;
-    #[cfg(not(feature = "async-std"))]
-    pub(super) type AsyncStd = crate::dispatch::Never;
-    #[cfg(feature = "sim")]
-    pub(super) type Sim = <anyrt_sim::Sim as anyrt_core::Provider>::Sleep;
-    #[cfg(not(feature = "sim"))]
-    pub(super) type Sim = crate::dispatch::Never;
-}
-
-pin_project_lite::pin_project! {
-    /// The sleep of one backend (or none yet): the dispatch enum of `Sleep`.
-    #[project = SleepProj]
-    enum SleepInner {
-        Ready,
-        // A timeout's sleep before its first poll: armed only if the future it bounds is
-        // pending, so a timeout around a ready future never touches the timer.
-        Unarmed { backend: Backend, deadline: Instant },
-        Tokio { #[pin] s: sleeps::Tokio },
-        Smol { #[pin] s: sleeps::Smol },
-        AsyncStd { #[pin] s: sleeps::AsyncStd },
-        Sim { #[pin] s: sleeps::Sim },
-    }
-}
-
 impl Sleep {
     /// A sleep on `backend`'s timer: the backend's own sleep, which reads the clock once.
     fn on(backend: Backend, when: When) -> Sleep {
-        #[allow(dead_code)] // with no backend compiled in
-        fn sleep<P: anyrt_core::Provider>(when: When) -> P::Sleep {
-            match when {
-                When::At(deadline) => P::sleep_until(deadline),
-                When::After(duration) => P::sleep(duration),
-            }
-        }
-        let inner = match backend {
-            #[cfg(feature = "tokio")]
-            Backend::Tokio => SleepInner::Tokio {
-                s: sleep::<anyrt_tokio::Tokio>(when),
-            },
-            #[cfg(feature = "smol")]
-            Backend::Smol => SleepInner::Smol {
-                s: sleep::<anyrt_smol::Smol>(when),
-            },
-            #[cfg(feature = "async-std")]
-            Backend::AsyncStd => SleepInner::AsyncStd {
-                s: sleep::<anyrt_async_std::AsyncStd>(when),
-            },
-            #[cfg(feature = "sim")]
-            Backend::Sim => SleepInner::Sim {
-                s: sleep::<anyrt_sim::Sim>(when),
-            },
-            #[allow(unreachable_patterns)]
-            other => anyrt_core::select::not_compiled_in(other),
-        };
         Sleep {
-            inner,
+            inner: SleepInner::on(backend, when),
             budgeted: false,
         }
     }
@@ -149,27 +88,11 @@ impl Future for Sleep {
     type Output = ();
 
     #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut this = self.as_mut().project();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
         std::task::ready!(anyrt_core::coop::poll_proceed_once(this.budgeted, cx));
-        let (backend, deadline) = match this.inner.as_mut().project() {
-            SleepProj::Ready => return Poll::Ready(()),
-            SleepProj::Unarmed { backend, deadline } => (*backend, *deadline),
-            SleepProj::Tokio { s } => return s.poll(cx),
-            SleepProj::Smol { s } => return s.poll(cx),
-            SleepProj::AsyncStd { s } => return s.poll(cx),
-            SleepProj::Sim { s } => return s.poll(cx),
-        };
-        this.inner.set(Sleep::on(backend, When::At(deadline)).inner);
-        self.poll(cx)
+        this.inner.poll_sleep(cx)
     }
-}
-
-/// When a sleep ends.
-#[derive(Clone, Copy)]
-enum When {
-    At(Instant),
-    After(Duration),
 }
 
 impl Sleep {
