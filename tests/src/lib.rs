@@ -364,19 +364,10 @@ pub fn run_self(args: &[&str], env: &[(&str, &str)]) -> ChildOutput {
     }
 }
 
-/// The backends [`per_backend!`] writes a test for, one arm each: a backend added to
-/// [`Backend::ALL`] and not here fails `features.rs`'s
-/// `every_backend_has_a_feature_and_a_per_backend_arm`.
-pub const PER_BACKEND: &[Backend] = &[
-    Backend::Tokio,
-    Backend::Smol,
-    Backend::AsyncStd,
-    Backend::Sim,
-];
-
 /// Turns `fn name(b: Backend) { .. }` into one `#[test]` per backend feature of this build,
-/// named `name::tokio`, `name::smol` and `name::async_std`, each calling the body with its
-/// backend. For sync tests that build, drop or outlive a `Runtime` themselves (which a
+/// named `name::tokio`, `name::smol`, `name::async_std` and `name::sim`, each calling the
+/// body with its backend: `#[anyrt::test]` on a sync function that takes a `Backend`. For
+/// sync tests that build, drop or outlive a `Runtime` themselves (which an async
 /// `#[anyrt::test]` body, already inside one, cannot).
 ///
 /// `per_backend! { not_on_sim: "why"; fn .. }` leaves out the simulation, for a rule that
@@ -384,46 +375,14 @@ pub const PER_BACKEND: &[Backend] = &[
 #[macro_export]
 macro_rules! per_backend {
     (not_on_sim: $reason:literal; $(#[$meta:meta])* fn $name:ident($b:ident: Backend) $body:block) => {
-        $crate::per_backend! { @module [$(#[$meta])* #[doc = $reason]] $name $b $body [] }
+        #[::anyrt::test(tokio, smol, async_std)]
+        $(#[$meta])*
+        #[doc = $reason]
+        fn $name($b: ::anyrt::Backend) $body
     };
     ($(#[$meta:meta])* fn $name:ident($b:ident: Backend) $body:block) => {
-        $crate::per_backend! { @module [$(#[$meta])*] $name $b $body [
-            #[cfg(feature = "sim")]
-            #[test]
-            fn sim() {
-                body(::anyrt::Backend::Sim)
-            }
-        ] }
-    };
-    (@module [$($attr:tt)*] $name:ident $b:ident $body:block [$($sim:tt)*]) => {
-        $($attr)*
-        #[allow(non_snake_case)]
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[allow(dead_code)]
-            fn body($b: ::anyrt::Backend) $body
-
-            #[cfg(feature = "tokio")]
-            #[test]
-            fn tokio() {
-                body(::anyrt::Backend::Tokio)
-            }
-
-            #[cfg(feature = "smol")]
-            #[test]
-            fn smol() {
-                body(::anyrt::Backend::Smol)
-            }
-
-            #[cfg(feature = "async-std")]
-            #[test]
-            fn async_std() {
-                body(::anyrt::Backend::AsyncStd)
-            }
-
-            $($sim)*
-        }
+        #[::anyrt::test]
+        $(#[$meta])*
+        fn $name($b: ::anyrt::Backend) $body
     };
 }

@@ -38,6 +38,9 @@ fn test_for(args: TokenStream, item: TokenStream, enabled: fn(Backend) -> bool) 
         Ok(input) => input,
         Err(e) => return with_error(item, e),
     };
+    if takes_a_backend(&input.sig) {
+        return sync_test_for(args, input, enabled);
+    }
 
     let mut errors = Errors::default();
     errors.extend(check_signature(Kind::Test, &input.sig));
@@ -88,6 +91,166 @@ pub(crate) fn main(args: TokenStream, item: TokenStream) -> TokenStream {
         Some(e) if input.sig.asyncness.is_none() => with_error(input.original(), e),
         Some(e) => with_error(expand_main(input, &args), e),
     }
+}
+
+/// Whether `sig` is `fn name(b: Backend)` (sync, not generic, one parameter whose type is
+/// a path ending in `Backend`): a sync test per backend.
+fn takes_a_backend(sig: &Signature) -> bool {
+    let one_backend = match sig.inputs.iter().collect::<Vec<_>>()[..] {
+        [syn::FnArg::Typed(arg)] => matches!(
+            &*arg.ty,
+            syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Backend")
+        ),
+        _ => false,
+    };
+    sig.asyncness.is_none()
+        && one_backend
+        && sig.generics.params.is_empty()
+        && sig.generics.where_clause.is_none()
+}
+
+/// `#[anyrt::test]` on `fn name(b: Backend) { .. }`: one sync `#[test]` per backend, each
+/// calling the function with its backend, for tests that build, drop or outlive a
+/// `Runtime` themselves (which an async test, already inside one, cannot):
+///
+/// ```text
+/// #[allow(dead_code)] #[doc(hidden)] <cfg> <lint attributes>
+/// fn __anyrt_test_NAME(b: Backend) { body }
+///
+/// <cfg> <doc>
+/// VIS mod NAME {
+///     <doc> <other attributes>
+///     #[::core::prelude::v1::test]
+///     fn tokio() { super::__anyrt_test_NAME(::anyrt::__private::Backend::Tokio) }
+///     // the same for each other backend named (or enabled in `anyrt`)
+/// }
+/// ```
+fn sync_test_for(
+    args: TokenStream,
+    mut input: ItemFn,
+    enabled: fn(Backend) -> bool,
+) -> TokenStream {
+    let mut errors = Errors::default();
+    input.attrs.retain(|attr| {
+        let is_test = is_test_attribute(attr);
+        if is_test {
+            errors.push(syn::Error::new_spanned(
+                attr,
+                "`#[anyrt::test]` already generates `#[test]` functions; remove this attribute",
+            ));
+        }
+        !is_test
+    });
+    let args_tokens = args.clone();
+    let args = parse_args(Kind::Test, args).unwrap_or_else(|e| {
+        errors.push(e);
+        Args::default()
+    });
+    let runtime_options = args.worker_threads.is_some()
+        || args.current_thread
+        || args.sim_seeds.is_some()
+        || args.sim_check
+        || args.sim_pct.is_some();
+    if runtime_options {
+        errors.push(syn::Error::new_spanned(
+            args_tokens,
+            "a sync `#[anyrt::test]` (`fn name(b: Backend)`) builds its runtimes itself: it \
+             takes backend names only, not `worker_threads`, `current_thread` or `sim(..)`",
+        ));
+    }
+
+    let name = &input.sig.ident;
+    let (cfgs, lints, docs, others) = split_attrs(&input.attrs);
+    let body_name = format_ident!("__anyrt_test_{}", name, span = name.span());
+    let mut body_sig = input.sig.clone();
+    body_sig.ident = body_name.clone();
+    let body_block = input.block(true);
+    let named: &[Backend] = if args.backends.is_empty() {
+        Backend::ALL
+    } else {
+        &args.backends
+    };
+    let mut tests: Vec<TokenStream> = named
+        .iter()
+        .copied()
+        .filter(|b| enabled(*b))
+        .map(|backend| {
+            let test_name = Ident::new(backend.ident(), Span::call_site());
+            let variant = Ident::new(backend.variant(), Span::call_site());
+            quote! {
+                #(#docs)*
+                #(#others)*
+                #[::core::prelude::v1::test]
+                fn #test_name() {
+                    super::#body_name(::anyrt::__private::Backend::#variant)
+                }
+            }
+        })
+        .collect();
+    if !Backend::ALL.iter().any(|b| enabled(*b)) {
+        let msg = no_backend_message();
+        tests.push(quote! {
+            #[::core::prelude::v1::test]
+            fn no_backend_enabled() {
+                ::core::panic!("{}", #msg);
+            }
+        });
+    }
+    let vis = &input.vis;
+    let out = quote! {
+        #(#cfgs)*
+        #(#lints)*
+        #[allow(dead_code)]
+        #[doc(hidden)]
+        #body_sig #body_block
+
+        #(#cfgs)*
+        #(#docs)*
+        #vis mod #name {
+            #(#tests)*
+        }
+    };
+    match errors.take() {
+        None => out,
+        Some(e) => with_error(out, e),
+    }
+}
+
+/// A test's attributes, sorted: `cfg`s (on everything generated), lint levels (on the
+/// body), docs (on the module and each test), the others (on each test: `should_panic`,
+/// `ignore`, other attribute macros).
+#[allow(clippy::type_complexity)]
+fn split_attrs(
+    attrs: &[Attribute],
+) -> (
+    Vec<&Attribute>,
+    Vec<&Attribute>,
+    Vec<&Attribute>,
+    Vec<&Attribute>,
+) {
+    let mut cfgs = Vec::new();
+    let mut lints = Vec::new();
+    let mut docs = Vec::new();
+    let mut others = Vec::new();
+    for attr in attrs {
+        let path = attr.path();
+        if path.is_ident("cfg") {
+            cfgs.push(attr);
+        } else if path.is_ident("doc") {
+            docs.push(attr);
+        } else if ["allow", "warn", "deny", "forbid", "expect"]
+            .iter()
+            .any(|lint| path.is_ident(lint))
+        {
+            // The code they are about is in the body; on the generated `#[test]` functions
+            // an `expect` would be unfulfilled.
+            lints.push(attr);
+        } else {
+            // `should_panic`, `ignore`, `cfg_attr`, other attribute macros: about the test.
+            others.push(attr);
+        }
+    }
+    (cfgs, lints, docs, others)
 }
 
 /// The checks that do not depend on the arguments. `None` if the signature can be expanded.
@@ -159,29 +322,7 @@ fn check_signature(kind: Kind, sig: &Signature) -> Option<syn::Error> {
 /// names such as `tokio` or `smol`) mean exactly what they meant before.
 fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> TokenStream {
     let name = &input.sig.ident;
-
-    let mut cfgs = Vec::new();
-    let mut lints = Vec::new();
-    let mut docs = Vec::new();
-    let mut others = Vec::new();
-    for attr in &input.attrs {
-        let path = attr.path();
-        if path.is_ident("cfg") {
-            cfgs.push(attr);
-        } else if path.is_ident("doc") {
-            docs.push(attr);
-        } else if ["allow", "warn", "deny", "forbid", "expect"]
-            .iter()
-            .any(|lint| path.is_ident(lint))
-        {
-            // The code they are about is in the body; on the generated `#[test]` functions
-            // an `expect` would be unfulfilled.
-            lints.push(attr);
-        } else {
-            // `should_panic`, `ignore`, `cfg_attr`, other attribute macros: about the test.
-            others.push(attr);
-        }
-    }
+    let (cfgs, lints, docs, others) = split_attrs(&input.attrs);
 
     let body_block = input.block(true);
 
@@ -444,6 +585,47 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_sync_fn_taking_a_backend_is_a_sync_test_per_backend() {
+        let out = test(
+            quote!(tokio, sim),
+            quote!(
+                fn drops(b: anyrt::Backend) {
+                    drop(b)
+                }
+            ),
+        );
+        assert!(messages(&out).is_empty(), "{out}");
+        let text = out.to_string();
+        assert!(
+            text.contains("fn __anyrt_test_drops (b : anyrt :: Backend)"),
+            "{text}"
+        );
+        assert!(text.contains("mod drops"), "{text}");
+        for (test, variant) in [("tokio", "Tokio"), ("sim", "Sim")] {
+            assert!(
+                text.contains(&format!(
+                    "fn {test} () {{ super :: __anyrt_test_drops (:: anyrt :: __private :: Backend :: {variant})"
+                )),
+                "{text}"
+            );
+        }
+        assert!(!text.contains("fn smol"), "{text}");
+        // Runtime options make no sense there: an error, with the tests still generated.
+        let out = test(
+            quote!(worker_threads = 2),
+            quote!(
+                fn t(b: Backend) {}
+            ),
+        );
+        assert_eq!(messages(&out).len(), 1, "{out}");
+        assert!(
+            messages(&out)[0].contains("builds its runtimes itself"),
+            "{out}"
+        );
+        assert!(out.to_string().contains("mod t"), "{out}");
     }
 
     #[test]

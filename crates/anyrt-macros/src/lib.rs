@@ -118,6 +118,25 @@ use proc_macro::TokenStream;
 /// # fn main() {}
 /// ```
 ///
+/// # A sync test per backend
+///
+/// On a sync function that takes a `Backend` (`fn name(b: Backend)`), it generates one sync
+/// test per backend instead, each calling the function with its backend: for tests that
+/// build, drop or outlive a `Runtime` themselves, which an async test, already inside one,
+/// cannot. Backend names are the only arguments it takes.
+///
+/// ```
+/// use anyrt::{Backend, Runtime};
+///
+/// #[anyrt::test]
+/// fn a_runtime_dropped_from_a_plain_thread(b: Backend) {
+///     let rt = Runtime::new(b).unwrap();
+///     assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+///     drop(rt);
+/// }
+/// # fn main() {}
+/// ```
+///
 /// # The function
 ///
 /// An `async fn` without parameters or generics, returning `()` or a `Result<(), E>` with

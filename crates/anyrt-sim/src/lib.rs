@@ -49,8 +49,9 @@
 //! random state, threads the test starts itself that talk to the simulation, real sockets
 //! and files whose timing varies, and blocking closures that finish at the same time.
 //!
-//! Feature `net`: the network half of the contract, an in-memory network with seeded
-//! latency and partitions (see the [`net`] module).
+//! Feature `net`: the IO half of the contract ([`Net`](anyrt_core::net::Net), implemented
+//! on this crate's sockets), an in-memory network with seeded latency and partitions (see
+//! the [`net`] module).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]

@@ -48,8 +48,9 @@
 //! assert_eq!(rt.block_on(async { Tokio::spawn(async { 1 }).await.unwrap() }), 1);
 //! ```
 //!
-//! Feature `net`: the [`Reactor`](anyrt_core::net::Reactor) half of the contract
-//! (sockets on tokio's IO driver, through `AsyncFd`; unix). The crate enables tokio's `rt`, `rt-multi-thread` and `time`;
+//! Feature `net`: the IO half of the contract ([`Net`](anyrt_core::net::Net)) through a
+//! [`Reactor`](anyrt_core::net::Reactor): the system's sockets of `anyrt_core::net::os` on
+//! tokio's IO driver, through `AsyncFd` (unix). The crate enables tokio's `rt`, `rt-multi-thread` and `time`;
 //! the runtimes it builds call `enable_all`, so tokio's IO driver is on too when another
 //! crate in the build enables tokio's `net` (tokio-only futures such as `tokio::net` then
 //! run inside anyrt's tokio runtimes).

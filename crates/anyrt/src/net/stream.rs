@@ -83,6 +83,51 @@ macro_rules! stream_io_enum {
     };
 }
 
+/// The methods tokio's `AsyncWrite` and hyper's `rt::Write` share (the same names and
+/// signatures), given how to reach a stream's socket enum from `&self`.
+#[cfg(any(feature = "tokio-io", feature = "hyper"))]
+macro_rules! write_methods {
+    (|$this:ident| $reg:expr) => {
+        #[inline]
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let $this = &*self;
+            $crate::net::stream::StreamIo::poll_write($reg, cx, buf)
+        }
+
+        fn poll_write_vectored(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            bufs: &[std::io::IoSlice<'_>],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let $this = &*self;
+            $crate::net::stream::StreamIo::poll_write_vectored($reg, cx, bufs)
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let $this = &*self;
+            $crate::net::stream::StreamIo::shutdown_write($reg)
+        }
+    };
+}
+
 /// futures-io `AsyncRead`/`AsyncWrite` (and tokio's with `tokio-io`, hyper's with `hyper`)
 /// for a stream type, given how to reach its socket enum from `&self`.
 macro_rules! impl_stream_io {
@@ -166,43 +211,7 @@ macro_rules! impl_stream_io {
 
         #[cfg(feature = "tokio-io")]
         impl tokio_io::io::AsyncWrite for $ty {
-            #[inline]
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                $crate::net::stream::StreamIo::poll_write($reg, cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                $crate::net::stream::StreamIo::poll_write_vectored($reg, cx, bufs)
-            }
-
-            fn is_write_vectored(&self) -> bool {
-                true
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-
-            fn poll_shutdown(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                let $this = &*self;
-                $crate::net::stream::StreamIo::shutdown_write($reg)
-            }
+            write_methods!(|$this| $reg);
         }
 
         #[cfg(feature = "hyper")]
@@ -234,43 +243,7 @@ macro_rules! impl_stream_io {
 
         #[cfg(feature = "hyper")]
         impl hyper::rt::Write for $ty {
-            #[inline]
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                $crate::net::stream::StreamIo::poll_write($reg, cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                $crate::net::stream::StreamIo::poll_write_vectored($reg, cx, bufs)
-            }
-
-            fn is_write_vectored(&self) -> bool {
-                true
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-
-            fn poll_shutdown(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                let $this = &*self;
-                $crate::net::stream::StreamIo::shutdown_write($reg)
-            }
+            write_methods!(|$this| $reg);
         }
     };
 }
