@@ -138,22 +138,32 @@ impl anyrt_core::Provider for AsyncStd {
         Handle::global()
     }
 
+    /// Onto the async-std runtime the calling thread is inside: an anyrt
+    /// [`Runtime`] of this crate (a worker, its `block_on`, its blocking closures), else
+    /// async-std's global runtime, which starts on first use. Never panics for lack of a
+    /// runtime. Dropping the handle detaches the task. Tasks on the global runtime run on
+    /// the same executor and threads as `async_std::task::spawn`'s, but without async-std's
+    /// task-locals (see the [crate docs](crate#async-std-task-locals)).
     #[inline]
     fn spawn<F>(future: F) -> anyrt_core::task::JoinHandle<F::Output>
     where
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        task::spawn(future)
+        anyrt_executor::spawn_current::<AsyncStd, F>(future)
     }
 
+    /// On the blocking thread pool shared with async-std (the `blocking` crate's), with a
+    /// blocking anyrt context (so `anyrt::block_on` works there); inside an anyrt
+    /// [`Runtime`], spawns from `f` go to that runtime. `abort()` on the handle never stops
+    /// a closure: it runs to its end and awaiting gives its result.
     #[inline]
     fn spawn_blocking<F, R>(f: F) -> anyrt_core::task::JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        task::spawn_blocking(f)
+        anyrt_executor::spawn_blocking_current::<AsyncStd, F, R>(f)
     }
 
     #[inline]

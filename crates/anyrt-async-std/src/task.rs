@@ -9,45 +9,9 @@ use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::JoinHandle;
 use anyrt_core::Backend;
 
-use crate::AsyncStd;
 
 /// The context of async code on this backend.
 pub(crate) const ASYNC: ThreadContext = ThreadContext::async_on(Backend::AsyncStd);
-
-/// Spawns a task onto the async-std runtime the calling thread is inside: an anyrt
-/// [`Runtime`](crate::Runtime) of this crate (a worker, its `block_on`, its blocking
-/// closures), else async-std's global runtime, which starts on first use. Never panics for
-/// lack of a runtime.
-///
-/// Dropping the returned handle detaches the task; awaiting it gives
-/// `Err(JoinError)` if the task panicked or was cancelled.
-///
-/// Tasks spawned on the global runtime run on the same executor and threads as
-/// `async_std::task::spawn`'s, but without async-std's task-locals: inside them
-/// `async_std::task::current()` panics and `task_local!` values are unavailable (see the
-/// [crate docs](crate#async-std-task-locals)).
-#[inline]
-pub(crate) fn spawn<F>(future: F) -> JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    anyrt_executor::spawn_current::<AsyncStd, F>(future)
-}
-
-/// Runs `f` on the blocking thread pool shared with async-std (the `blocking` crate's).
-///
-/// Inside `f` the anyrt context is a blocking one, so `anyrt::block_on` works there; inside
-/// an anyrt [`Runtime`](crate::Runtime), spawns from `f` go to that runtime. `abort()` on
-/// the handle never stops a closure: it runs to its end and awaiting gives its result.
-#[inline]
-pub(crate) fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    anyrt_executor::spawn_blocking_current::<AsyncStd, F, R>(f)
-}
 
 /// Spawns onto async-std's global executor: the `async_global_executor` one that
 /// `async_std::task::spawn` uses, so the two share their threads.

@@ -32,6 +32,36 @@ fn no_backend_message() -> String {
     )
 }
 
+/// With no backend enabled at all, the test that fails saying what to do ("running 0 tests
+/// ... ok" would hide that nothing ran).
+fn no_backend_test(enabled: fn(Backend) -> bool) -> Option<TokenStream> {
+    if Backend::ALL.iter().any(|b| enabled(*b)) {
+        return None;
+    }
+    let msg = no_backend_message();
+    Some(quote! {
+        #[::core::prelude::v1::test]
+        fn no_backend_enabled() {
+            ::core::panic!("{}", #msg);
+        }
+    })
+}
+
+/// Removes `#[test]` attributes, each an error: `#[anyrt::test]` generates the tests (a
+/// `#[test]` next to it would make a second test of the function).
+fn reject_test_attributes(input: &mut ItemFn, errors: &mut Errors) {
+    input.attrs.retain(|attr| {
+        let is_test = is_test_attribute(attr);
+        if is_test {
+            errors.push(syn::Error::new_spanned(
+                attr,
+                "`#[anyrt::test]` already generates `#[test]` functions; remove this attribute",
+            ));
+        }
+        !is_test
+    });
+}
+
 /// `#[anyrt::test]`, with `enabled` saying which backends get a test.
 fn test_for(args: TokenStream, item: TokenStream, enabled: fn(Backend) -> bool) -> TokenStream {
     let mut input: ItemFn = match syn::parse2(item.clone()) {
@@ -45,17 +75,7 @@ fn test_for(args: TokenStream, item: TokenStream, enabled: fn(Backend) -> bool) 
     let mut errors = Errors::default();
     errors.extend(check_signature(Kind::Test, &input.sig));
     let signature_ok = errors.is_empty();
-    // `#[test]` next to `#[anyrt::test]` would make a second, sync, test of the async fn.
-    input.attrs.retain(|attr| {
-        let is_test = is_test_attribute(attr);
-        if is_test {
-            errors.push(syn::Error::new_spanned(
-                attr,
-                "`#[anyrt::test]` already generates `#[test]` functions; remove this attribute",
-            ));
-        }
-        !is_test
-    });
+    reject_test_attributes(&mut input, &mut errors);
     let args = parse_args(Kind::Test, args).unwrap_or_else(|e| {
         errors.push(e);
         Args::default()
@@ -131,16 +151,7 @@ fn sync_test_for(
     enabled: fn(Backend) -> bool,
 ) -> TokenStream {
     let mut errors = Errors::default();
-    input.attrs.retain(|attr| {
-        let is_test = is_test_attribute(attr);
-        if is_test {
-            errors.push(syn::Error::new_spanned(
-                attr,
-                "`#[anyrt::test]` already generates `#[test]` functions; remove this attribute",
-            ));
-        }
-        !is_test
-    });
+    reject_test_attributes(&mut input, &mut errors);
     let args_tokens = args.clone();
     let args = parse_args(Kind::Test, args).unwrap_or_else(|e| {
         errors.push(e);
@@ -187,15 +198,7 @@ fn sync_test_for(
             }
         })
         .collect();
-    if !Backend::ALL.iter().any(|b| enabled(*b)) {
-        let msg = no_backend_message();
-        tests.push(quote! {
-            #[::core::prelude::v1::test]
-            fn no_backend_enabled() {
-                ::core::panic!("{}", #msg);
-            }
-        });
-    }
+    tests.extend(no_backend_test(enabled));
     let vis = &input.vis;
     let out = quote! {
         #(#cfgs)*
@@ -411,16 +414,7 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
         }
     });
     let mut tests: Vec<TokenStream> = tests.collect();
-    if !Backend::ALL.iter().any(|b| enabled(*b)) {
-        // "running 0 tests ... ok" would hide that nothing ran: fail, saying what to do.
-        let msg = no_backend_message();
-        tests.push(quote! {
-            #[::core::prelude::v1::test]
-            fn no_backend_enabled() {
-                ::core::panic!("{}", #msg);
-            }
-        });
-    }
+    tests.extend(no_backend_test(enabled));
 
     let vis = &input.vis;
     quote! {

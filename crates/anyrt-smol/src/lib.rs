@@ -55,7 +55,6 @@
 
 mod block_on;
 mod runtime;
-mod task;
 
 use anyrt_core::Backend;
 
@@ -115,22 +114,31 @@ impl anyrt_core::Provider for Smol {
         Handle::global()
     }
 
+    /// Onto the anyrt-smol runtime the calling thread is inside (a `Runtime`'s worker or
+    /// `block_on`, or a blocking closure it runs), else onto the process-wide runtime,
+    /// started lazily once with one worker thread per CPU (or the executor given to
+    /// [`set_global_executor`]). Never panics for lack of a runtime. Dropping the handle
+    /// detaches the task (smol's own `Task` would cancel it). No allocation beyond the
+    /// executor's own task.
     #[inline]
     fn spawn<F>(future: F) -> anyrt_core::task::JoinHandle<F::Output>
     where
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        task::spawn(future)
+        anyrt_executor::spawn_current::<Smol, F>(future)
     }
 
+    /// On the `blocking` crate's thread pool (the one smol uses), with this backend's
+    /// blocking context entered (so `block_on` works inside it); spawns inside it go to the
+    /// runtime that `spawn_blocking` was called in. `abort` never stops the closure.
     #[inline]
     fn spawn_blocking<F, R>(f: F) -> anyrt_core::task::JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        task::spawn_blocking(f)
+        anyrt_executor::spawn_blocking_current::<Smol, F, R>(f)
     }
 
     #[inline]
