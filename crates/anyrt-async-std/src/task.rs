@@ -9,7 +9,6 @@ use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::JoinHandle;
 use anyrt_core::Backend;
 
-
 /// The context of async code on this backend.
 pub(crate) const ASYNC: ThreadContext = ThreadContext::async_on(Backend::AsyncStd);
 

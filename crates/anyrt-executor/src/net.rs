@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::task::{ready, Context, Poll};
 
-use anyrt_core::net::Io;
+use anyrt_core::net::{Interest, Io};
 use async_io::Async;
 
 /// A socket registered with async-io's reactor (process-wide: it works when polled from any
@@ -31,41 +31,24 @@ impl<T: Io> anyrt_core::net::Source<T> for Source<T> {
         self.0.into_inner()
     }
 
-    #[inline]
-    fn poll_read_with<R>(
-        &self,
-        cx: &mut Context<'_>,
-        op: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        self.poll_with(cx, op, Async::poll_readable)
-    }
-
-    #[inline]
-    fn poll_write_with<R>(
-        &self,
-        cx: &mut Context<'_>,
-        op: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        self.poll_with(cx, op, Async::poll_writable)
-    }
-}
-
-impl<T: Io> Source<T> {
     // The operation first, readiness after a `WouldBlock`: async-io's own order (its
     // `poll_readable` reports an event since this task last saw `Pending`).
     #[inline]
     fn poll_with<R>(
         &self,
+        interest: Interest,
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
-        ready: fn(&Async<T>, &mut Context<'_>) -> Poll<io::Result<()>>,
     ) -> Poll<io::Result<R>> {
         loop {
             match op(self.0.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 res => return Poll::Ready(res),
             }
-            ready!(ready(&self.0, cx))?;
+            ready!(match interest {
+                Interest::Read => self.0.poll_readable(cx),
+                Interest::Write => self.0.poll_writable(cx),
+            })?;
         }
     }
 }

@@ -5,8 +5,8 @@ use std::fmt;
 use std::io;
 use std::task::{ready, Context, Poll};
 
-use anyrt_core::net::{Io, Reactor};
-use tokio::io::unix::{AsyncFd, AsyncFdReadyGuard};
+use anyrt_core::net::{Interest, Io, Reactor};
+use tokio::io::unix::AsyncFd;
 
 use crate::{global, Tokio};
 
@@ -46,38 +46,17 @@ impl<T: Io> anyrt_core::net::Source<T> for Source<T> {
     }
 
     #[inline]
-    fn poll_read_with<R>(
+    fn poll_with<R>(
         &self,
-        cx: &mut Context<'_>,
-        op: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        self.poll_with(cx, op, AsyncFd::poll_read_ready)
-    }
-
-    #[inline]
-    fn poll_write_with<R>(
-        &self,
-        cx: &mut Context<'_>,
-        op: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        self.poll_with(cx, op, AsyncFd::poll_write_ready)
-    }
-}
-
-/// `AsyncFd::poll_read_ready` or `poll_write_ready`.
-type PollReady<'a, T> =
-    fn(&'a AsyncFd<T>, &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>>;
-
-impl<T: Io> Source<T> {
-    #[inline]
-    fn poll_with<'a, R>(
-        &'a self,
+        interest: Interest,
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
-        ready: PollReady<'a, T>,
     ) -> Poll<io::Result<R>> {
         loop {
-            let mut guard = ready!(ready(&self.0, cx))?;
+            let mut guard = ready!(match interest {
+                Interest::Read => self.0.poll_read_ready(cx),
+                Interest::Write => self.0.poll_write_ready(cx),
+            })?;
             // `try_io` clears the readiness only on `WouldBlock`; then wait again.
             if let Ok(res) = guard.try_io(|fd| op(fd.get_ref())) {
                 return Poll::Ready(res);

@@ -90,20 +90,45 @@ pub trait Source<T: Io>: fmt::Debug + Send + Sync + Sized + 'static {
     /// The reactor failing to deregister it.
     fn into_inner(self) -> io::Result<T>;
 
-    /// Runs `op` until it does not fail with `WouldBlock`, waiting for read readiness
-    /// between attempts. `op` must be a non-blocking read-side operation on the socket.
-    fn poll_read_with<R>(
+    /// Runs `op` until it does not fail with `WouldBlock`, waiting for the readiness of
+    /// `interest` between attempts. `op` must be a non-blocking operation on the socket of
+    /// that side (a read for [`Interest::Read`]).
+    fn poll_with<R>(
         &self,
+        interest: Interest,
         cx: &mut Context<'_>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>>;
 
-    /// As [`poll_read_with`](Self::poll_read_with), for write readiness.
+    /// [`poll_with`](Self::poll_with) for read readiness.
+    #[inline]
+    fn poll_read_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_with(Interest::Read, cx, op)
+    }
+
+    /// [`poll_with`](Self::poll_with) for write readiness.
+    #[inline]
     fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
         op: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>>;
+    ) -> Poll<io::Result<R>> {
+        self.poll_with(Interest::Write, cx, op)
+    }
+}
+
+/// The readiness a [`Source`] operation waits for: each direction keeps the waker of the
+/// last task that polled it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// Readable (reads, accepts, receives).
+    Read,
+    /// Writable (writes, sends, a connect's end).
+    Write,
 }
 
 // -------------------------------------------------------------------------------------------
