@@ -1,38 +1,14 @@
 //! What every stream shares (TCP and Unix streams and their owned halves): reads, writes
 //! and shutdown through the contract's `StreamOps`, and the IO trait impls.
 
-use std::io::{self, IoSlice};
-use std::task::{Context, Poll};
-
-/// A stream's socket, as the IO trait impls use it: the `backend_enum!` of a stream kind.
-pub(crate) trait StreamIo {
-    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
-
-    #[cfg(any(feature = "tokio-io", feature = "hyper"))]
-    fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>>;
-
-    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
-
-    fn poll_write_vectored(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>>;
-
-    /// Shuts the write side down: the peer reads end-of-file.
-    fn shutdown_write(&self) -> Poll<io::Result<()>>;
-}
-
-/// [`StreamIo`] for the `backend_enum!` of a stream kind.
+/// What the IO trait impls call on the `backend_enum!` of a stream kind: each method is
+/// `StreamOps`'s of the backend's stream (`shutdown_write`: the write side's shutdown, which
+/// the peer reads as end-of-file; already shut down or disconnected is not an error).
 macro_rules! stream_io_enum {
     ($io:ident) => {
-        impl $crate::net::stream::StreamIo for $io {
+        impl $io {
             #[inline]
-            fn poll_read(
+            pub(crate) fn poll_read(
                 &self,
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
@@ -42,7 +18,7 @@ macro_rules! stream_io_enum {
 
             #[cfg(any(feature = "tokio-io", feature = "hyper"))]
             #[inline]
-            fn poll_read_uninit(
+            pub(crate) fn poll_read_uninit(
                 &self,
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [std::mem::MaybeUninit<u8>],
@@ -51,7 +27,7 @@ macro_rules! stream_io_enum {
             }
 
             #[inline]
-            fn poll_write(
+            pub(crate) fn poll_write(
                 &self,
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
@@ -60,7 +36,7 @@ macro_rules! stream_io_enum {
             }
 
             #[inline]
-            fn poll_write_vectored(
+            pub(crate) fn poll_write_vectored(
                 &self,
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
@@ -68,7 +44,7 @@ macro_rules! stream_io_enum {
                 forward!(self, $io, StreamOps::poll_write_vectored(cx, bufs))
             }
 
-            fn shutdown_write(&self) -> std::task::Poll<std::io::Result<()>> {
+            pub(crate) fn shutdown_write(&self) -> std::task::Poll<std::io::Result<()>> {
                 let shutdown: std::io::Result<()> =
                     forward!(self, $io, StreamOps::shutdown(std::net::Shutdown::Write));
                 match shutdown {
@@ -95,7 +71,7 @@ macro_rules! write_methods {
             buf: &[u8],
         ) -> std::task::Poll<std::io::Result<usize>> {
             let $this = &*self;
-            $crate::net::stream::StreamIo::poll_write($reg, cx, buf)
+            ($reg).poll_write(cx, buf)
         }
 
         fn poll_write_vectored(
@@ -104,7 +80,7 @@ macro_rules! write_methods {
             bufs: &[std::io::IoSlice<'_>],
         ) -> std::task::Poll<std::io::Result<usize>> {
             let $this = &*self;
-            $crate::net::stream::StreamIo::poll_write_vectored($reg, cx, bufs)
+            ($reg).poll_write_vectored(cx, bufs)
         }
 
         fn is_write_vectored(&self) -> bool {
@@ -123,7 +99,7 @@ macro_rules! write_methods {
             _: &mut std::task::Context<'_>,
         ) -> std::task::Poll<std::io::Result<()>> {
             let $this = &*self;
-            $crate::net::stream::StreamIo::shutdown_write($reg)
+            ($reg).shutdown_write()
         }
     };
 }
@@ -140,7 +116,7 @@ macro_rules! impl_stream_io {
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::net::stream::StreamIo::poll_read($reg, cx, buf)
+                ($reg).poll_read(cx, buf)
             }
         }
 
@@ -152,7 +128,7 @@ macro_rules! impl_stream_io {
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::net::stream::StreamIo::poll_write($reg, cx, buf)
+                ($reg).poll_write(cx, buf)
             }
 
             fn poll_write_vectored(
@@ -161,7 +137,7 @@ macro_rules! impl_stream_io {
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $this = &*self;
-                $crate::net::stream::StreamIo::poll_write_vectored($reg, cx, bufs)
+                ($reg).poll_write_vectored(cx, bufs)
             }
 
             fn poll_flush(
@@ -177,7 +153,7 @@ macro_rules! impl_stream_io {
                 _: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = &*self;
-                $crate::net::stream::StreamIo::shutdown_write($reg)
+                ($reg).shutdown_write()
             }
         }
 
@@ -190,8 +166,7 @@ macro_rules! impl_stream_io {
                 buf: &mut tokio_io::io::ReadBuf<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = &*self;
-                let n = std::task::ready!($crate::net::stream::StreamIo::poll_read_uninit(
-                    $reg,
+                let n = std::task::ready!(($reg).poll_read_uninit(
                     cx,
                     // SAFETY: only written to (by `read(2)`), never de-initialised.
                     #[allow(unsafe_code)]
@@ -223,8 +198,7 @@ macro_rules! impl_stream_io {
                 mut buf: hyper::rt::ReadBufCursor<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = &*self;
-                let n = std::task::ready!($crate::net::stream::StreamIo::poll_read_uninit(
-                    $reg,
+                let n = std::task::ready!(($reg).poll_read_uninit(
                     cx,
                     // SAFETY: only written to (by `read(2)`), never de-initialised.
                     #[allow(unsafe_code)]
@@ -403,7 +377,7 @@ macro_rules! owned_halves {
         impl Drop for OwnedWriteHalf {
             fn drop(&mut self) {
                 if self.shutdown_on_drop {
-                    let _ = $crate::net::stream::StreamIo::shutdown_write(&self.inner.io);
+                    let _ = self.inner.io.shutdown_write();
                 }
             }
         }

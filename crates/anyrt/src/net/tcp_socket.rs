@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyrt_core::Backend;
 
-use super::stream::StreamIo;
 use super::{each_addr, ToSocketAddrs};
 
 backend_enum! {

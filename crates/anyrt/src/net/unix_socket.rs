@@ -9,8 +9,6 @@ use std::task::{Context, Poll};
 
 use anyrt_core::Backend;
 
-use super::stream::StreamIo;
-
 backend_enum! {
     /// A Unix listener's socket, of one backend.
     #[derive(Debug)]
