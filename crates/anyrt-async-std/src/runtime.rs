@@ -31,9 +31,8 @@ thread_local! {
     static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) };
 }
 
-// SAFETY: `CURRENT` is private to this module and returned by this flavor only.
-#[allow(unsafe_code)]
-unsafe impl Flavor for AsyncStd {
+// `CURRENT` is private to this module and returned by this flavor only.
+impl Flavor for AsyncStd {
     const BACKEND: Backend = Backend::AsyncStd;
     const THREAD_NAME: &'static str = "anyrt-async-std-worker";
 
@@ -49,17 +48,6 @@ unsafe impl Flavor for AsyncStd {
         F::Output: Send + 'static,
     {
         task::spawn_global(future)
-    }
-
-    #[inline]
-    fn unblock<F, R>(f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        // async-std's own `spawn_blocking` is `blocking::unblock` too (through
-        // `async_global_executor::spawn_blocking`), wrapped in one more task.
-        JoinHandle::from_blocking_async_task(blocking::unblock(f))
     }
 }
 

@@ -70,15 +70,11 @@ use anyrt_core::Backend;
 use async_executor::Executor;
 use event_listener::Event;
 
-/// What a backend crate plugs into the shared runtime.
-///
-/// # Safety
-///
-/// [`current_key`](Flavor::current_key) must return a thread-local that no other `Flavor`
-/// returns and that nothing but this crate writes: the pointers stored in it are read back
-/// as pointers to this flavor's [`Shared`].
-#[allow(unsafe_code)]
-pub unsafe trait Flavor: Sized + Send + Sync + 'static {
+/// What a backend crate plugs into the shared runtime: its `Backend`, the default name of
+/// its threads, its thread-local of the current runtime, and where a spawn goes outside any
+/// runtime of the crate. A safe trait: what the thread-local holds points to a [`Shared`],
+/// which is the same type for every flavor, and only this crate writes it.
+pub trait Flavor: Sized + Send + Sync + 'static {
     /// The backend the runtime's threads run as (their [`ThreadContext`]).
     const BACKEND: Backend;
 
@@ -86,7 +82,8 @@ pub unsafe trait Flavor: Sized + Send + Sync + 'static {
     const THREAD_NAME: &'static str;
 
     /// The backend's thread-local of the current runtime, declared as
-    /// `static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) }`.
+    /// `static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) }` and returned by
+    /// this flavor only (two flavors sharing one would see each other's runtimes).
     fn current_key() -> &'static LocalKey<Cell<Current>>;
 
     /// Spawns where a thread that is inside no runtime of this flavor spawns: the backend's
@@ -95,26 +92,46 @@ pub unsafe trait Flavor: Sized + Send + Sync + 'static {
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static;
-
-    /// Starts `f` on the backend's blocking thread pool, as it is (the context and the
-    /// current runtime are entered inside `f` already).
-    fn unblock<F, R>(f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static;
 }
 
 /// What a runtime's workers, the runtime and (weakly) its handles and the thread-local
 /// share: the executor and the shutdown signal. Closing it ([`Runtime`]'s drop) drops the
 /// tasks still pending (their handles give `is_cancelled()`).
-pub struct Shared<B: Flavor> {
+pub struct Shared {
     executor: Exec,
     closed: AtomicBool,
     shutdown: Event,
     /// This `Shared` itself, weakly: what `Handle::current()` and `spawn_blocking` take from
     /// the thread-local, which holds a plain reference.
-    this: Weak<Shared<B>>,
-    _flavor: PhantomData<fn() -> B>,
+    this: Weak<Shared>,
+    flavor: FlavorOf,
+}
+
+/// What a [`Shared`] knows of its flavor: the backend its threads run as, and the
+/// thread-local its blocking closures and its `close` enter it in.
+#[derive(Clone, Copy)]
+struct FlavorOf {
+    backend: Backend,
+    current: &'static LocalKey<Cell<Current>>,
+}
+
+impl FlavorOf {
+    fn of<B: Flavor>() -> FlavorOf {
+        FlavorOf {
+            backend: B::BACKEND,
+            current: B::current_key(),
+        }
+    }
+}
+
+/// Starts `f` on the `blocking` crate's thread pool (the one smol and async-std use), as it
+/// is: the caller enters the context and the current runtime inside `f`.
+fn unblock<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    JoinHandle::from_blocking_async_task(blocking::unblock(f))
 }
 
 /// The executor of a [`Shared`].
@@ -135,14 +152,14 @@ impl fmt::Debug for Exec {
     }
 }
 
-impl<B: Flavor> Shared<B> {
-    fn with(executor: Exec) -> Arc<Shared<B>> {
+impl Shared {
+    fn with<B: Flavor>(executor: Exec) -> Arc<Shared> {
         Arc::new_cyclic(|this| Shared {
             executor,
             closed: AtomicBool::new(false),
             shutdown: Event::new(),
             this: this.clone(),
-            _flavor: PhantomData,
+            flavor: FlavorOf::of::<B>(),
         })
     }
 
@@ -152,8 +169,8 @@ impl<B: Flavor> Shared<B> {
     /// Its tasks are async-executor's: a panic of a task's destructor (at abort, or when the
     /// executor is dropped) is caught and discarded (the panic hook has printed it) and the
     /// handle says cancelled, since async-executor gives a task no room for the payload.
-    pub fn from_executor(executor: Arc<Executor<'static>>) -> Arc<Shared<B>> {
-        Shared::with(Exec::Application(executor))
+    pub fn from_executor<B: Flavor>(executor: Arc<Executor<'static>>) -> Arc<Shared> {
+        Shared::with::<B>(Exec::Application(executor))
     }
 
     /// Runs the executor's tasks on the calling thread until `future` completes.
@@ -190,9 +207,10 @@ impl<B: Flavor> Shared<B> {
             return JoinHandle::cancelled();
         }
         let runtime = self.this.clone();
-        B::unblock(move || {
-            let _context = context::enter(ThreadContext::blocking_on(B::BACKEND));
-            let _current = enter_weak(&runtime);
+        let flavor = self.flavor;
+        unblock(move || {
+            let _context = context::enter(ThreadContext::blocking_on(flavor.backend));
+            let _current = enter_weak(flavor.current, &runtime);
             f()
         })
     }
@@ -213,7 +231,7 @@ impl<B: Flavor> Shared<B> {
         if let Exec::Own(pool) = &self.executor {
             // The destructors of the tasks dropped here may spawn: they find this runtime,
             // closed (and get cancelled handles), not the one the thread is in.
-            let _current = enter_weak(&self.this);
+            let _current = enter_weak(self.flavor.current, &self.this);
             pool.close();
         }
     }
@@ -235,10 +253,10 @@ impl<B: Flavor> Shared<B> {
     }
 }
 
-impl<B: Flavor> fmt::Debug for Shared<B> {
+impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
-            .field("backend", &B::BACKEND)
+            .field("backend", &self.flavor.backend)
             .field("closed", &self.is_closed())
             .field("executor", &self.executor)
             .finish()
@@ -294,16 +312,16 @@ impl Current {
     /// A runtime worker or `Runtime::block_on`: the runtime outlives the thread's use of it,
     /// so the spawn hot path needs no upgrade. A `*const Shared` (low bit clear).
     #[inline(always)]
-    fn strong<B: Flavor>(shared: &Shared<B>) -> Current {
-        const { assert!(align_of::<Shared<B>>() > WEAK_TAG) };
+    fn strong(shared: &Shared) -> Current {
+        const { assert!(align_of::<Shared>() > WEAK_TAG) };
         Current(ptr::from_ref(shared).cast())
     }
 
     /// A blocking closure or `Handle::block_on`: must not keep the runtime alive. A
     /// `*const Weak<Shared>` with [`WEAK_TAG`] set.
     #[inline(always)]
-    fn weak<B: Flavor>(weak: &Weak<Shared<B>>) -> Current {
-        const { assert!(align_of::<Weak<Shared<B>>>() > WEAK_TAG) };
+    fn weak(weak: &Weak<Shared>) -> Current {
+        const { assert!(align_of::<Weak<Shared>>() > WEAK_TAG) };
         Current(ptr::from_ref(weak).cast::<()>().map_addr(|a| a | WEAK_TAG))
     }
 }
@@ -313,16 +331,16 @@ impl Current {
 const WEAK_TAG: usize = 1;
 
 /// [`Current`] with references, valid for one [`with_current`] call.
-enum CurrentRef<'a, B: Flavor> {
+enum CurrentRef<'a> {
     Global,
-    Strong(&'a Shared<B>),
-    Weak(&'a Weak<Shared<B>>),
+    Strong(&'a Shared),
+    Weak(&'a Weak<Shared>),
 }
 
 /// Runs `f` with the calling thread's current runtime.
 #[inline(always)]
 #[allow(unsafe_code)]
-fn with_current<B: Flavor, R>(f: impl FnOnce(CurrentRef<'_, B>) -> R) -> R {
+fn with_current<B: Flavor, R>(f: impl FnOnce(CurrentRef<'_>) -> R) -> R {
     let Current(ptr) = B::current_key().with(Cell::get);
     let current = if ptr.addr() & WEAK_TAG != 0 {
         // SAFETY: a pointer is in the flavor's thread-local only while the `CurrentGuard`
@@ -333,16 +351,16 @@ fn with_current<B: Flavor, R>(f: impl FnOnce(CurrentRef<'_, B>) -> R) -> R {
         // whole life (`CurrentGuard<'a>`), so the referent cannot be moved or dropped while
         // the pointer is stored. `f` runs below the frame that owns the guard, so it cannot
         // end that borrow either: the reference is valid for all of `f`. Only shared
-        // references are ever made from these pointers. The thread-local is this flavor's
-        // alone (the contract of `Flavor`), so the pointee is of type `B`'s. Tagged, it is a
-        // `Weak<Shared<B>>` (`Current::weak`), and clearing the tag gives its address back
-        // (with its provenance).
-        CurrentRef::Weak(unsafe { &*ptr.map_addr(|a| a & !WEAK_TAG).cast::<Weak<Shared<B>>>() })
+        // references are ever made from these pointers. Only this crate stores pointers in a
+        // `Current` (its field is private), each to a `Shared` or a `Weak<Shared>`, one type
+        // for every flavor. Tagged, it is a `Weak<Shared>` (`Current::weak`), and clearing
+        // the tag gives its address back (with its provenance).
+        CurrentRef::Weak(unsafe { &*ptr.map_addr(|a| a & !WEAK_TAG).cast::<Weak<Shared>>() })
     } else if ptr.is_null() {
         CurrentRef::Global
     } else {
-        // SAFETY: as above; untagged and not null, it is a `Shared<B>` (`Current::strong`).
-        CurrentRef::Strong(unsafe { &*ptr.cast::<Shared<B>>() })
+        // SAFETY: as above; untagged and not null, it is a `Shared` (`Current::strong`).
+        CurrentRef::Strong(unsafe { &*ptr.cast::<Shared>() })
     };
     f(current)
 }
@@ -352,23 +370,25 @@ fn with_current<B: Flavor, R>(f: impl FnOnce(CurrentRef<'_, B>) -> R) -> R {
 ///
 /// Never given out: a guard dropped out of order (kept past the guard it was made under)
 /// would put back a pointer whose referent is gone.
-struct CurrentGuard<'a, B: Flavor> {
+struct CurrentGuard<'a> {
+    key: &'static LocalKey<Cell<Current>>,
     prev: Current,
     // Not `Send`, through the raw pointer of `Current`: dropped on the thread it was made on.
-    _referent: PhantomData<&'a Shared<B>>,
+    _referent: PhantomData<&'a Shared>,
 }
 
 #[inline(always)]
-fn enter<B: Flavor>(current: Current) -> Current {
-    B::current_key().with(|c| c.replace(current))
+fn enter(key: &'static LocalKey<Cell<Current>>, current: Current) -> Current {
+    key.with(|c| c.replace(current))
 }
 
 /// Makes `shared` the calling thread's runtime, strongly: for a worker and
 /// `Runtime::block_on`, which keep it alive meanwhile.
 #[inline]
-fn enter_strong<B: Flavor>(shared: &Shared<B>) -> CurrentGuard<'_, B> {
+fn enter_strong<'a>(key: &'static LocalKey<Cell<Current>>, shared: &'a Shared) -> CurrentGuard<'a> {
     CurrentGuard {
-        prev: enter::<B>(Current::strong(shared)),
+        key,
+        prev: enter(key, Current::strong(shared)),
         _referent: PhantomData,
     }
 }
@@ -376,9 +396,13 @@ fn enter_strong<B: Flavor>(shared: &Shared<B>) -> CurrentGuard<'_, B> {
 /// Makes `shared` the calling thread's runtime without keeping it alive: for a blocking
 /// closure and `Handle::block_on`.
 #[inline]
-fn enter_weak<B: Flavor>(shared: &Weak<Shared<B>>) -> CurrentGuard<'_, B> {
+fn enter_weak<'a>(
+    key: &'static LocalKey<Cell<Current>>,
+    shared: &'a Weak<Shared>,
+) -> CurrentGuard<'a> {
     CurrentGuard {
-        prev: enter::<B>(Current::weak(shared)),
+        key,
+        prev: enter(key, Current::weak(shared)),
         _referent: PhantomData,
     }
 }
@@ -429,17 +453,19 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// one, also if `f` unwinds.
 #[inline]
 pub fn in_global<B: Flavor, R>(f: impl FnOnce() -> R) -> R {
-    let _current = CurrentGuard::<'static, B> {
-        prev: enter::<B>(Current::GLOBAL),
+    let key = B::current_key();
+    let _current = CurrentGuard::<'static> {
+        key,
+        prev: enter(key, Current::GLOBAL),
         _referent: PhantomData,
     };
     f()
 }
 
-impl<B: Flavor> Drop for CurrentGuard<'_, B> {
+impl Drop for CurrentGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        B::current_key().with(|c| c.set(self.prev));
+        self.key.with(|c| c.set(self.prev));
     }
 }
 
@@ -484,7 +510,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    B::unblock(move || {
+    unblock(move || {
         let _context = context::enter(ThreadContext::blocking_on(B::BACKEND));
         f()
     })
@@ -493,9 +519,8 @@ where
 /// A spawn through a weak reference: a runtime that was dropped or shut down gives a
 /// cancelled handle (its executor is gone or about to be, so the task would never run).
 #[inline(never)]
-fn spawn_weak<B, F>(shared: &Weak<Shared<B>>, future: F) -> JoinHandle<F::Output>
+fn spawn_weak<F>(shared: &Weak<Shared>, future: F) -> JoinHandle<F::Output>
 where
-    B: Flavor,
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
@@ -505,9 +530,8 @@ where
     }
 }
 
-fn spawn_blocking_weak<B, F, R>(shared: &Weak<Shared<B>>, f: F) -> JoinHandle<R>
+fn spawn_blocking_weak<F, R>(shared: &Weak<Shared>, f: F) -> JoinHandle<R>
 where
-    B: Flavor,
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
@@ -526,7 +550,10 @@ pub fn current<B: Flavor>() -> Option<Handle<B>> {
         CurrentRef::Weak(weak) => Some(weak.clone()),
         CurrentRef::Global => None,
     })
-    .map(|shared| Handle { shared })
+    .map(|shared| Handle {
+        shared,
+        _flavor: PhantomData,
+    })
 }
 
 /// Counts the workers still running, for [`Runtime::shutdown_timeout`].
@@ -553,7 +580,7 @@ impl Drop for AliveGuard {
     }
 }
 
-fn run_worker<B: Flavor>(shared: Arc<Shared<B>>, alive: AliveGuard) {
+fn run_worker<B: Flavor>(shared: Arc<Shared>, alive: AliveGuard) {
     context::set_for_thread(ThreadContext::async_on(B::BACKEND));
     // Dropped last, also when unwinding: counts the worker out once it has given up its
     // share of the runtime.
@@ -563,10 +590,10 @@ fn run_worker<B: Flavor>(shared: Arc<Shared<B>>, alive: AliveGuard) {
     // still pending, whose destructors may spawn. They find a dead runtime (and get
     // cancelled handles), not the process-wide one, since the weak guard is still in place.
     let weak = shared.this.clone();
-    let _weak = enter_weak(&weak);
+    let _weak = enter_weak(B::current_key(), &weak);
     // Moved after `_weak` so that it is dropped before.
     let shared = shared;
-    let _strong = enter_strong(&shared);
+    let _strong = enter_strong(B::current_key(), &shared);
     loop {
         // Task panics are caught by the executor (and resumed at join); this only guards the
         // worker against a panic elsewhere (a waker, a destructor), so that the runtime keeps
@@ -588,7 +615,8 @@ fn run_worker<B: Flavor>(shared: Arc<Shared<B>>, alive: AliveGuard) {
 /// task a worker is polling, which that worker drops once the poll returns; the workers are
 /// told to stop and detached; blocking closures already running go on, detached.
 pub struct Runtime<B: Flavor> {
-    shared: Arc<Shared<B>>,
+    shared: Arc<Shared>,
+    _flavor: PhantomData<fn() -> B>,
     workers: Vec<thread::JoinHandle<()>>,
     alive: Arc<Alive>,
     // No workers: the executor runs inside `block_on`.
@@ -603,7 +631,8 @@ impl<B: Flavor> Runtime<B> {
     /// If a worker thread cannot be started (the ones already started stop again).
     pub fn start(worker_threads: usize, thread_name: &str) -> io::Result<Runtime<B>> {
         let mut rt = Runtime {
-            shared: Shared::with(Exec::Own(Pool::new())),
+            shared: Shared::with::<B>(Exec::Own(Pool::new())),
+            _flavor: PhantomData,
             workers: Vec::with_capacity(worker_threads),
             alive: Arc::new(Alive::default()),
             current_thread: false,
@@ -615,7 +644,7 @@ impl<B: Flavor> Runtime<B> {
             let guard = AliveGuard(rt.alive.clone());
             let worker = thread::Builder::new()
                 .name(thread_name.to_owned())
-                .spawn(move || run_worker(shared, guard))?;
+                .spawn(move || run_worker::<B>(shared, guard))?;
             // On `?` above the closure (and its guard) was dropped; `rt` is dropped too,
             // which signals the workers already started to stop.
             rt.workers.push(worker);
@@ -628,7 +657,8 @@ impl<B: Flavor> Runtime<B> {
     /// pending at once.
     pub fn current_thread() -> Runtime<B> {
         Runtime {
-            shared: Shared::with(Exec::Own(Pool::new())),
+            shared: Shared::with::<B>(Exec::Own(Pool::new())),
+            _flavor: PhantomData,
             workers: Vec::new(),
             alive: Arc::new(Alive::default()),
             current_thread: true,
@@ -636,7 +666,7 @@ impl<B: Flavor> Runtime<B> {
     }
 
     /// What the runtime's workers and handles share.
-    pub fn shared(&self) -> &Arc<Shared<B>> {
+    pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }
 
@@ -652,7 +682,7 @@ impl<B: Flavor> Runtime<B> {
     #[inline]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _context = context::enter(ThreadContext::async_on(B::BACKEND));
-        let _current = enter_strong(&*self.shared);
+        let _current = enter_strong(B::current_key(), &self.shared);
         if self.current_thread {
             // The calling thread runs the runtime's tasks meanwhile.
             return local::scope(future, |f| async_io::block_on(self.shared.run(f)));
@@ -758,22 +788,25 @@ impl<B: Flavor> fmt::Debug for Runtime<B> {
 /// A weak handle to a runtime: spawns onto it from any thread without keeping it alive.
 /// After the runtime is dropped or shut down, a spawn through it gives a cancelled handle.
 pub struct Handle<B: Flavor> {
-    shared: Weak<Shared<B>>,
+    shared: Weak<Shared>,
+    _flavor: PhantomData<fn() -> B>,
 }
 
 impl<B: Flavor> Clone for Handle<B> {
     fn clone(&self) -> Self {
         Handle {
             shared: self.shared.clone(),
+            _flavor: PhantomData,
         }
     }
 }
 
 impl<B: Flavor> Handle<B> {
     /// A handle to `shared`.
-    pub fn new(shared: &Arc<Shared<B>>) -> Handle<B> {
+    pub fn new(shared: &Arc<Shared>) -> Handle<B> {
         Handle {
             shared: Arc::downgrade(shared),
+            _flavor: PhantomData,
         }
     }
 
@@ -801,7 +834,7 @@ impl<B: Flavor> Handle<B> {
     /// inside it give cancelled handles).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _context = context::enter(ThreadContext::async_on(B::BACKEND));
-        let _current = enter_weak(&self.shared);
+        let _current = enter_weak(B::current_key(), &self.shared);
         local::scope(future, block_on)
     }
 

@@ -26,9 +26,8 @@ thread_local! {
     static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) };
 }
 
-// SAFETY: `CURRENT` is private to this module and returned by this flavor only.
-#[allow(unsafe_code)]
-unsafe impl Flavor for Smol {
+// `CURRENT` is private to this module and returned by this flavor only.
+impl Flavor for Smol {
     const BACKEND: Backend = Backend::Smol;
     const THREAD_NAME: &'static str = "anyrt-smol-worker";
 
@@ -45,21 +44,12 @@ unsafe impl Flavor for Smol {
     {
         global().spawn(future)
     }
-
-    #[inline]
-    fn unblock<F, R>(f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        JoinHandle::from_blocking_async_task(blocking::unblock(f))
-    }
 }
 
 /// The process-wide runtime: started lazily, or the application's executor
 /// ([`set_global_executor`]). Never dropped.
 struct Global {
-    shared: Arc<Shared<Smol>>,
+    shared: Arc<Shared>,
     // Kept so that its workers run for the rest of the process (a static is never dropped).
     _runtime: Option<Runtime>,
 }
@@ -70,7 +60,7 @@ static GLOBAL: OnceLock<Global> = OnceLock::new();
 const GLOBAL_THREAD_NAME: &str = "anyrt-smol-global";
 
 #[inline]
-fn global() -> &'static Arc<Shared<Smol>> {
+fn global() -> &'static Arc<Shared> {
     &GLOBAL.get_or_init(start_global).shared
 }
 
@@ -121,7 +111,7 @@ pub fn set_global_executor(executor: Arc<Executor<'static>>) -> Result<(), SetGl
     let mut slot = Some(executor);
     GLOBAL.get_or_init(|| Global {
         // `get_or_init` runs this at most once, so the executor is still there.
-        shared: Shared::from_executor(slot.take().expect("executor taken once")),
+        shared: Shared::from_executor::<Smol>(slot.take().expect("executor taken once")),
         _runtime: None,
     });
     match slot {
