@@ -571,3 +571,145 @@ async fn what_the_simulated_network_does_not_model_says_unsupported() {
         assert!(msg.contains("backend()"), "{msg}");
     }
 }
+
+/// A waker that only records its wake and unparks the thread that polls: the poll loop below
+/// polls again only once it was woken, so a wake-up lost between a `WouldBlock` and the
+/// registration of readiness hangs the loop (bounded: the test fails, naming the side).
+struct WokenFlag {
+    woken: std::sync::atomic::AtomicBool,
+    thread: std::thread::Thread,
+}
+
+impl std::task::Wake for WokenFlag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.woken.store(true, std::sync::atomic::Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+/// Polls `poll` on this thread until it is ready, again only when woken; panics (naming
+/// `what`) if no wake comes within 10 s of a `Pending`. Adds the `Pending`s to `pendings`.
+fn poll_only_when_woken<T>(
+    what: &str,
+    pendings: &mut usize,
+    mut poll: impl FnMut(&mut std::task::Context<'_>) -> std::task::Poll<T>,
+) -> T {
+    use std::sync::atomic::Ordering;
+    let flag = std::sync::Arc::new(WokenFlag {
+        woken: std::sync::atomic::AtomicBool::new(false),
+        thread: std::thread::current(),
+    });
+    let waker = std::task::Waker::from(flag.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        flag.woken.store(false, Ordering::Release);
+        if let std::task::Poll::Ready(v) = poll(&mut cx) {
+            return v;
+        }
+        *pendings += 1;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !flag.woken.load(Ordering::Acquire) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(
+                !left.is_zero(),
+                "{what}: pending and never woken (a lost wake-up)"
+            );
+            std::thread::park_timeout(left);
+        }
+    }
+}
+
+/// Read and write readiness through each real backend's reactor: an anyrt stream read (and
+/// written) from a plain thread that polls again only when woken moves every byte of a peer
+/// that writes (and reads) in small bursts with pauses, so that the anyrt side keeps hitting
+/// `WouldBlock` and waiting for readiness. The simulation has no reactor (its sockets are
+/// polled by its own driver).
+#[anyrt::test(tokio, smol, async_std)]
+fn readiness_is_never_lost_when_polled_only_when_woken(b: Backend) {
+    use std::io::{Read, Write};
+    use std::pin::Pin;
+
+    const TOTAL: usize = 256 * 1024;
+    let rt = anyrt::Runtime::new(b).unwrap();
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    let mut stream = rt.block_on(TcpStream::connect(addr)).unwrap();
+    assert_eq!(stream.backend(), b);
+    let (mut peer, _) = std_listener.accept().unwrap();
+
+    // The peer writes in bursts; the anyrt side reads, polled only when woken.
+    let writer = std::thread::spawn({
+        let mut peer = peer.try_clone().unwrap();
+        move || {
+            let chunk = [7u8; 1500];
+            let mut sent = 0;
+            while sent < TOTAL {
+                let n = chunk.len().min(TOTAL - sent);
+                peer.write_all(&chunk[..n]).unwrap();
+                sent += n;
+                if sent % (16 * 1024) < n {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            }
+        }
+    });
+    let mut got = 0;
+    let mut buf = vec![0u8; 4096];
+    let mut pendings = 0;
+    while got < TOTAL {
+        let n = poll_only_when_woken("read", &mut pendings, |cx| {
+            futures::AsyncRead::poll_read(Pin::new(&mut stream), cx, &mut buf)
+        })
+        .unwrap();
+        assert_ne!(n, 0, "end-of-file after {got} of {TOTAL} bytes");
+        assert!(buf[..n].iter().all(|&x| x == 7));
+        got += n;
+    }
+    writer.join().unwrap();
+    assert!(
+        pendings > 0,
+        "{b}: the reader never waited: the test proves nothing"
+    );
+
+    // The anyrt side writes more than the socket buffers hold (made small); the peer reads
+    // slowly.
+    socket2::SockRef::from(&peer)
+        .set_recv_buffer_size(4096)
+        .unwrap();
+    socket2::SockRef::from(&stream)
+        .set_send_buffer_size(4096)
+        .unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1500];
+        let mut got = 0;
+        while got < 4 * TOTAL {
+            let n = peer.read(&mut buf).unwrap();
+            assert_ne!(n, 0);
+            got += n;
+            if got % (16 * 1024) < n {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+    });
+    let chunk = vec![9u8; 8192];
+    let mut sent = 0;
+    let mut pendings = 0;
+    while sent < 4 * TOTAL {
+        let n = chunk.len().min(4 * TOTAL - sent);
+        sent += poll_only_when_woken("write", &mut pendings, |cx| {
+            futures::AsyncWrite::poll_write(Pin::new(&mut stream), cx, &chunk[..n])
+        })
+        .unwrap();
+    }
+    reader.join().unwrap();
+    assert!(
+        pendings > 0,
+        "{b}: the writer never waited: the test proves nothing"
+    );
+    drop(stream);
+    drop(rt);
+}

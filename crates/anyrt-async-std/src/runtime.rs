@@ -31,8 +31,10 @@ thread_local! {
     static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) };
 }
 
-// `CURRENT` is private to this module and returned by this flavor only.
-impl Flavor for AsyncStd {
+// SAFETY: `CURRENT` is private to this module, returned by this flavor only, and written
+// by nothing but anyrt-executor.
+#[allow(unsafe_code)]
+unsafe impl Flavor for AsyncStd {
     const BACKEND: Backend = Backend::AsyncStd;
     const THREAD_NAME: &'static str = "anyrt-async-std-worker";
 

@@ -12,8 +12,10 @@
 //! [`RawTask`](task::RawTask) trait a backend implements for its native handle; the local
 //! executor behind `spawn_local` ([`task::local`]); time combinators built on a backend's
 //! sleep ([`time`]); channels and sync primitives; the thread context the backends set
-//! ([`context`]); and [`Backend`] with the selection rule ([`Backend::selected`]). There is
-//! no runtime in this crate.
+//! ([`context`]); [`Backend`] with the selection rule ([`Backend::selected`]); and, with
+//! feature `net`, the IO half of the contract (`net::Net`, the sockets a backend supplies)
+//! with the system's sockets over a backend's reactor (`net::os`). There is no runtime in
+//! this crate.
 //!
 //! # Which crate to depend on
 //!

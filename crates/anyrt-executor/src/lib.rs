@@ -5,7 +5,8 @@
 //! them keeps its own thin `Runtime`, `Builder` and `Handle` (its public API) around the
 //! machinery here, parameterised by a [`Flavor`]: the [`anyrt_core::Backend`] its threads
 //! run as, the default name of its worker threads, its thread-local of the current runtime,
-//! where a spawn outside any owned runtime goes and how a blocking closure is started.
+//! and where a spawn outside any owned runtime goes. Blocking closures run on the `blocking`
+//! crate's pool for both.
 //!
 //! What is shared:
 //!
@@ -72,9 +73,18 @@ use event_listener::Event;
 
 /// What a backend crate plugs into the shared runtime: its `Backend`, the default name of
 /// its threads, its thread-local of the current runtime, and where a spawn goes outside any
-/// runtime of the crate. A safe trait: what the thread-local holds points to a [`Shared`],
-/// which is the same type for every flavor, and only this crate writes it.
-pub trait Flavor: Sized + Send + Sync + 'static {
+/// runtime of the crate.
+///
+/// # Safety
+///
+/// Nothing but this crate may write the thread-local that
+/// [`current_key`](Flavor::current_key) returns: a [`Current`] holds a pointer that is valid
+/// only while the guard of this crate that stored it lives (`Current` is `Copy`, so a copy
+/// put back later would dangle). The pointee is a [`Shared`], one type for every flavor, so a
+/// thread-local shared by two flavors would only mix up their runtimes, not their types; each
+/// flavor still returns one of its own.
+#[allow(unsafe_code)]
+pub unsafe trait Flavor: Sized + Send + Sync + 'static {
     /// The backend the runtime's threads run as (their [`ThreadContext`]).
     const BACKEND: Backend;
 
@@ -351,10 +361,12 @@ fn with_current<B: Flavor, R>(f: impl FnOnce(CurrentRef<'_>) -> R) -> R {
         // whole life (`CurrentGuard<'a>`), so the referent cannot be moved or dropped while
         // the pointer is stored. `f` runs below the frame that owns the guard, so it cannot
         // end that borrow either: the reference is valid for all of `f`. Only shared
-        // references are ever made from these pointers. Only this crate stores pointers in a
-        // `Current` (its field is private), each to a `Shared` or a `Weak<Shared>`, one type
-        // for every flavor. Tagged, it is a `Weak<Shared>` (`Current::weak`), and clearing
-        // the tag gives its address back (with its provenance).
+        // references are ever made from these pointers. Only this crate makes a `Current`
+        // that points somewhere (its field is private), each to a `Shared` or a
+        // `Weak<Shared>`, one type for every flavor, and only this crate writes the flavor's
+        // thread-local (the contract of `Flavor`). Tagged, it is a `Weak<Shared>`
+        // (`Current::weak`), and clearing the tag gives its address back (with its
+        // provenance).
         CurrentRef::Weak(unsafe { &*ptr.map_addr(|a| a & !WEAK_TAG).cast::<Weak<Shared>>() })
     } else if ptr.is_null() {
         CurrentRef::Global

@@ -26,8 +26,10 @@ thread_local! {
     static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) };
 }
 
-// `CURRENT` is private to this module and returned by this flavor only.
-impl Flavor for Smol {
+// SAFETY: `CURRENT` is private to this module, returned by this flavor only, and written
+// by nothing but anyrt-executor.
+#[allow(unsafe_code)]
+unsafe impl Flavor for Smol {
     const BACKEND: Backend = Backend::Smol;
     const THREAD_NAME: &'static str = "anyrt-smol-worker";
 

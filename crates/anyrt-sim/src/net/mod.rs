@@ -1,4 +1,4 @@
-//! The network half of the contract (feature `net`): an in-memory network.
+//! The IO half of the contract (feature `net`, `anyrt_core::net::Net`): an in-memory network.
 //!
 //! Under a simulation `anyrt::net`'s sockets are not the system's: they are
 //! [`TcpListener`], [`TcpStream`], [`UdpSocket`] and the Unix ones ([`UnixListener`],

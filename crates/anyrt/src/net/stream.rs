@@ -59,11 +59,11 @@ macro_rules! stream_io_enum {
     };
 }
 
-/// The methods tokio's `AsyncWrite` and hyper's `rt::Write` share (the same names and
-/// signatures), given how to reach a stream's socket enum from `&self`.
-#[cfg(any(feature = "tokio-io", feature = "hyper"))]
+/// The write methods futures' `AsyncWrite`, tokio's and hyper's `rt::Write` share (the same
+/// signatures), given how to reach a stream's socket enum from `&self` and the name of the
+/// trait's shutdown method (`poll_close` for futures, `poll_shutdown` for the others).
 macro_rules! write_methods {
-    (|$this:ident| $reg:expr) => {
+    (|$this:ident| $reg:expr, $shutdown:ident) => {
         #[inline]
         fn poll_write(
             self: std::pin::Pin<&mut Self>,
@@ -83,10 +83,6 @@ macro_rules! write_methods {
             ($reg).poll_write_vectored(cx, bufs)
         }
 
-        fn is_write_vectored(&self) -> bool {
-            true
-        }
-
         fn poll_flush(
             self: std::pin::Pin<&mut Self>,
             _: &mut std::task::Context<'_>,
@@ -94,7 +90,8 @@ macro_rules! write_methods {
             std::task::Poll::Ready(Ok(()))
         }
 
-        fn poll_shutdown(
+        /// Shuts the write side down: the peer reads end-of-file.
+        fn $shutdown(
             self: std::pin::Pin<&mut Self>,
             _: &mut std::task::Context<'_>,
         ) -> std::task::Poll<std::io::Result<()>> {
@@ -121,40 +118,7 @@ macro_rules! impl_stream_io {
         }
 
         impl futures_io::AsyncWrite for $ty {
-            #[inline]
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                ($reg).poll_write(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let $this = &*self;
-                ($reg).poll_write_vectored(cx, bufs)
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-
-            /// Shuts the write side down: the peer reads end-of-file.
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                let $this = &*self;
-                ($reg).shutdown_write()
-            }
+            write_methods!(|$this| $reg, poll_close);
         }
 
         #[cfg(feature = "tokio-io")]
@@ -186,7 +150,11 @@ macro_rules! impl_stream_io {
 
         #[cfg(feature = "tokio-io")]
         impl tokio_io::io::AsyncWrite for $ty {
-            write_methods!(|$this| $reg);
+            write_methods!(|$this| $reg, poll_shutdown);
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
         }
 
         #[cfg(feature = "hyper")]
@@ -217,7 +185,11 @@ macro_rules! impl_stream_io {
 
         #[cfg(feature = "hyper")]
         impl hyper::rt::Write for $ty {
-            write_methods!(|$this| $reg);
+            write_methods!(|$this| $reg, poll_shutdown);
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
         }
     };
 }
