@@ -137,7 +137,7 @@ async fn half_close_the_peer_reads_eof_and_can_still_answer() {
     });
     let mut c = TcpStream::connect(addr).await.unwrap();
     c.write_all(b"12345").await.unwrap();
-    c.shutdown(Shutdown::Write).unwrap();
+    c.shutdown_std(Shutdown::Write).unwrap();
     let mut reply = String::new();
     within("reply", c.read_to_string(&mut reply)).await.unwrap();
     assert_eq!(reply, "got 5");
@@ -329,7 +329,7 @@ async fn unix_stream_and_datagram() {
     assert_eq!(c.peer_addr().unwrap().as_pathname(), Some(path.as_path()));
     assert!(c.local_addr().unwrap().is_unnamed());
     c.write_all(b"over unix").await.unwrap();
-    c.shutdown(Shutdown::Write).unwrap();
+    c.shutdown_std(Shutdown::Write).unwrap();
     let mut back = Vec::new();
     within("unix echo", c.read_to_end(&mut back)).await.unwrap();
     assert_eq!(back, b"over unix");
@@ -712,4 +712,31 @@ fn readiness_is_never_lost_when_polled_only_when_woken(b: Backend) {
     );
     drop(stream);
     drop(rt);
+}
+
+/// A port from tokio calls `stream.shutdown().await` with `tokio::io::AsyncWriteExt` in
+/// scope: no inherent method of the same name may hide it.
+#[anyrt::test(tokio, smol, async_std)]
+async fn a_tokio_ports_shutdown_await_reaches_the_io_trait() {
+    use tokio::io::AsyncWriteExt as _;
+    let (l, addr) = listener().await;
+    let server = anyrt::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).await.unwrap(); // ends at the client's shutdown
+        all
+    });
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    futures::AsyncWriteExt::write_all(&mut c, b"bye")
+        .await
+        .unwrap();
+    c.shutdown().await.unwrap();
+    assert_eq!(within("server", server).await.unwrap(), b"bye");
+
+    let (mut a, b) = UnixStream::pair().unwrap();
+    a.shutdown().await.unwrap();
+    let mut rest = Vec::new();
+    let mut b = b;
+    within("eof", b.read_to_end(&mut rest)).await.unwrap();
+    assert!(rest.is_empty());
 }

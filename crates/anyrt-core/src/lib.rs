@@ -69,6 +69,9 @@ mod loom;
 pub mod net;
 mod provider;
 pub mod select;
+#[cfg(all(feature = "signal", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "signal")))]
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

@@ -61,6 +61,8 @@ pub mod net;
 mod rng;
 mod runtime;
 mod schedule;
+#[cfg(all(feature = "signal", unix))]
+pub mod signal;
 mod time;
 mod trace;
 
@@ -199,6 +201,16 @@ pub fn seed() -> Option<u64> {
 /// The trace hash so far of the simulation the calling thread is inside.
 pub fn trace_hash() -> Option<u64> {
     runtime::current().map(|s| s.trace_hash())
+}
+
+/// Signals: [`signal::Signal`], registered in the simulation; a real signal never reaches it.
+#[cfg(all(feature = "signal", unix))]
+impl anyrt_core::signal::Signals for Sim {
+    type Signal = signal::Signal;
+
+    fn signal(kind: anyrt_core::signal::SignalKind) -> std::io::Result<signal::Signal> {
+        signal::Signal::new(kind)
+    }
 }
 
 /// The fault hook: `true` with probability `probability`, drawn from the seed of the

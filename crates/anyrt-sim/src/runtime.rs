@@ -162,6 +162,9 @@ pub(crate) struct Shared {
     /// state's for the clock and timers, never the other way round).
     #[cfg(all(feature = "net", unix))]
     net: Mutex<crate::net::Net>,
+    /// The listeners of `signal`, raised only by `anyrt::sim::signal::raise`.
+    #[cfg(all(feature = "signal", unix))]
+    signals: Mutex<crate::signal::Registry>,
 }
 
 struct State {
@@ -344,6 +347,8 @@ impl Shared {
             thread_name: thread_name.to_owned(),
             #[cfg(all(feature = "net", unix))]
             net: Mutex::new(crate::net::Net::new(seed)),
+            #[cfg(all(feature = "signal", unix))]
+            signals: Mutex::default(),
         })
     }
 
@@ -351,6 +356,12 @@ impl Shared {
     #[cfg(all(feature = "net", unix))]
     pub(crate) fn net(&self) -> MutexGuard<'_, crate::net::Net> {
         self.net.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The simulated process's signal listeners.
+    #[cfg(all(feature = "signal", unix))]
+    pub(crate) fn signals(&self) -> MutexGuard<'_, crate::signal::Registry> {
+        self.signals.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The virtual time, as an offset from the origin.

@@ -229,6 +229,9 @@ mod unordered;
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub mod net;
 pub mod prelude;
+#[cfg(all(feature = "signal", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "signal")))]
+pub mod signal;
 pub mod sim;
 pub mod task;
 pub mod time;

@@ -61,6 +61,26 @@ impl fmt::Display for RuntimeError {
     }
 }
 
+/// For code that returns `io::Result` (a `main`, a server's start-up), as tokio's
+/// `Builder::build` gives an `io::Error`: `NotEnabled` becomes `Unsupported`, `Io` its
+/// cause's kind; the message is the same.
+///
+/// ```
+/// fn start() -> std::io::Result<anyrt::Runtime> {
+///     Ok(anyrt::Runtime::builder(anyrt::Backend::enabled()[0]).build()?)
+/// }
+/// assert!(start().is_ok());
+/// ```
+impl From<RuntimeError> for std::io::Error {
+    fn from(e: RuntimeError) -> std::io::Error {
+        let kind = match &e {
+            RuntimeError::NotEnabled(_) => std::io::ErrorKind::Unsupported,
+            RuntimeError::Io { source, .. } => source.kind(),
+        };
+        std::io::Error::new(kind, e)
+    }
+}
+
 impl std::error::Error for RuntimeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {

@@ -113,6 +113,9 @@ mod explore;
 #[cfg(all(feature = "sim", feature = "net", unix))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "sim", feature = "net"))))]
 pub mod net;
+#[cfg(all(feature = "sim", feature = "signal", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "sim", feature = "signal"))))]
+pub mod signal;
 #[cfg(feature = "sim")]
 #[doc(hidden)]
 pub use explore::run_sim_test;

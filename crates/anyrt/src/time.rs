@@ -30,12 +30,14 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 #[doc(inline)]
 pub use anyrt_core::time::{Elapsed, Instant, MissedTickBehavior};
 #[doc(inline)]
 pub use anyrt_core::{interval_on, ExecutorTimer};
+/// std's `Duration`, here as in `tokio::time`, so that a port's `use tokio::time::Duration`
+/// is a rename.
+pub use std::time::Duration;
 
 use anyrt_core::Backend;
 

@@ -24,6 +24,13 @@ use tokio::sync::broadcast as imp;
 
 use super::{assert_can_block, park_on, SendError};
 
+/// The errors under tokio's path (`tokio::sync::broadcast::error`), so that a port is a
+/// rename: `anyrt::channel::broadcast::error::RecvError`.
+pub mod error {
+    pub use super::{RecvError, TryRecvError};
+    pub use crate::channel::SendError;
+}
+
 /// Creates a broadcast channel that keeps the last `cap` values (rounded up to a power of
 /// two) for receivers that have not seen them yet.
 ///

@@ -74,7 +74,8 @@ pub use notify::{Notified, Notify};
 pub use once_cell::OnceCell;
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{
-    AcquireError, Semaphore, SemaphorePermit, SemaphorePermitArc, TryAcquireError,
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, SemaphorePermitArc,
+    TryAcquireError,
 };
 
 #[cfg(all(test, not(loom)))]

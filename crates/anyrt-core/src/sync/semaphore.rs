@@ -139,6 +139,36 @@ impl Semaphore {
         })
     }
 
+    /// [`acquire_arc`](Self::acquire_arc) under tokio's name and receiver (the `Arc` by
+    /// value), so that a port from `tokio::sync` is a rename.
+    ///
+    /// **Cancel-safe**, as `acquire_arc`.
+    ///
+    /// ```
+    /// anyrt::block_on(async {
+    ///     use anyrt::sync::{OwnedSemaphorePermit, Semaphore};
+    ///     use std::sync::Arc;
+    ///
+    ///     let sem = Arc::new(Semaphore::new(1));
+    ///     let permit: OwnedSemaphorePermit = sem.clone().acquire_owned().await.unwrap();
+    ///     assert!(sem.clone().try_acquire_owned().is_err());
+    ///     drop(permit);
+    ///     assert!(sem.try_acquire_owned().is_ok());
+    /// });
+    /// ```
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire_arc().await
+    }
+
+    /// [`try_acquire_arc`](Self::try_acquire_arc) under tokio's name and receiver.
+    ///
+    /// # Errors
+    ///
+    /// As `try_acquire_arc`.
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_acquire_arc()
+    }
+
     /// Closes the semaphore: every acquire waiting now, and every later one, fails with
     /// [`AcquireError`]. Permits already taken stay valid; [`add_permits`](Self::add_permits)
     /// still counts, but nobody can take them. A connection pool closes its semaphore to
@@ -314,6 +344,9 @@ impl fmt::Debug for SemaphorePermit<'_> {
 pub struct SemaphorePermitArc {
     sem: Option<Arc<Semaphore>>,
 }
+
+/// tokio's name for [`SemaphorePermitArc`] (what [`Semaphore::acquire_owned`] gives).
+pub type OwnedSemaphorePermit = SemaphorePermitArc;
 
 impl SemaphorePermitArc {
     /// Consumes the permit without returning it.

@@ -240,13 +240,15 @@ impl TcpStream {
         forward!(&self.io, TcpIo, StreamOps::try_write(buf))
     }
 
-    /// Shuts the read side, the write side or both down (`Shutdown::Write`: the peer reads
-    /// end-of-file).
+    /// Shuts the read side, the write side or both down at once (`Shutdown::Write`: the peer
+    /// reads end-of-file): std's `TcpStream::shutdown`, named apart so that it does not hide
+    /// the IO traits' `shutdown()`/`close()`, which a port from tokio calls as
+    /// `stream.shutdown().await`.
     ///
     /// # Errors
     ///
     /// The system's (`NotConnected` once the connection is gone).
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
         forward!(&self.io, TcpIo, StreamOps::shutdown(how))
     }
 

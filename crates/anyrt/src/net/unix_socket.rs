@@ -193,12 +193,14 @@ impl UnixStream {
         forward!(&self.io, UnixIo, StreamOps::try_write(buf))
     }
 
-    /// Shuts the read side, the write side or both down.
+    /// Shuts the read side, the write side or both down at once: std's
+    /// `UnixStream::shutdown`, named apart so that it does not hide the IO traits'
+    /// `shutdown()`/`close()` (a port from tokio calls `stream.shutdown().await`).
     ///
     /// # Errors
     ///
     /// The system's.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
         forward!(&self.io, UnixIo, StreamOps::shutdown(how))
     }
 
