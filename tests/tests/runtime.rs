@@ -843,3 +843,64 @@ per_backend! {
         drop(task);
     }
 }
+
+/// A task in the run queue when its runtime is dropped, whose destructor wakes another task
+/// while holding a lock that the other task's destructor takes (a pipe whose ends two tasks
+/// hold, waking under its lock). The woken task must be dropped after the first one's drop
+/// returns, never inside it: the simulation dropped it inside, and the lock deadlocked
+/// (found with `anyrt::io::duplex`).
+#[anyrt::test]
+fn a_task_dropped_at_shutdown_that_wakes_another_under_a_lock_does_not_deadlock(b: Backend) {
+    use std::sync::{Arc, Mutex};
+    use std::task::{Poll, Waker};
+
+    type Shared = Arc<Mutex<Option<Waker>>>;
+    /// Wakes the waiting task while holding the lock, as it is dropped.
+    struct WakesUnderLock(Shared);
+    impl Drop for WakesUnderLock {
+        fn drop(&mut self) {
+            let guard = self.0.lock().unwrap();
+            if let Some(w) = guard.as_ref() {
+                w.wake_by_ref();
+            }
+        }
+    }
+    /// Takes the lock as it is dropped.
+    struct LocksOnDrop(Shared);
+    impl Drop for LocksOnDrop {
+        fn drop(&mut self) {
+            drop(self.0.lock().unwrap());
+        }
+    }
+
+    on_plain_thread("runtime drop", move || {
+        for _ in 0..10 {
+            let rt = Runtime::builder(b).worker_threads(1).build().unwrap();
+            let shared: Shared = Arc::default();
+            let (go, wait) = anyrt::channel::oneshot::channel::<()>();
+            rt.block_on(async {
+                let held = LocksOnDrop(shared.clone());
+                let waiting = shared.clone();
+                anyrt::spawn(async move {
+                    let _held = held;
+                    std::future::poll_fn(|cx| {
+                        *waiting.lock().unwrap() = Some(cx.waker().clone());
+                        Poll::<()>::Pending
+                    })
+                    .await
+                });
+                let waker = WakesUnderLock(shared.clone());
+                anyrt::spawn(async move {
+                    let _waker = waker;
+                    let _ = wait.await;
+                    std::future::pending::<()>().await
+                });
+                anyrt::task::yield_now().await;
+                anyrt::task::yield_now().await;
+                // The second task is woken, and the runtime goes before it runs.
+                let _ = go.send(());
+            });
+            drop(rt);
+        }
+    });
+}

@@ -615,8 +615,12 @@ impl Shared {
 
     /// Shuts the simulation down: no task runs again; every task not finished is dropped
     /// (its handle gives cancelled), here, on the calling thread.
+    ///
+    /// The tasks dropped here may wake others (a destructor that wakes, perhaps under a lock
+    /// the woken task's destructor takes): those go to `dying` and are dropped by the loop
+    /// of [`drop_dying`] once the drop that woke them has returned, never inside it.
     fn shutdown(&self) {
-        let (ready, inbox, live, timers) = {
+        let (ready, inbox, live, timers, was_dropping) = {
             let mut st = self.lock();
             st.closed = true;
             self.outside.notify_all();
@@ -625,15 +629,20 @@ impl Shared {
                 std::mem::take(&mut st.inbox),
                 std::mem::take(&mut st.live),
                 std::mem::take(&mut st.timers),
+                std::mem::replace(&mut st.dropping, true),
             )
         };
-        drop(ready);
-        drop(inbox);
-        // Woken, a task is scheduled, and a closed simulation drops it.
+        for runnable in ready.into_iter().chain(inbox) {
+            drop(runnable);
+        }
+        // Woken, a task is scheduled, and a closed simulation drops it (in `drop_dying`).
         for (_, waker) in live {
             waker.wake();
         }
         drop(timers);
+        if !was_dropping {
+            drop_dying(self);
+        }
     }
 
     /// The next step of the driver, or `None` when the `block_on` future is ready to be

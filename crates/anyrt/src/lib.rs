@@ -225,6 +225,9 @@ mod runtime;
 mod spawned;
 mod unordered;
 
+#[cfg(feature = "io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "io")))]
+pub mod io;
 #[cfg(all(feature = "net", unix))]
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub mod net;

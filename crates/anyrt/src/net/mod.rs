@@ -180,13 +180,15 @@ pub use unix_socket::{UnixDatagram, UnixListener, UnixStream};
 
 /// The owned halves of a [`TcpStream`] ([`TcpStream::into_split`]), as in `tokio::net::tcp`.
 pub mod tcp {
-    pub use super::tcp_socket::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
+    pub use super::tcp_socket::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 }
 
 /// The owned halves of a [`UnixStream`] ([`UnixStream::into_split`]), as in
 /// `tokio::net::unix`.
 pub mod unix {
-    pub use super::unix_socket::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
+    pub use super::unix_socket::{
+        OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf,
+    };
 }
 
 // -------------------------------------------------------------------------------------------

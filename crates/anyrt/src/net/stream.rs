@@ -356,5 +356,25 @@ macro_rules! owned_halves {
 
         impl_stream_io!(OwnedReadHalf, |this| &this.inner.io);
         impl_stream_io!(OwnedWriteHalf, |this| &this.inner.io);
+
+        /// The read half of a
+        #[doc = concat!("[`", stringify!($stream), "`](super::", stringify!($stream), ")")]
+        /// borrowed by `split` (tokio's): reads, while the [`WriteHalf`] writes.
+        #[derive(Debug)]
+        pub struct ReadHalf<'a> {
+            pub(super) inner: &'a $stream,
+        }
+
+        /// The write half of a
+        #[doc = concat!("[`", stringify!($stream), "`](super::", stringify!($stream), ")")]
+        /// borrowed by `split` (tokio's): writes. Dropping it does not shut the write side
+        /// down (`shutdown()`/`close()` does).
+        #[derive(Debug)]
+        pub struct WriteHalf<'a> {
+            pub(super) inner: &'a $stream,
+        }
+
+        impl_stream_io!(ReadHalf<'_>, |this| &this.inner.io);
+        impl_stream_io!(WriteHalf<'_>, |this| &this.inner.io);
     };
 }

@@ -334,6 +334,13 @@ impl TcpStream {
         split(self)
     }
 
+    /// Borrows the stream as a read half and a write half, for two futures of one task (a
+    /// `select!`, a `join!`, `copy` from one half into the other): tokio's `split`. For
+    /// halves that move into different tasks, [`into_split`](Self::into_split).
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (ReadHalf { inner: self }, WriteHalf { inner: self })
+    }
+
     /// The backend whose reactor the stream is on.
     pub fn backend(&self) -> Backend {
         backend_of!(&self.io, TcpIo)
