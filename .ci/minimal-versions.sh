@@ -21,10 +21,5 @@ cd "$scratch"
 cargo +nightly update -Z direct-minimal-versions
 # The published crates and the conformance suite; not the benches, the examples or the
 # reqwest check, whose own dependencies' minimums no user of anyrt inherits.
-# Every test target is built (what a minimum breaks is the build); the conformance suite and
-# the crates' unit tests run (the crates' own integration suites ran above, on the newest).
-CARGO_TARGET_DIR="$target" cargo test --workspace --all-features --lib --tests --no-run \
+CARGO_TARGET_DIR="$target" cargo test --workspace --all-features --lib --tests \
     --exclude anyrt-benches --exclude anyrt-examples --exclude anyrt-reqwest-test
-CARGO_TARGET_DIR="$target" cargo test --workspace --all-features --lib \
-    --exclude anyrt-benches --exclude anyrt-examples --exclude anyrt-reqwest-test
-CARGO_TARGET_DIR="$target" cargo test -p anyrt-tests --all-features --tests

@@ -357,6 +357,105 @@ fn the_determinism_check_names_the_first_difference() {
     assert!(out.all().contains("differ at step"), "{}", out.all());
 }
 
+static RUNS_UNCHECKED: AtomicU64 = AtomicU64::new(0);
+
+/// The same, with no `check` in the attribute: only `ANYRT_SIM_CHECK=1` turns it on.
+#[anyrt::test(sim)]
+async fn outside_state_breaks_determinism_unchecked() {
+    if std::env::var_os("ANYRT_TESTS_SIM_NONDET").is_none() {
+        return;
+    }
+    let n = RUNS_UNCHECKED.fetch_add(1, Ordering::SeqCst);
+    for _ in 0..=n {
+        anyrt::spawn(async {}).await.unwrap();
+    }
+}
+
+#[test]
+fn the_environment_turns_the_determinism_check_on_whatever_the_attribute_says() {
+    if is_child() {
+        return;
+    }
+    let test = ["outside_state_breaks_determinism_unchecked::sim", "--exact"];
+    let nondet = ("ANYRT_TESTS_SIM_NONDET", "1");
+    let unchecked = run_self(&test, &[nondet]);
+    assert!(unchecked.success, "{}", unchecked.all());
+    let checked = run_self(&test, &[nondet, ("ANYRT_SIM_CHECK", "1")]);
+    assert!(
+        !checked.success,
+        "ANYRT_SIM_CHECK=1 did not run the check\n{}",
+        checked.all()
+    );
+    assert!(
+        checked.all().contains("not deterministic"),
+        "{}",
+        checked.all()
+    );
+}
+
+static BODY_RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// Fails on its second run only: a `static` every seed of one process shares.
+#[anyrt::test(sim(seeds = 4))]
+async fn a_static_shared_by_the_seeds() {
+    if std::env::var_os("ANYRT_TESTS_SIM_STATIC").is_none() {
+        return;
+    }
+    anyrt::task::yield_now().await;
+    if BODY_RUNS.fetch_add(1, Ordering::SeqCst) == 1 {
+        panic!("failed on the second run");
+    }
+}
+
+#[test]
+fn a_failure_that_does_not_repeat_is_reported_as_such_not_with_a_token() {
+    if is_child() {
+        return;
+    }
+    let out = run_self(
+        &["a_static_shared_by_the_seeds::sim", "--exact"],
+        &[("ANYRT_TESTS_SIM_STATIC", "1")],
+    );
+    let all = out.all();
+    assert!(!out.success, "{all}");
+    assert!(all.contains("failed on the second run"), "{all}");
+    assert!(all.contains("does not come from the schedule"), "{all}");
+    assert!(all.contains("a `static`"), "{all}");
+    assert!(
+        !all.contains("ANYRT_SIM_REPLAY="),
+        "a token that cannot reproduce it\n{all}"
+    );
+}
+
+/// Fails whatever the schedule.
+#[anyrt::test(sim(seeds = 2))]
+async fn fails_in_every_schedule() {
+    if std::env::var_os("ANYRT_TESTS_SIM_ALWAYS").is_none() {
+        return;
+    }
+    let a = anyrt::spawn(async {});
+    let b = anyrt::spawn(async {});
+    a.await.unwrap();
+    b.await.unwrap();
+    panic!("always");
+}
+
+#[test]
+fn a_failure_in_wake_order_says_it_does_not_depend_on_the_schedule() {
+    if is_child() {
+        return;
+    }
+    let out = run_self(
+        &["fails_in_every_schedule::sim", "--exact"],
+        &[("ANYRT_TESTS_SIM_ALWAYS", "1")],
+    );
+    let all = out.all();
+    assert!(!out.success, "{all}");
+    assert!(all.contains("does not depend on the schedule"), "{all}");
+    assert!(all.contains("ANYRT_SIM_REPLAY="), "{all}");
+    assert!(!all.contains("to 0 decisions"), "{all}");
+}
+
 #[test]
 fn a_bad_seed_in_the_environment_is_a_build_error() {
     if is_child() {

@@ -180,6 +180,7 @@ impl Explore {
                     shrunk: schedule.clone(),
                     payload,
                     nondeterministic: false,
+                    unrepeatable: false,
                 }),
                 None => Ok(1),
             };
@@ -188,7 +189,13 @@ impl Explore {
             let seed = self.first_seed.wrapping_add(k);
             let run = self.run_once(seed, None, self.check, &body);
             if let Some(payload) = run.failure {
-                let shrunk = self.shrink(seed, &run.schedule, &body);
+                // A failure is reported with a seed and a token only if its schedule fails
+                // again: one that passes on replay came from outside the schedule.
+                let repeats = self.fails_again(seed, &run.schedule, &body);
+                let shrunk = match repeats {
+                    true => self.shrink(seed, &run.schedule, &body),
+                    false => run.schedule.clone(),
+                };
                 return Err(Failure {
                     seed,
                     index: k,
@@ -197,6 +204,7 @@ impl Explore {
                     shrunk,
                     payload,
                     nondeterministic: false,
+                    unrepeatable: !repeats,
                 });
             }
             if self.check {
@@ -218,6 +226,7 @@ impl Explore {
                         shrunk: run.schedule,
                         payload: Box::new(message),
                         nondeterministic: true,
+                        unrepeatable: false,
                     });
                 }
             }
@@ -254,6 +263,19 @@ impl Explore {
             schedule,
             events,
         }
+    }
+
+    /// Whether `schedule`, replayed, fails again (its panic message silenced).
+    fn fails_again<F, Fut>(&self, seed: u64, schedule: &Schedule, body: &F) -> bool
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let hook = panic::take_hook();
+        panic::set_hook(Box::new(|_| {}));
+        let run = self.run_once(seed, Some(schedule), false, body);
+        panic::set_hook(hook);
+        run.failure.is_some()
     }
 
     fn shrink<F, Fut>(&self, seed: u64, schedule: &Schedule, body: &F) -> Schedule
@@ -308,6 +330,8 @@ pub struct Failure {
     payload: Box<dyn Any + Send>,
     /// The check found two runs of one seed that differ (no panic of the body).
     nondeterministic: bool,
+    /// The failing schedule passed when replayed: the failure came from outside it.
+    unrepeatable: bool,
 }
 
 impl Failure {
@@ -315,6 +339,13 @@ impl Failure {
     /// rather than a panic of the body.
     pub fn is_nondeterminism(&self) -> bool {
         self.nondeterministic
+    }
+
+    /// Whether the failing schedule passed when replayed: the failure does not come from
+    /// the schedule (state the test keeps between runs, or an input the simulation does
+    /// not control), and no seed or token reproduces it.
+    pub fn is_unrepeatable(&self) -> bool {
+        self.unrepeatable
     }
 
     /// The seed that failed.
@@ -348,17 +379,40 @@ impl Failure {
                 self.seed
             );
         }
+        if self.unrepeatable {
+            return format!(
+                "anyrt-sim: failed with seed {} (seed {} of {}), then passed when that run's \
+                 schedule was replayed: the failure does not come from the schedule, and no \
+                 seed or replay token reproduces it. Look for state the test keeps between \
+                 runs (a `static`, a file, an environment variable: each seed runs the body \
+                 again in the same process) or an input the simulation does not control \
+                 (std's clock, a thread-local random generator such as the one of tokio's \
+                 unbiased `select!`, a thread of the test's own). Test: {command}",
+                self.seed,
+                self.index + 1,
+                self.of,
+            );
+        }
+        let shrunk = match self.shrunk.deviations() {
+            0 => format!(
+                "anyrt-sim: it fails in the order tasks are woken too (no decision from the \
+                 seed, down from {}): the failure does not depend on the schedule; replay it \
+                 exactly with:",
+                self.found.deviations()
+            ),
+            n => format!(
+                "anyrt-sim: shrunk the failing schedule from {} to {n} decisions that differ \
+                 from running the task woken first; replay it exactly with:",
+                self.found.deviations()
+            ),
+        };
         format!(
             "anyrt-sim: failed with seed {} (seed {} of {}). Run that seed again with:\n    \
-             ANYRT_SIM_SEED={} {command}\nanyrt-sim: shrunk the failing schedule from {} to {} \
-             decisions that differ from running the task woken first; replay it exactly \
-             with:\n    ANYRT_SIM_REPLAY={} {command}",
+             ANYRT_SIM_SEED={} {command}\n{shrunk}\n    ANYRT_SIM_REPLAY={} {command}",
             self.seed,
             self.index + 1,
             self.of,
             self.seed,
-            self.found.deviations(),
-            self.shrunk.deviations(),
             self.shrunk,
         )
     }
@@ -416,7 +470,11 @@ pub fn run_sim_test<T, Fut, F>(
         Some((_, path)) => format!("{path}::sim"),
         None => format!("{name}::sim"),
     };
-    let mut explore = Explore::from_env(seeds.unwrap_or(1)).check(check);
+    // The attribute's `check` turns the check on; it never turns off the environment's.
+    let mut explore = Explore::from_env(seeds.unwrap_or(1));
+    if check {
+        explore = explore.check(true);
+    }
     if let Some(depth) = pct {
         explore = explore.scheduler(Scheduler::Pct { depth });
     }

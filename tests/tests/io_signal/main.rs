@@ -1,0 +1,7 @@
+//! The IO beyond sockets on every backend, in one test binary (each binary of the suite is
+//! linked once per backend combination CI builds): `anyrt::io` (io.rs), `anyrt::signal`
+//! (signal.rs), and tokio code renamed to anyrt (tokio_rename.rs).
+
+mod io;
+mod signal;
+mod tokio_rename;
