@@ -68,6 +68,7 @@ mod loom;
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub mod net;
 mod provider;
+pub mod rand;
 pub mod select;
 #[cfg(all(feature = "signal", unix))]
 #[cfg_attr(docsrs, doc(cfg(feature = "signal")))]

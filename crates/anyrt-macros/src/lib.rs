@@ -56,6 +56,7 @@
 
 mod args;
 mod entry;
+mod select;
 
 use proc_macro::TokenStream;
 
@@ -218,4 +219,33 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::main(args.into(), item.into()).into()
+}
+
+/// Waits on several futures at once and runs the handler of the first to complete, with
+/// tokio's syntax: `pattern = future (, if precondition)? => handler`, an optional
+/// `else => handler` (when every branch is disabled) and `biased;` (poll in order).
+/// Documented at `anyrt::select!`.
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    select::select(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Awaits every future, concurrently, and gives their outputs as a tuple: tokio's `join!`.
+/// Documented at `anyrt::join!`.
+#[proc_macro]
+pub fn join(input: TokenStream) -> TokenStream {
+    select::join(input.into(), false)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Awaits every future returning a `Result`, concurrently, until all are `Ok` or one is
+/// `Err`: tokio's `try_join!`. Documented at `anyrt::try_join!`.
+#[proc_macro]
+pub fn try_join(input: TokenStream) -> TokenStream {
+    select::join(input.into(), true)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -125,14 +125,27 @@ pub(crate) fn virtual_now() -> Instant {
 /// until dropped.
 struct Enter {
     prev: Option<Weak<Shared>>,
+    /// In async code of the simulation: the simulation, and the thread's generator of
+    /// unbiased choices (`select!`) from before, swapped back on drop.
+    rand: Option<(Arc<Shared>, u64)>,
     _context: context::EnterGuard,
     _clock: context::ClockGuard,
 }
 
 fn enter(shared: Weak<Shared>, ctx: ThreadContext) -> Enter {
+    // The simulation's own generator while its tasks run here, so that a seed replays the
+    // choices of `select!` too (not in blocking closures: they run on threads of their own).
+    let rand = match (ctx.kind, shared.upgrade()) {
+        (context::ContextKind::Async, Some(sim)) => {
+            let mine = sim.rand.load(Ordering::Relaxed);
+            Some((sim, anyrt_core::rand::swap(mine)))
+        }
+        _ => None,
+    };
     let prev = CURRENT.with(|c| c.replace(Some(shared)));
     Enter {
         prev,
+        rand,
         _context: context::enter(ctx),
         _clock: context::enter_clock(<crate::Sim as anyrt_core::Provider>::now),
     }
@@ -140,6 +153,10 @@ fn enter(shared: Weak<Shared>, ctx: ThreadContext) -> Enter {
 
 impl Drop for Enter {
     fn drop(&mut self) {
+        if let Some((sim, outer)) = self.rand.take() {
+            sim.rand
+                .store(anyrt_core::rand::swap(outer), Ordering::Relaxed);
+        }
         let prev = self.prev.take();
         // The previous value is dropped outside the borrow.
         let _old = CURRENT.with(|c| c.replace(prev));
@@ -153,6 +170,9 @@ pub(crate) struct Shared {
     /// finished blocking closure).
     outside: Condvar,
     next_id: AtomicU64,
+    /// The state of the generator of unbiased choices (`anyrt_core::rand`) between the
+    /// times a thread runs the simulation's async code.
+    rand: AtomicU64,
     this: Weak<Shared>,
     seed: u64,
     scheduler: Scheduler,
@@ -341,6 +361,7 @@ impl Shared {
             state: Mutex::new(state),
             outside: Condvar::new(),
             next_id: AtomicU64::new(MAIN + 1),
+            rand: AtomicU64::new(anyrt_core::rand::state_from_seed(seed)),
             this: this.clone(),
             seed,
             scheduler,

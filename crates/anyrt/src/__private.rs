@@ -78,3 +78,20 @@ pub fn run_main<T>(
         }
     }
 }
+
+/// The branch an unbiased `select!` polls first: anyrt's per-thread generator, which the
+/// simulation seeds (so that a seed replays the choice).
+#[inline]
+pub fn select_start(n: u32) -> u32 {
+    anyrt_core::rand::below(n)
+}
+
+/// The `i`-th of `n` branches counted from `start`, wrapping (a function, so that the
+/// macros' expansion has no `% 1` for a lint to flag in the caller's code).
+#[inline]
+pub fn nth_from(start: u32, i: u32, n: u32) -> usize {
+    ((start + i) % n) as usize
+}
+
+#[cfg(feature = "macros")]
+pub use anyrt_macros::{join, select, try_join};

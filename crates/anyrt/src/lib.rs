@@ -221,6 +221,8 @@
 mod dispatch;
 
 mod block_on;
+#[cfg(feature = "macros")]
+mod macros;
 mod runtime;
 mod spawned;
 mod unordered;
