@@ -1,7 +1,8 @@
-//! `anyrt::select!`, `join!` and `try_join!` on every backend: the first branch to complete
-//! wins and the others are dropped, unbiased order is fair, `biased;` is not, a pattern
-//! that does not match disables its branch, preconditions, `else`, the panic with every
-//! branch disabled, handlers that return or break; under sim, a seed replays the choices.
+//! `anyrt::select!`, `join!`, `try_join!` and `anyrt::stream`'s merges on every backend:
+//! the first branch to complete wins and the others are dropped, unbiased order is fair,
+//! `biased;` is not, a pattern that does not match disables its branch, preconditions,
+//! `else`, the panic with every branch disabled, handlers that return or break; a
+//! `StreamMap` drops ended streams; under sim, a seed replays the choices.
 
 use std::time::Duration;
 
@@ -223,5 +224,81 @@ fn under_sim_a_seed_replays_the_choices_of_select() {
     assert!(
         runs.iter().any(|r| r != &runs[0]),
         "eight seeds chose alike: the choice is not drawn from the seed"
+    );
+}
+
+#[anyrt::test]
+async fn a_stream_map_merges_by_key_and_drops_ended_streams() {
+    use anyrt::stream::StreamMap;
+    use futures::stream::{self, StreamExt};
+
+    let mut map = StreamMap::new();
+    let (tx, rx) = anyrt::channel::unbounded::<u32>();
+    map.insert("live", rx.boxed());
+    map.insert("short", stream::iter([1u32, 2]).boxed());
+    assert!(map.insert("short", stream::iter([5u32]).boxed()).is_some());
+    assert_eq!(map.len(), 2);
+    tx.send(7).await.unwrap();
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        got.push(within("next", map.next()).await.unwrap());
+    }
+    got.sort();
+    assert_eq!(got, [("live", 7), ("short", 5)]);
+    // "short" ended at its next poll and is gone; "live" is pending.
+    let nothing = anyrt::time::timeout(Duration::from_millis(5), map.next()).await;
+    assert!(nothing.is_err());
+    assert!(!map.contains_key("short"));
+    drop(tx);
+    assert_eq!(within("end", map.next()).await, None);
+    assert!(map.is_empty());
+}
+
+#[anyrt::test]
+async fn a_stream_map_and_merge_are_fair() {
+    use anyrt::stream::{merge, StreamMap};
+    use futures::stream::{self, StreamExt};
+
+    let mut map = StreamMap::new();
+    map.insert(0usize, stream::repeat(()).boxed());
+    map.insert(1usize, stream::repeat(()).boxed());
+    let mut wins = [0u32; 2];
+    for _ in 0..400 {
+        wins[map.next().await.unwrap().0] += 1;
+    }
+    assert!(wins.iter().all(|&w| w >= 100), "StreamMap served {wins:?}");
+
+    let mut m = merge(stream::repeat(0usize), stream::repeat(1usize));
+    let mut wins = [0u32; 2];
+    for _ in 0..400 {
+        wins[m.next().await.unwrap()] += 1;
+    }
+    assert!(wins.iter().all(|&w| w >= 100), "merge served {wins:?}");
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn under_sim_a_seed_replays_a_stream_maps_order() {
+    use futures::stream::{self, StreamExt};
+    let run = |seed: u64| {
+        let rt = anyrt::Runtime::builder(Backend::Sim)
+            .seed(seed)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut map = anyrt::stream::StreamMap::new();
+            for k in 0..3u8 {
+                map.insert(k, stream::repeat(k).take(20).boxed());
+            }
+            map.map(|(k, _)| k).collect::<Vec<u8>>().await
+        })
+    };
+    let runs: Vec<_> = (0..8).map(run).collect();
+    for (seed, r) in runs.iter().enumerate() {
+        assert_eq!(r, &run(seed as u64), "seed {seed} did not replay");
+    }
+    assert!(
+        runs.iter().any(|r| r != &runs[0]),
+        "eight seeds served alike"
     );
 }

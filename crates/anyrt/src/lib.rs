@@ -238,6 +238,7 @@ pub mod prelude;
 #[cfg_attr(docsrs, doc(cfg(feature = "signal")))]
 pub mod signal;
 pub mod sim;
+pub mod stream;
 pub mod task;
 pub mod time;
 
