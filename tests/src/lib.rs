@@ -386,3 +386,26 @@ macro_rules! per_backend {
         fn $name($b: ::anyrt::Backend) $body
     };
 }
+
+/// Runs `run` under seeds `0..seeds` twice each and fails unless every seed gives the same
+/// result both times and at least two seeds give different ones: what a choice the
+/// simulation seeds (a wake order, `select!`'s branch) must show.
+pub fn assert_seeds_replay<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    seeds: u64,
+    run: impl Fn(u64) -> T,
+) {
+    let runs: Vec<T> = (0..seeds).map(&run).collect();
+    for (seed, first) in runs.iter().enumerate() {
+        assert_eq!(
+            first,
+            &run(seed as u64),
+            "{what}: seed {seed} did not replay"
+        );
+    }
+    assert!(
+        runs.iter().any(|r| r != &runs[0]),
+        "{what}: {seeds} seeds gave one result ({:?}): the choice is not drawn from the seed",
+        runs[0]
+    );
+}

@@ -472,3 +472,29 @@ fn a_bad_seed_in_the_environment_is_a_build_error() {
     );
     assert!(out.success, "{}", out.all());
 }
+
+/// Short blocking closures finish at real times that vary from run to run: their results
+/// must still reach the simulation at steps the seed decides, so that the determinism check
+/// (each seed run twice, traces compared) passes.
+#[test]
+fn short_blocking_closures_replay_under_the_determinism_check() {
+    for round in 0..5 {
+        let explored = anyrt::sim::Explore::seeds(50).check(true).run(|| async {
+            let a = anyrt::spawn_blocking(|| 1);
+            let b = anyrt::spawn(async {
+                anyrt::task::yield_now().await;
+                2
+            });
+            let c = anyrt::spawn_blocking(|| std::thread::sleep(Duration::from_micros(50)));
+            let d = anyrt::spawn_blocking(|| 4);
+            for _ in 0..3 {
+                anyrt::task::yield_now().await;
+            }
+            assert_eq!(a.await.unwrap() + b.await.unwrap() + d.await.unwrap(), 7);
+            c.await.unwrap();
+        });
+        if let Err(failure) = explored {
+            panic!("round {round}: {}", failure.report("(this test)"));
+        }
+    }
+}

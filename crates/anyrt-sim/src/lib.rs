@@ -39,15 +39,17 @@
 //!   around it fire. Timers due at the
 //!   same instant fire in seed order. `anyrt::time::Instant::now()` reads it inside.
 //! * **Outside the simulation.** A blocking closure runs on a thread of its own while time
-//!   stands still; what it (or any other thread) wakes is delivered at the next step that
-//!   finds nothing else ready, in task order.
+//!   stands still; its result reaches the awaiting task at the first step that finds
+//!   nothing else ready and no closure running (results in task order), whenever the thread
+//!   happened to finish; what another thread wakes is delivered at the next step that finds
+//!   nothing else ready, in task order.
 //! * **The trace.** Every step (spawn, poll, delivery, timer fire) is folded into a hash:
 //!   the same seed, build and inputs give the same [`Runtime::trace_hash`].
 //!
 //! What breaks determinism (the trace then differs between runs of one seed): reading
 //! `std::time::Instant` or `SystemTime` for decisions, iterating a `HashMap` with its
 //! random state, threads the test starts itself that talk to the simulation, real sockets
-//! and files whose timing varies, and blocking closures that finish at the same time.
+//! and files whose timing varies, and blocking closures that run longer than a second.
 //!
 //! Feature `net`: the IO half of the contract ([`Net`](anyrt_core::net::Net), implemented
 //! on this crate's sockets), an in-memory network with seeded latency and partitions (see

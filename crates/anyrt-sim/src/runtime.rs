@@ -215,6 +215,11 @@ struct State {
     closed: bool,
     /// Tasks scheduled after the shutdown, waiting to be dropped by [`drop_dying`].
     dying: Vec<Runnable<Meta>>,
+    /// Blocking closures that have returned, by the id of the task awaiting each, with
+    /// what hands the result over: delivered at a step the seed decides (the first one that
+    /// finds nothing ready and no closure running), in id order, never when the thread
+    /// happens to finish.
+    completed: Vec<(u64, Completion)>,
     /// Whether a thread is in [`drop_dying`]: what it drops may wake more tasks, which it
     /// drops too (in its loop, not nested in the drop that woke them).
     dropping: bool,
@@ -307,11 +312,16 @@ enum Wait {
     Paced(Duration),
 }
 
+/// Hands a blocking closure's result to the task awaiting it.
+type Completion = Box<dyn FnOnce() + Send>;
+
 /// What the driver does next.
 enum Step {
     Main,
     Task(Runnable<Meta>),
     Wake(Vec<Waker>),
+    /// Hand the results of returned blocking closures over, in this order.
+    Complete(Vec<(u64, Completion)>),
     /// Wait for something from outside.
     Wait(Wait),
     /// The background driver stops (handed over, idle, or shut down).
@@ -342,6 +352,7 @@ impl Shared {
             live: BTreeMap::new(),
             closed: false,
             dying: Vec::new(),
+            completed: Vec::new(),
             dropping: false,
             driving: Driving::Nobody,
             handover: false,
@@ -544,6 +555,7 @@ impl Shared {
         let Some(task) = task else {
             return JoinHandle::cancelled();
         };
+        let id = task.metadata().id;
         self.lock().blocking += 1;
         let weak = self.this.clone();
         let started = thread::Builder::new()
@@ -553,17 +565,29 @@ impl Shared {
                     let _enter = enter(weak.clone(), ThreadContext::blocking_on(Backend::Sim));
                     panic::catch_unwind(AssertUnwindSafe(f))
                 };
-                // The result first, so that the driver, told the closure ended, finds the
-                // wake in its inbox.
-                let _ = tx.send(out);
-                if let Some(shared) = weak.upgrade() {
-                    let mut st = shared.lock();
-                    st.blocking -= 1;
-                    st.epoch += 1;
-                    st.blocking_overdue = false;
-                    drop(st);
-                    shared.outside.notify_all();
-                }
+                // Not sent from here: the driver hands it over at a step of its own
+                // (`State::completed`), so that when this thread finishes decides nothing.
+                let complete: Completion = Box::new(move || {
+                    let _ = tx.send(out);
+                });
+                let Some(shared) = weak.upgrade() else {
+                    return;
+                };
+                let mut st = shared.lock();
+                st.blocking -= 1;
+                st.epoch += 1;
+                st.blocking_overdue = false;
+                let late = match st.closed {
+                    // The result (a user's value) is dropped outside the lock.
+                    true => Some(complete),
+                    false => {
+                        st.completed.push((id, complete));
+                        None
+                    }
+                };
+                drop(st);
+                shared.outside.notify_all();
+                drop(late);
             });
         if let Err(e) = started {
             self.lock().blocking -= 1;
@@ -641,7 +665,7 @@ impl Shared {
     /// the woken task's destructor takes): those go to `dying` and are dropped by the loop
     /// of [`drop_dying`] once the drop that woke them has returned, never inside it.
     fn shutdown(&self) {
-        let (ready, inbox, live, timers, was_dropping) = {
+        let (ready, inbox, live, timers, completed, was_dropping) = {
             let mut st = self.lock();
             st.closed = true;
             self.outside.notify_all();
@@ -650,9 +674,11 @@ impl Shared {
                 std::mem::take(&mut st.inbox),
                 std::mem::take(&mut st.live),
                 std::mem::take(&mut st.timers),
+                std::mem::take(&mut st.completed),
                 std::mem::replace(&mut st.dropping, true),
             )
         };
+        drop(completed);
         for runnable in ready.into_iter().chain(inbox) {
             drop(runnable);
         }
@@ -711,6 +737,14 @@ impl Shared {
             }
             if st.blocking > 0 && !st.blocking_overdue && st.pace.is_none() {
                 return Step::Wait(Wait::Blocking);
+            }
+            if !st.completed.is_empty() {
+                let mut completed = std::mem::take(&mut st.completed);
+                completed.sort_by_key(|&(id, _)| id);
+                for &(id, _) in &completed {
+                    st.trace.push(Event::Deliver(id));
+                }
+                return Step::Complete(completed);
             }
             if let Some((&(deadline, _), _)) = st.timers.first_key_value() {
                 if st.pace.is_some() {
@@ -788,6 +822,7 @@ impl Shared {
                     runnable.run();
                 }
                 Step::Wake(wakers) => wakers.into_iter().for_each(Waker::wake),
+                Step::Complete(completed) => completed.into_iter().for_each(|(_, c)| c()),
                 Step::Wait(wait) => self.wait_outside(wait),
                 Step::Stop => return None,
             }

@@ -211,23 +211,30 @@ impl futures_io::AsyncRead for DuplexStream {
     }
 }
 
+/// One `AsyncWrite` body for futures-io's trait and tokio's (whose `close` is `shutdown`).
+macro_rules! duplex_write {
+    ($close:ident) => {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.write_side(cx, buf)
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn $close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            self.shutdown_write();
+            Poll::Ready(Ok(()))
+        }
+    };
+}
+
 impl futures_io::AsyncWrite for DuplexStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.write_side(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.shutdown_write();
-        Poll::Ready(Ok(()))
-    }
+    duplex_write!(poll_close);
 }
 
 #[cfg(feature = "tokio-io")]
@@ -245,20 +252,5 @@ impl tokio_io::io::AsyncRead for DuplexStream {
 
 #[cfg(feature = "tokio-io")]
 impl tokio_io::io::AsyncWrite for DuplexStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.write_side(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.shutdown_write();
-        Poll::Ready(Ok(()))
-    }
+    duplex_write!(poll_shutdown);
 }
