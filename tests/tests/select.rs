@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use anyrt::Backend;
 use anyrt_tests::*;
 
 #[anyrt::test]
@@ -197,7 +196,7 @@ async fn join_and_try_join() {
 /// Which branch wins, 64 times, under one seed.
 #[cfg(feature = "sim")]
 fn winners(seed: u64) -> Vec<u8> {
-    let rt = anyrt::Runtime::builder(Backend::Sim)
+    let rt = anyrt::Runtime::builder(anyrt::Backend::Sim)
         .seed(seed)
         .build()
         .unwrap();
@@ -274,7 +273,7 @@ async fn a_stream_map_and_merge_are_fair() {
 fn under_sim_a_seed_replays_a_stream_maps_order() {
     use futures::stream::{self, StreamExt};
     let run = |seed: u64| {
-        let rt = anyrt::Runtime::builder(Backend::Sim)
+        let rt = anyrt::Runtime::builder(anyrt::Backend::Sim)
             .seed(seed)
             .build()
             .unwrap();

@@ -51,3 +51,99 @@ fn a_runtime_error_converts_into_io_error() {
         );
     }
 }
+
+/// A line-echo server written as with tokio (listener loop, a connection limit, a shutdown
+/// broadcast, `select!` between work and shutdown, split halves, buffered lines, `ctrl_c`),
+/// with `tokio::` renamed: only the lines marked differ from the tokio original.
+mod server {
+    use std::sync::Arc;
+
+    use anyrt::channel::broadcast;
+    use anyrt::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use anyrt::net::{TcpListener, TcpStream};
+    use anyrt::sync::{Mutex, Semaphore};
+    use anyrt::time::{timeout, Duration};
+    use futures::StreamExt; // differs: tokio's `Lines::next_line` is a `Stream` here
+
+    pub(super) struct Server {
+        pub(super) listener: TcpListener,
+        pub(super) limit: Arc<Semaphore>,
+        pub(super) shutdown: broadcast::Sender<()>,
+        pub(super) served: Arc<Mutex<u32>>,
+    }
+
+    impl Server {
+        pub(super) async fn run(self) -> std::io::Result<()> {
+            let mut stop = self.shutdown.subscribe();
+            loop {
+                let permit = self.limit.clone().acquire_owned().await.unwrap();
+                let (socket, _) = anyrt::select! {
+                    res = self.listener.accept() => res?,
+                    _ = stop.recv() => return Ok(()),
+                    _ = anyrt::signal::ctrl_c() => return Ok(()),
+                };
+                let mut stop = self.shutdown.subscribe();
+                let served = self.served.clone();
+                anyrt::spawn(async move {
+                    let _permit = permit;
+                    anyrt::select! {
+                        _ = handle(socket) => *served.lock().await += 1,
+                        _ = stop.recv() => {}
+                    }
+                });
+            }
+        }
+    }
+
+    async fn handle(mut socket: TcpStream) -> std::io::Result<()> {
+        let (rd, mut wr) = socket.split();
+        let mut lines = BufReader::new(rd).lines();
+        while let Some(line) = lines.next().await {
+            let line = line?;
+            wr.write_all(line.to_uppercase().as_bytes()).await?;
+            wr.write_u8(b'\n').await?;
+        }
+        wr.shutdown().await
+    }
+
+    pub(super) async fn ask(addr: std::net::SocketAddr, text: &str) -> std::io::Result<String> {
+        let mut stream = timeout(Duration::from_secs(5), TcpStream::connect(addr)).await??;
+        stream.write_all(text.as_bytes()).await?;
+        stream.shutdown().await?;
+        let mut reply = String::new();
+        BufReader::new(stream).read_line(&mut reply).await?;
+        Ok(reply)
+    }
+}
+
+#[anyrt::test]
+async fn a_renamed_tokio_server_runs() {
+    use anyrt::net::TcpListener;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (shutdown, _) = broadcast::channel(1);
+    let served = Arc::new(anyrt::sync::Mutex::new(0));
+    let server = server::Server {
+        listener,
+        limit: Arc::new(Semaphore::new(2)),
+        shutdown: shutdown.clone(),
+        served: served.clone(),
+    };
+    let running = anyrt::spawn(server.run());
+    let (a, b, c) = anyrt::join!(
+        server::ask(addr, "one\n"),
+        server::ask(addr, "two\n"),
+        server::ask(addr, "three\n"),
+    );
+    assert_eq!(
+        (a.unwrap(), b.unwrap(), c.unwrap()),
+        ("ONE\n".into(), "TWO\n".into(), "THREE\n".into())
+    );
+    eventually("three connections counted", || {
+        served.try_lock().map(|n| *n == 3).unwrap_or(false)
+    })
+    .await;
+    shutdown.send(()).unwrap();
+    within("server stops", running).await.unwrap().unwrap();
+}
