@@ -409,3 +409,55 @@ pub fn assert_seeds_replay<T: PartialEq + std::fmt::Debug>(
         runs[0]
     );
 }
+
+/// A waker that only records its wake and unparks the thread that polls: the loop of
+/// [`poll_only_when_woken`] polls again only once it was woken, so a lost wake-up hangs it
+/// (bounded: the test fails, naming the side). A re-poll that does not wait for a wake would
+/// hide one.
+struct WokenFlag {
+    woken: std::sync::atomic::AtomicBool,
+    thread: std::thread::Thread,
+}
+
+impl std::task::Wake for WokenFlag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.woken.store(true, std::sync::atomic::Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+/// Polls `poll` on this thread until it is ready, again only when woken; panics (naming
+/// `what`) if no wake comes within 10 s of a `Pending`. Adds the `Pending`s to `pendings`.
+pub fn poll_only_when_woken<T>(
+    what: &str,
+    pendings: &mut usize,
+    mut poll: impl FnMut(&mut std::task::Context<'_>) -> std::task::Poll<T>,
+) -> T {
+    use std::sync::atomic::Ordering;
+    let flag = std::sync::Arc::new(WokenFlag {
+        woken: std::sync::atomic::AtomicBool::new(false),
+        thread: std::thread::current(),
+    });
+    let waker = std::task::Waker::from(flag.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        flag.woken.store(false, Ordering::Release);
+        if let std::task::Poll::Ready(v) = poll(&mut cx) {
+            return v;
+        }
+        *pendings += 1;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !flag.woken.load(Ordering::Acquire) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(
+                !left.is_zero(),
+                "{what}: pending and never woken (a lost wake-up)"
+            );
+            std::thread::park_timeout(left);
+        }
+    }
+}

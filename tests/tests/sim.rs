@@ -334,13 +334,27 @@ static RUNS: AtomicU64 = AtomicU64::new(0);
 /// A body whose schedule depends on something outside the seed (a count of its own runs).
 #[anyrt::test(sim(check))]
 async fn outside_state_breaks_determinism() {
+    spawn_as_many_as_earlier_runs(&RUNS).await;
+}
+
+/// With `ANYRT_TESTS_SIM_NONDET` set: one spawn more at each run than at the one before, a
+/// schedule that a count kept outside the seed decides.
+async fn spawn_as_many_as_earlier_runs(runs: &AtomicU64) {
     if std::env::var_os("ANYRT_TESTS_SIM_NONDET").is_none() {
         return;
     }
-    let n = RUNS.fetch_add(1, Ordering::SeqCst);
+    let n = runs.fetch_add(1, Ordering::SeqCst);
     for _ in 0..=n {
         anyrt::spawn(async {}).await.unwrap();
     }
+}
+
+/// Runs one test of this binary in a child with `env`, which must fail; its output.
+fn failing_child(test: &str, env: &[(&str, &str)]) -> String {
+    let out = run_self(&[test, "--exact"], env);
+    let all = out.all();
+    assert!(!out.success, "{test} passed with {env:?}\n{all}");
+    all
 }
 
 #[test]
@@ -362,13 +376,7 @@ static RUNS_UNCHECKED: AtomicU64 = AtomicU64::new(0);
 /// The same, with no `check` in the attribute: only `ANYRT_SIM_CHECK=1` turns it on.
 #[anyrt::test(sim)]
 async fn outside_state_breaks_determinism_unchecked() {
-    if std::env::var_os("ANYRT_TESTS_SIM_NONDET").is_none() {
-        return;
-    }
-    let n = RUNS_UNCHECKED.fetch_add(1, Ordering::SeqCst);
-    for _ in 0..=n {
-        anyrt::spawn(async {}).await.unwrap();
-    }
+    spawn_as_many_as_earlier_runs(&RUNS_UNCHECKED).await;
 }
 
 #[test]
@@ -380,17 +388,8 @@ fn the_environment_turns_the_determinism_check_on_whatever_the_attribute_says() 
     let nondet = ("ANYRT_TESTS_SIM_NONDET", "1");
     let unchecked = run_self(&test, &[nondet]);
     assert!(unchecked.success, "{}", unchecked.all());
-    let checked = run_self(&test, &[nondet, ("ANYRT_SIM_CHECK", "1")]);
-    assert!(
-        !checked.success,
-        "ANYRT_SIM_CHECK=1 did not run the check\n{}",
-        checked.all()
-    );
-    assert!(
-        checked.all().contains("not deterministic"),
-        "{}",
-        checked.all()
-    );
+    let checked = failing_child(test[0], &[nondet, ("ANYRT_SIM_CHECK", "1")]);
+    assert!(checked.contains("not deterministic"), "{checked}");
 }
 
 static BODY_RUNS: AtomicU64 = AtomicU64::new(0);
@@ -412,12 +411,10 @@ fn a_failure_that_does_not_repeat_is_reported_as_such_not_with_a_token() {
     if is_child() {
         return;
     }
-    let out = run_self(
-        &["a_static_shared_by_the_seeds::sim", "--exact"],
+    let all = failing_child(
+        "a_static_shared_by_the_seeds::sim",
         &[("ANYRT_TESTS_SIM_STATIC", "1")],
     );
-    let all = out.all();
-    assert!(!out.success, "{all}");
     assert!(all.contains("failed on the second run"), "{all}");
     assert!(all.contains("does not come from the schedule"), "{all}");
     assert!(all.contains("a `static`"), "{all}");
@@ -445,12 +442,10 @@ fn a_failure_in_wake_order_says_it_does_not_depend_on_the_schedule() {
     if is_child() {
         return;
     }
-    let out = run_self(
-        &["fails_in_every_schedule::sim", "--exact"],
+    let all = failing_child(
+        "fails_in_every_schedule::sim",
         &[("ANYRT_TESTS_SIM_ALWAYS", "1")],
     );
-    let all = out.all();
-    assert!(!out.success, "{all}");
     assert!(all.contains("does not depend on the schedule"), "{all}");
     assert!(all.contains("ANYRT_SIM_REPLAY="), "{all}");
     assert!(!all.contains("to 0 decisions"), "{all}");

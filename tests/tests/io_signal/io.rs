@@ -209,3 +209,68 @@ async fn tokio_io_traits_on_a_duplex_stream() {
         .unwrap();
     assert!(rest.is_empty());
 }
+
+/// The pipe's wake-ups, with no runtime at all: a writer thread and a reader thread, each
+/// polling again only when woken (a lost wake-up hangs one side and fails the test), move
+/// 1 MiB in uneven chunks through a pipe of 64 bytes, in order, both sides waiting often.
+#[test]
+fn a_duplex_loses_no_wake_up_when_polled_only_when_woken() {
+    use std::pin::Pin;
+    const TOTAL: usize = 1 << 20;
+    let (mut a, mut b) = duplex(64);
+    let writer = std::thread::spawn(move || {
+        let mut pendings = 0;
+        let mut sent = 0;
+        let mut size = 1;
+        while sent < TOTAL {
+            let chunk: Vec<u8> = (sent..(sent + size).min(TOTAL)).map(|i| i as u8).collect();
+            let n = poll_only_when_woken("write", &mut pendings, |cx| {
+                futures::AsyncWrite::poll_write(Pin::new(&mut a), cx, &chunk)
+            })
+            .unwrap();
+            sent += n;
+            size = size % 200 + 7;
+        }
+        pendings
+    });
+    let mut pendings = 0;
+    let mut got = 0;
+    let mut buf = [0u8; 97];
+    while got < TOTAL {
+        let n = poll_only_when_woken("read", &mut pendings, |cx| {
+            futures::AsyncRead::poll_read(Pin::new(&mut b), cx, &mut buf)
+        })
+        .unwrap();
+        assert_ne!(n, 0, "end-of-file after {got} of {TOTAL} bytes");
+        for (k, &x) in buf[..n].iter().enumerate() {
+            assert_eq!(x, (got + k) as u8, "byte {} out of order", got + k);
+        }
+        got += n;
+    }
+    let writer_pendings = writer.join().unwrap();
+    assert!(
+        pendings > 0 && writer_pendings > 0,
+        "a side never waited (reader {pendings}, writer {writer_pendings}): the test proves nothing"
+    );
+}
+
+#[anyrt::test]
+async fn a_unix_streams_borrowed_halves() {
+    let (mut a, mut b) = anyrt::net::UnixStream::pair().unwrap();
+    let (mut ra, mut wa) = a.split();
+    let (ping, pong) = anyrt::join!(
+        async {
+            wa.write_all(b"ping").await.unwrap();
+            let mut back = [0u8; 4];
+            ra.read_exact(&mut back).await.unwrap();
+            back
+        },
+        async {
+            let mut got = [0u8; 4];
+            b.read_exact(&mut got).await.unwrap();
+            b.write_all(&got).await.unwrap();
+            got
+        }
+    );
+    assert_eq!((&ping, &pong), (b"ping", b"ping"));
+}

@@ -53,7 +53,7 @@
 //!
 //! # IO traits
 //!
-//! Every stream ([`TcpStream`], [`UnixStream`] and their owned halves) implements futures'
+//! Every stream ([`TcpStream`], [`UnixStream`] and their owned and borrowed halves) implements futures'
 //! `AsyncRead` and `AsyncWrite` (use `futures::AsyncReadExt` and `AsyncWriteExt`, or the
 //! same traits from `futures-lite`); with feature `tokio-io`, tokio's `AsyncRead` and
 //! `AsyncWrite` too; with feature `hyper`, hyper 1.x's `rt::Read` and `rt::Write` (see
@@ -178,13 +178,14 @@ pub use tcp_socket::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix_socket::{UnixDatagram, UnixListener, UnixStream};
 
-/// The owned halves of a [`TcpStream`] ([`TcpStream::into_split`]), as in `tokio::net::tcp`.
+/// The halves of a [`TcpStream`], as in `tokio::net::tcp`: owned ([`TcpStream::into_split`])
+/// and borrowed ([`TcpStream::split`]).
 pub mod tcp {
     pub use super::tcp_socket::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 }
 
-/// The owned halves of a [`UnixStream`] ([`UnixStream::into_split`]), as in
-/// `tokio::net::unix`.
+/// The halves of a [`UnixStream`], as in `tokio::net::unix`: owned
+/// ([`UnixStream::into_split`]) and borrowed ([`UnixStream::split`]).
 pub mod unix {
     pub use super::unix_socket::{
         OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf,

@@ -179,8 +179,7 @@ impl Explore {
                     found: schedule.clone(),
                     shrunk: schedule.clone(),
                     payload,
-                    nondeterministic: false,
-                    unrepeatable: false,
+                    kind: Kind::Panic,
                 }),
                 None => Ok(1),
             };
@@ -203,8 +202,10 @@ impl Explore {
                     found: run.schedule,
                     shrunk,
                     payload,
-                    nondeterministic: false,
-                    unrepeatable: !repeats,
+                    kind: match repeats {
+                        true => Kind::Panic,
+                        false => Kind::Unrepeatable,
+                    },
                 });
             }
             if self.check {
@@ -225,8 +226,7 @@ impl Explore {
                         found: run.schedule.clone(),
                         shrunk: run.schedule,
                         payload: Box::new(message),
-                        nondeterministic: true,
-                        unrepeatable: false,
+                        kind: Kind::Nondeterministic,
                     });
                 }
             }
@@ -271,11 +271,11 @@ impl Explore {
         F: Fn() -> Fut,
         Fut: Future<Output = ()>,
     {
-        let hook = panic::take_hook();
-        panic::set_hook(Box::new(|_| {}));
-        let run = self.run_once(seed, Some(schedule), false, body);
-        panic::set_hook(hook);
-        run.failure.is_some()
+        silenced(|| {
+            self.run_once(seed, Some(schedule), false, body)
+                .failure
+                .is_some()
+        })
     }
 
     fn shrink<F, Fut>(&self, seed: u64, schedule: &Schedule, body: &F) -> Schedule
@@ -283,17 +283,23 @@ impl Explore {
         F: Fn() -> Fut,
         Fut: Future<Output = ()>,
     {
-        // The replays' own panics would drown the report: silenced meanwhile (the hook is
-        // the process's, so another test's panic message in this window is lost too).
-        let hook = panic::take_hook();
-        panic::set_hook(Box::new(|_| {}));
-        let shrunk = schedule.shrink(SHRINK_RUNS, |candidate| {
-            let run = self.run_once(seed, Some(candidate), false, body);
-            run.failure.is_some().then_some(run.schedule)
-        });
-        panic::set_hook(hook);
-        shrunk
+        silenced(|| {
+            schedule.shrink(SHRINK_RUNS, |candidate| {
+                let run = self.run_once(seed, Some(candidate), false, body);
+                run.failure.is_some().then_some(run.schedule)
+            })
+        })
     }
+}
+
+/// Runs `f` with panic messages silenced: the replays' own panics would drown the report
+/// (the hook is the process's, so another test's panic message in this window is lost too).
+fn silenced<R>(f: impl FnOnce() -> R) -> R {
+    let hook = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let out = f();
+    panic::set_hook(hook);
+    out
 }
 
 struct Run {
@@ -328,24 +334,32 @@ pub struct Failure {
     found: Schedule,
     shrunk: Schedule,
     payload: Box<dyn Any + Send>,
+    kind: Kind,
+}
+
+/// What a [`Failure`] is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The body panicked, and its schedule replayed fails again.
+    Panic,
     /// The check found two runs of one seed that differ (no panic of the body).
-    nondeterministic: bool,
-    /// The failing schedule passed when replayed: the failure came from outside it.
-    unrepeatable: bool,
+    Nondeterministic,
+    /// The body panicked, and its schedule replayed passed: the failure came from outside it.
+    Unrepeatable,
 }
 
 impl Failure {
     /// Whether the failure is the determinism check's (two runs of one seed differed)
     /// rather than a panic of the body.
     pub fn is_nondeterminism(&self) -> bool {
-        self.nondeterministic
+        self.kind == Kind::Nondeterministic
     }
 
     /// Whether the failing schedule passed when replayed: the failure does not come from
     /// the schedule (state the test keeps between runs, or an input the simulation does
     /// not control), and no seed or token reproduces it.
     pub fn is_unrepeatable(&self) -> bool {
-        self.unrepeatable
+        self.kind == Kind::Unrepeatable
     }
 
     /// The seed that failed.
@@ -372,14 +386,14 @@ impl Failure {
     /// (`ANYRT_SIM_SEED=<seed> <command>`) and the one that replays the shrunk schedule
     /// (`ANYRT_SIM_REPLAY=<token> <command>`).
     pub fn report(&self, command: &str) -> String {
-        if self.nondeterministic {
+        if self.kind == Kind::Nondeterministic {
             return format!(
                 "{}\nRun that seed again with:\n    ANYRT_SIM_SEED={} ANYRT_SIM_CHECK=1 {command}",
                 self.message(),
                 self.seed
             );
         }
-        if self.unrepeatable {
+        if self.kind == Kind::Unrepeatable {
             return format!(
                 "anyrt-sim: failed with seed {} (seed {} of {}), then passed when that run's \
                  schedule was replayed: the failure does not come from the schedule, and no \
