@@ -181,3 +181,7 @@ impl anyrt_core::Provider for AsyncStd {
         Sleep::at(deadline)
     }
 }
+
+/// Files: `std::fs` on this backend's blocking pool (the contract's defaults).
+#[cfg(all(feature = "fs", unix))]
+impl anyrt_core::fs::Fs for AsyncStd {}

@@ -63,6 +63,9 @@ pub mod channel;
 pub mod context;
 pub mod coop;
 mod executor;
+#[cfg(all(feature = "fs", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "fs")))]
+pub mod fs;
 mod loom;
 #[cfg(all(feature = "net", unix))]
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]

@@ -58,6 +58,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
+#[cfg(all(feature = "fs", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "fs")))]
+pub mod fs;
 #[cfg(all(feature = "net", unix))]
 pub mod net;
 mod rng;

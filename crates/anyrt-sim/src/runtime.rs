@@ -185,6 +185,9 @@ pub(crate) struct Shared {
     /// The listeners of `signal`, raised only by `anyrt::sim::signal::raise`.
     #[cfg(all(feature = "signal", unix))]
     signals: Mutex<crate::signal::Registry>,
+    /// Every simulated host's disk (feature `fs`).
+    #[cfg(all(feature = "fs", unix))]
+    pub(crate) disks: crate::fs::SharedDisks,
 }
 
 struct State {
@@ -381,6 +384,8 @@ impl Shared {
             net: Mutex::new(crate::net::Net::new(seed)),
             #[cfg(all(feature = "signal", unix))]
             signals: Mutex::default(),
+            #[cfg(all(feature = "fs", unix))]
+            disks: Arc::new(Mutex::new(crate::fs::Disks::new(seed))),
         })
     }
 

@@ -156,3 +156,7 @@ impl anyrt_core::Provider for Smol {
         Sleep::at(deadline)
     }
 }
+
+/// Files: `std::fs` on this backend's blocking pool (the contract's defaults).
+#[cfg(all(feature = "fs", unix))]
+impl anyrt_core::fs::Fs for Smol {}

@@ -162,3 +162,7 @@ impl anyrt_core::Provider for Tokio {
         time::sleep_until(deadline)
     }
 }
+
+/// Files: `std::fs` on this backend's blocking pool (the contract's defaults).
+#[cfg(all(feature = "fs", unix))]
+impl anyrt_core::fs::Fs for Tokio {}

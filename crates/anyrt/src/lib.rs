@@ -227,6 +227,9 @@ mod runtime;
 mod spawned;
 mod unordered;
 
+#[cfg(all(feature = "fs", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "fs")))]
+pub mod fs;
 #[cfg(feature = "io")]
 #[cfg_attr(docsrs, doc(cfg(feature = "io")))]
 pub mod io;

@@ -110,6 +110,9 @@ pub fn trace_hash() -> Option<u64> {
 
 #[cfg(feature = "sim")]
 mod explore;
+#[cfg(all(feature = "sim", feature = "fs", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "sim", feature = "fs"))))]
+pub mod fs;
 #[cfg(all(feature = "sim", feature = "net", unix))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "sim", feature = "net"))))]
 pub mod net;

@@ -1,7 +1,8 @@
 //! The IO beyond sockets on every backend, in one test binary (each binary of the suite is
-//! linked once per backend combination CI builds): `anyrt::io` (io.rs), `anyrt::signal`
+//! linked once per backend combination CI builds): `anyrt::fs` (fs.rs), `anyrt::io` (io.rs), `anyrt::signal`
 //! (signal.rs), and tokio code renamed to anyrt (tokio_rename.rs).
 
+mod fs;
 mod io;
 mod signal;
 mod tokio_rename;
