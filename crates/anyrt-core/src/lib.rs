@@ -70,6 +70,9 @@ mod loom;
 #[cfg(all(feature = "net", unix))]
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub mod net;
+#[cfg(all(feature = "process", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
+pub mod process;
 mod provider;
 pub mod rand;
 pub mod select;

@@ -223,3 +223,33 @@ impl anyrt_core::signal::Signals for Sim {
 pub fn buggify_with(probability: f64) -> bool {
     runtime::current().is_some_and(|s| s.buggify(probability))
 }
+
+/// What `anyrt::process` says under the simulation.
+#[cfg(all(feature = "process", unix))]
+pub const PROCESS_UNSUPPORTED: &str = "a simulation runs no programs: under the sim backend, \
+     anyrt::process cannot spawn (a real process would escape the seeded schedule and virtual \
+     time). Run the tests that start programs on tokio, smol or async-std \
+     (`#[anyrt::test(tokio, smol, async_std)]`), or put the program behind a trait the \
+     simulated test implements";
+
+/// No processes in a simulation: every spawn fails with `Unsupported`
+/// ([`PROCESS_UNSUPPORTED`]).
+#[cfg(all(feature = "process", unix))]
+impl anyrt_core::process::Processes for Sim {
+    type Child = anyrt_core::process::NoProcess;
+    type Stdin = anyrt_core::process::NoProcess;
+    type Stdout = anyrt_core::process::NoProcess;
+    type Stderr = anyrt_core::process::NoProcess;
+
+    fn spawn(
+        command: &mut std::process::Command,
+    ) -> std::io::Result<anyrt_core::process::Spawned<Sim>> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!(
+                "cannot run {:?}: {PROCESS_UNSUPPORTED}",
+                command.get_program()
+            ),
+        ))
+    }
+}

@@ -237,6 +237,9 @@ pub mod io;
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub mod net;
 pub mod prelude;
+#[cfg(all(feature = "process", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
+pub mod process;
 #[cfg(all(feature = "signal", unix))]
 #[cfg_attr(docsrs, doc(cfg(feature = "signal")))]
 pub mod signal;
