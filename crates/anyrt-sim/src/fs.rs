@@ -1,5 +1,5 @@
 //! Files inside a simulation (feature `fs`): an in-memory file system per simulated host,
-//! the simulation's answer to [`Fs`](anyrt_core::fs::Fs), with the faults a disk has.
+//! the simulation's answer to [`Fs`], with the faults a disk has.
 //!
 //! Under the sim backend `anyrt::fs` never touches the machine's disk. Each simulated host
 //! (an IP address, as the network has them: `anyrt::sim::net::host` sets it for a task; the

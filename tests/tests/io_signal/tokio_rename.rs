@@ -147,3 +147,65 @@ async fn a_renamed_tokio_server_runs() {
     shutdown.send(()).unwrap();
     within("server stops", running).await.unwrap().unwrap();
 }
+
+/// tokio::fs code, renamed: a config file written atomically (write a temporary file, sync
+/// it, rename it over the old one, sync the directory), read back, listed.
+async fn save_config(dir: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use anyrt::io::AsyncWriteExt;
+    let tmp = dir.join("config.tmp");
+    let mut file = anyrt::fs::File::create(&tmp).await?;
+    file.write_all(contents.as_bytes()).await?;
+    file.sync_all().await?;
+    anyrt::fs::rename(&tmp, dir.join("config")).await?;
+    anyrt::fs::File::open(dir).await?.sync_all().await?;
+    Ok(())
+}
+
+#[anyrt::test]
+async fn renamed_tokio_fs_code_runs() {
+    let dir = match anyrt::Backend::current() {
+        Some(anyrt::Backend::Sim) => std::path::PathBuf::from("/etc/app"),
+        backend => std::env::temp_dir().join(format!(
+            "anyrt-rename-fs-{}-{backend:?}",
+            std::process::id()
+        )),
+    };
+    anyrt::fs::create_dir_all(&dir).await.unwrap();
+    save_config(&dir, "port = 1\n").await.unwrap();
+    save_config(&dir, "port = 2\n").await.unwrap();
+    assert_eq!(
+        anyrt::fs::read_to_string(dir.join("config")).await.unwrap(),
+        "port = 2\n"
+    );
+    let mut entries = anyrt::fs::read_dir(&dir).await.unwrap();
+    let mut names = Vec::new();
+    while let Some(entry) = entries.next_entry().await.unwrap() {
+        names.push(entry.file_name());
+    }
+    assert_eq!(names, ["config"]);
+    anyrt::fs::remove_dir_all(&dir).await.unwrap();
+}
+
+/// tokio::process code, renamed: run a program, feed its stdin, read its stdout by lines.
+#[anyrt::test(tokio, smol, async_std)]
+async fn renamed_tokio_process_code_runs() {
+    use anyrt::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use futures::StreamExt as _; // differs: tokio's `Lines::next_line` is a `Stream` here
+    use std::process::Stdio;
+    let mut child = anyrt::process::Command::new("sort")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"b\nc\na\n").await.unwrap();
+    drop(stdin);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut sorted = Vec::new();
+    while let Some(line) = within("sort's output", lines.next()).await {
+        sorted.push(line.unwrap());
+    }
+    assert_eq!(sorted, ["a", "b", "c"]);
+    assert!(within("sort", child.wait()).await.unwrap().success());
+}

@@ -1,4 +1,4 @@
-//! Files (feature `fs`, unix), with the names of `tokio::fs`: [`read`], [`write`],
+//! Files (feature `fs`, unix), with the names of `tokio::fs`: [`read`], [`write()`],
 //! [`File`], [`OpenOptions`], [`read_dir`], ... on every backend.
 //!
 //! ```
@@ -22,7 +22,7 @@
 //!   has an in-memory file system, with a seeded latency per call and the faults of a disk
 //!   (lost unsynced writes at a crash, torn writes, `EIO`, `ENOSPC`): see
 //!   [`anyrt::sim::fs`](crate::sim::fs).
-//! - **Cancel safety.** Dropping the future of a call on a path ([`read`], [`write`],
+//! - **Cancel safety.** Dropping the future of a call on a path ([`read`], [`write()`],
 //!   [`rename`], ...) does not stop it once it has started: the file may be written, renamed
 //!   or removed all the same. [`File`]'s reads and writes are buffered as `tokio::fs::File`'s:
 //!   see there.
