@@ -556,7 +556,7 @@ impl Tree {
 }
 
 impl FileSystem for HostFs {
-    fn open(&self, path: &Path, o: &OpenOptions) -> io::Result<Box<dyn FileHandle>> {
+    fn open(&self, path: &Path, o: &OpenOptions) -> io::Result<Arc<dyn FileHandle>> {
         o.check()?;
 
         let (ino, generation) = self.with(|disks, t, now| {
@@ -606,7 +606,7 @@ impl FileSystem for HostFs {
             *t.open.entry(ino).or_default() += 1;
             Ok((ino, t.generation))
         })?;
-        Ok(Box::new(SimFile {
+        Ok(Arc::new(SimFile {
             disks: self.disks.clone(),
             shared: self.shared.clone(),
             host: self.host,
@@ -811,7 +811,6 @@ impl FileSystem for HostFs {
                 .iter()
                 .map(|(name, &ino)| {
                     Ok(DirEntry {
-                        path: path.join(name),
                         file_name: name.clone(),
                         file_type: t.metadata(ino).file_type,
                     })

@@ -66,7 +66,29 @@ pub trait Fs: Provider {
 /// `InvalidInput`, `StorageFull`.
 pub trait FileSystem: fmt::Debug + Send + Sync + 'static {
     /// Opens (or creates) the file at `path` as `options` say.
-    fn open(&self, path: &Path, options: &OpenOptions) -> io::Result<Box<dyn FileHandle>>;
+    fn open(&self, path: &Path, options: &OpenOptions) -> io::Result<Arc<dyn FileHandle>>;
+
+    /// The whole contents of the file at `path` (by default: [`open`](Self::open) and read
+    /// to the end).
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let file = self.open(
+            path,
+            &OpenOptions {
+                read: true,
+                ..OpenOptions::default()
+            },
+        )?;
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 8 * 1024];
+        loop {
+            match file.read(&mut chunk) {
+                Ok(0) => return Ok(out),
+                Ok(n) => out.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
 
     /// Copies the contents (and permissions) of `from` into `to`, made or truncated; gives
     /// the number of bytes.
@@ -358,9 +380,7 @@ fn no_time() -> io::Error {
 /// An entry of a directory ([`FileSystem::read_dir`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirEntry {
-    /// The directory's path joined with the entry's name.
-    pub path: PathBuf,
-    /// The entry's name.
+    /// The entry's name (the facade joins it to the directory's path when asked).
     pub file_name: OsString,
     /// What it is (a symbolic link is not followed).
     pub file_type: FileType,

@@ -24,7 +24,7 @@ pub struct OsFs;
 pub struct OsFile(pub fs::File);
 
 impl FileSystem for OsFs {
-    fn open(&self, path: &Path, o: &OpenOptions) -> io::Result<Box<dyn FileHandle>> {
+    fn open(&self, path: &Path, o: &OpenOptions) -> io::Result<Arc<dyn FileHandle>> {
         o.check()?;
         let file = fs::OpenOptions::new()
             .read(o.read)
@@ -35,7 +35,12 @@ impl FileSystem for OsFs {
             .create_new(o.create_new)
             .mode(o.mode)
             .open(path)?;
-        Ok(Box::new(OsFile(file)))
+        Ok(Arc::new(OsFile(file)))
+    }
+
+    /// `std::fs::read`: what tokio's and async-fs's `read` call (sized from the metadata).
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        fs::read(path)
     }
 
     fn copy(&self, from: &Path, to: &Path) -> io::Result<u64> {
@@ -85,7 +90,6 @@ impl FileSystem for OsFs {
         let entries = fs::read_dir(path)?.map(|entry| {
             let entry = entry?;
             Ok(DirEntry {
-                path: entry.path(),
                 file_name: entry.file_name(),
                 file_type: entry.file_type()?.into(),
             })

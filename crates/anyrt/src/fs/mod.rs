@@ -80,20 +80,7 @@ where
 /// `NotFound`, `PermissionDenied`, `IsADirectory`, ...: `std::fs::read`'s.
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let path = path.as_ref().to_owned();
-    on_fs(move |fs| {
-        let file = fs.open(&path, &read_only())?;
-        let mut out = Vec::new();
-        let mut chunk = vec![0; 64 * 1024];
-        loop {
-            match file.read(&mut chunk) {
-                Ok(0) => return Ok(out),
-                Ok(n) => out.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    })
-    .await
+    on_fs(move |fs| fs.read(&path)).await
 }
 
 /// The whole contents of a file, as UTF-8.
@@ -130,13 +117,6 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
         write_all(&*file, &contents)
     })
     .await
-}
-
-fn read_only() -> anyrt_core::fs::OpenOptions {
-    anyrt_core::fs::OpenOptions {
-        read: true,
-        ..Default::default()
-    }
 }
 
 /// `Write::write_all` over a handle.
@@ -292,11 +272,12 @@ pub async fn set_permissions(path: impl AsRef<Path>, perm: std::fs::Permissions)
 ///
 /// `NotFound`, `NotADirectory`, `PermissionDenied`, ...
 pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
-    let path = path.as_ref().to_owned();
+    let dir: Arc<Path> = Arc::from(path.as_ref());
     let backend = Backend::selected();
     let fs = file_system(backend);
-    let entries = run_on(backend, move || fs.read_dir(&path)).await?;
-    Ok(ReadDir::new(backend, entries))
+    let listed = dir.clone();
+    let entries = run_on(backend, move || fs.read_dir(&listed)).await?;
+    Ok(ReadDir::new(backend, dir, entries))
 }
 
 /// How to open a file, as `std::fs::OpenOptions` (and `tokio::fs::OpenOptions`):
@@ -387,6 +368,6 @@ impl OpenOptions {
         let backend = Backend::selected();
         let fs = file_system(backend);
         let handle = run_on(backend, move || fs.open(&path, &options)).await?;
-        Ok(File::new(backend, Arc::from(handle)))
+        Ok(File::new(backend, handle))
     }
 }

@@ -4,8 +4,9 @@ use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use anyrt_core::Backend;
@@ -38,6 +39,7 @@ type Entries = Box<dyn Iterator<Item = io::Result<anyrt_core::fs::DirEntry>> + S
 /// ```
 pub struct ReadDir {
     backend: Backend,
+    dir: Arc<Path>,
     state: State,
 }
 
@@ -59,9 +61,10 @@ enum State {
 }
 
 impl ReadDir {
-    pub(crate) fn new(backend: Backend, entries: Entries) -> ReadDir {
+    pub(crate) fn new(backend: Backend, dir: Arc<Path>, entries: Entries) -> ReadDir {
         ReadDir {
             backend,
+            dir,
             state: State::Idle(Some((VecDeque::new(), entries, false))),
         }
     }
@@ -85,7 +88,14 @@ impl ReadDir {
                     if let Some(entry) = ready.pop_front() {
                         *slot = Some((ready, rest, done));
                         let backend = self.backend;
-                        return Poll::Ready(entry.map(|inner| Some(DirEntry { backend, inner })));
+                        let dir = &self.dir;
+                        return Poll::Ready(entry.map(|inner| {
+                            Some(DirEntry {
+                                backend,
+                                dir: dir.clone(),
+                                inner,
+                            })
+                        }));
                     }
                     if done {
                         *slot = Some((ready, rest, done));
@@ -133,13 +143,14 @@ impl fmt::Debug for ReadDir {
 #[derive(Debug, Clone)]
 pub struct DirEntry {
     backend: Backend,
+    dir: Arc<Path>,
     inner: anyrt_core::fs::DirEntry,
 }
 
 impl DirEntry {
     /// The directory's path joined with the entry's name.
     pub fn path(&self) -> PathBuf {
-        self.inner.path.clone()
+        self.dir.join(&self.inner.file_name)
     }
 
     /// The entry's name.
@@ -162,7 +173,7 @@ impl DirEntry {
     ///
     /// `NotFound` if it was removed since the listing, ...
     pub async fn metadata(&self) -> io::Result<Metadata> {
-        let path = self.inner.path.clone();
+        let path = self.path();
         let fs = super::file_system(self.backend);
         run_on(self.backend, move || fs.symlink_metadata(&path)).await
     }
