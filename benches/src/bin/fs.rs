@@ -71,15 +71,17 @@ enum Work {
     Copy1m,
     ReadDir1k,
     FileWrite4k,
+    SpawnTrue,
 }
 
 impl Work {
-    const ALL: [Work; 5] = [
+    const ALL: [Work; 6] = [
         Work::Read4k,
         Work::Write4k,
         Work::Copy1m,
         Work::ReadDir1k,
         Work::FileWrite4k,
+        Work::SpawnTrue,
     ];
 
     fn name(self) -> &'static str {
@@ -89,6 +91,7 @@ impl Work {
             Work::Copy1m => "copy_1m",
             Work::ReadDir1k => "read_dir_1k",
             Work::FileWrite4k => "file_write_4k",
+            Work::SpawnTrue => "spawn_true",
         }
     }
 
@@ -99,6 +102,7 @@ impl Work {
             Work::Copy1m => "copy 1 MiB",
             Work::ReadDir1k => "read_dir 1,000 entries",
             Work::FileWrite4k => "File 4 KiB write_all+flush",
+            Work::SpawnTrue => "process: spawn+wait of `true`",
         }
     }
 
@@ -110,6 +114,7 @@ impl Work {
             (Work::Write4k | Work::FileWrite4k, false) => 200,
             (Work::Copy1m, false) => 40,
             (Work::ReadDir1k, false) => 5,
+            (Work::SpawnTrue, false) => 30,
         }
     }
 
@@ -220,6 +225,12 @@ async fn anyrt_body(f: Arc<Files>, w: Work, n: usize) -> Duration {
                 file.flush().await.unwrap();
             }
         }
+        Work::SpawnTrue => {
+            for _ in 0..n {
+                let status = anyrt::process::Command::new("true").status().await.unwrap();
+                assert!(status.success());
+            }
+        }
     }
     start.elapsed()
 }
@@ -261,6 +272,12 @@ async fn tokio_body(f: Arc<Files>, w: Work, n: usize) -> Duration {
                 let mut file = tokio::fs::File::create(p).await.unwrap();
                 file.write_all(&f.data).await.unwrap();
                 file.flush().await.unwrap();
+            }
+        }
+        Work::SpawnTrue => {
+            for _ in 0..n {
+                let status = tokio::process::Command::new("true").status().await.unwrap();
+                assert!(status.success());
             }
         }
     }
@@ -306,6 +323,8 @@ async fn async_std_body(f: Arc<Files>, w: Work, n: usize) -> Duration {
                 file.flush().await.unwrap();
             }
         }
+        // async-std's own `process` is unstable-only: async-process, which it re-exports.
+        Work::SpawnTrue => spawn_true_async_process(n).await,
     }
     start.elapsed()
 }
@@ -370,8 +389,17 @@ async fn smol_body(f: Arc<Files>, w: Work, n: usize) -> Duration {
                 file.flush().await.unwrap();
             }
         }
+        Work::SpawnTrue => spawn_true_async_process(n).await,
     }
     start.elapsed()
+}
+
+/// smol's and async-std's native child processes: async-process.
+async fn spawn_true_async_process(n: usize) {
+    for _ in 0..n {
+        let status = async_process::Command::new("true").status().await.unwrap();
+        assert!(status.success());
+    }
 }
 
 /// A multi-thread smol runtime, as the other benches build it: an `async_executor::Executor`
