@@ -109,6 +109,9 @@ pub fn trace_hash() -> Option<u64> {
 }
 
 #[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
+pub mod cancel;
+#[cfg(feature = "sim")]
 mod explore;
 #[cfg(all(feature = "sim", feature = "fs", unix))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "sim", feature = "fs"))))]

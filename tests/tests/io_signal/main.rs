@@ -2,6 +2,7 @@
 //! linked once per backend combination CI builds): `anyrt::fs` (fs.rs), `anyrt::io` (io.rs), `anyrt::process` (process.rs), `anyrt::signal`
 //! (signal.rs), and tokio code renamed to anyrt (tokio_rename.rs).
 
+mod cancel;
 mod fs;
 mod io;
 mod process;
