@@ -493,3 +493,85 @@ fn short_blocking_closures_replay_under_the_determinism_check() {
         }
     }
 }
+
+/// Local tasks are interleaved from the seed: after one yield, a `spawn_local` task has run
+/// at some seeds and not at others, and each seed replays its answer.
+#[test]
+fn spawn_local_tasks_are_reordered_by_the_seed() {
+    assert_seeds_replay(
+        "whether a local task ran before the first yield",
+        24,
+        |seed| {
+            let rt = anyrt::Runtime::builder(Backend::Sim)
+                .seed(seed)
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let ran = std::rc::Rc::new(std::cell::Cell::new(0));
+                for _ in 0..3 {
+                    let ran = ran.clone();
+                    anyrt::spawn_local(async move { ran.set(ran.get() + 1) });
+                }
+                anyrt::task::yield_now().await;
+                ran.get()
+            })
+        },
+    );
+}
+
+/// `Scheduler::Fifo` (`sim(fifo)`): tasks in the order they were woken, the spawner before
+/// its local tasks, at every seed; a task that only yields does not starve the body.
+#[test]
+fn the_fifo_scheduler_runs_tasks_in_wake_order() {
+    let explored = anyrt::sim::Explore::seeds(20)
+        .scheduler(Scheduler::Fifo)
+        .run(|| async {
+            let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+            for name in ["a", "b", "c"] {
+                let order = order.clone();
+                anyrt::spawn(async move { order.lock().unwrap().push(name) });
+            }
+            let local_ran = std::rc::Rc::new(std::cell::Cell::new(false));
+            let flag = local_ran.clone();
+            anyrt::spawn_local(async move { flag.set(true) });
+            assert!(
+                !local_ran.get(),
+                "a local task ran before its spawner yielded"
+            );
+            anyrt::task::yield_now().await;
+            assert_eq!(*order.lock().unwrap(), ["a", "b", "c"]);
+            assert!(
+                local_ran.get(),
+                "a local task had not run after its spawner yielded"
+            );
+
+            // A task that only yields shares the thread with the body.
+            let mut spinning = anyrt::spawn(async {
+                loop {
+                    anyrt::task::yield_now().await;
+                }
+            });
+            for _ in 0..10 {
+                anyrt::task::yield_now().await;
+            }
+            spinning.abort();
+        });
+    if let Err(failure) = explored {
+        panic!("{}", failure.report("(this test)"));
+    }
+}
+
+#[anyrt::test(sim(fifo, seeds = 5))]
+async fn a_test_that_assumes_fifo_order_runs_under_sim_fifo() {
+    let (tx, rx) = anyrt::channel::unbounded();
+    for i in 0..4 {
+        let tx = tx.clone();
+        anyrt::spawn(async move { tx.send(i).await.unwrap() });
+    }
+    drop(tx);
+    let mut got = Vec::new();
+    while let Ok(i) = rx.recv().await {
+        got.push(i);
+    }
+    assert_eq!(got, [0, 1, 2, 3]);
+}

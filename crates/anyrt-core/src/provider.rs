@@ -214,6 +214,11 @@ pub enum Scheduler {
         /// The number of orderings the bugs looked for depend on (at least 1).
         depth: u32,
     },
+    /// First woken, first run: ready tasks (and the `block_on` future) in the order they were
+    /// woken, and `spawn_local` tasks in spawn order after the future that spawned them, as
+    /// a one-thread runtime runs them (tokio's `current_thread`). For tests that assume that
+    /// order; a seed then changes only the simulated latencies and `select!`'s draws.
+    Fifo,
 }
 
 impl RuntimeConfig {

@@ -22,6 +22,23 @@ use std::hash::{BuildHasher, Hasher};
 thread_local! {
     /// xorshift64* state; 0: not seeded yet.
     static STATE: Cell<u64> = const { Cell::new(0) };
+    /// Whether local tasks are interleaved from this generator ([`swap_interleaving`]).
+    static INTERLEAVE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Turns the seeded interleaving of `spawn_local` tasks on or off for this thread and
+/// returns the previous setting. A backend that replays a seeded schedule (the simulation)
+/// turns it on while its async code runs: a `block_on`'s local tasks then run in an order
+/// drawn from the generator (before or after the future that spawned them, a few per poll)
+/// instead of always after it, in spawn order.
+pub fn swap_interleaving(on: bool) -> bool {
+    INTERLEAVE.with(|i| i.replace(on))
+}
+
+/// Whether [`swap_interleaving`] turned the interleaving on for this thread.
+#[inline]
+pub fn interleaving() -> bool {
+    INTERLEAVE.with(Cell::get)
 }
 
 /// A number in `0..n` (0 for `n == 0`).

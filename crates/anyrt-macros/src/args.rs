@@ -20,7 +20,7 @@ fn valid_arguments() -> String {
 }
 
 /// What `sim(..)` takes.
-const SIM_OPTIONS: &str = "`sim` takes `seeds = N` (explore N seeds), `pct = D` (the PCT scheduler of depth D) and `check` (run each seed twice and compare the traces), e.g. `sim(seeds = 100)`";
+const SIM_OPTIONS: &str = "`sim` takes `seeds = N` (explore N seeds), `pct = D` (the PCT scheduler of depth D), `fifo` (tasks in the order they were woken, for tests that assume it) and `check` (run each seed twice and compare the traces), e.g. `sim(seeds = 100)`";
 
 /// Which attribute is being expanded; they accept the same arguments with different limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +109,8 @@ pub(crate) struct Args {
     pub(crate) sim_check: bool,
     /// `sim(pct = D)`: the PCT scheduler of depth `D` instead of the random one.
     pub(crate) sim_pct: Option<u32>,
+    /// `sim(fifo)`: tasks in the order they were woken.
+    pub(crate) sim_fifo: bool,
 }
 
 /// Parses the tokens between the attribute's parentheses.
@@ -277,12 +279,19 @@ fn parse_sim_options(input: ParseStream<'_>, args: &mut Args) -> syn::Result<()>
             "seeds" => args.sim_seeds = Some(positive_option(input, &ident, "seeds = N")?),
             "check" => args.sim_check = true,
             "pct" => args.sim_pct = Some(positive_option(input, &ident, "pct = D")?),
+            "fifo" => args.sim_fifo = true,
             other => {
                 return Err(syn::Error::new(
                     ident.span(),
                     format!("unknown `sim` option `{other}`; {SIM_OPTIONS}"),
                 ))
             }
+        }
+        if args.sim_fifo && args.sim_pct.is_some() {
+            return Err(syn::Error::new(
+                ident.span(),
+                "`sim` takes one scheduler: `pct = D` or `fifo`, not both",
+            ));
         }
         if !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -597,6 +606,11 @@ mod tests {
         assert_eq!(args.sim_seeds, Some(100));
         assert!(args.sim_check);
         assert_eq!(ok(Kind::Test, quote!(sim)).sim_seeds, None);
+        assert!(ok(Kind::Test, quote!(sim(fifo, seeds = 2))).sim_fifo);
+        assert_eq!(
+            errors(Kind::Test, quote!(sim(fifo, pct = 2))),
+            ["`sim` takes one scheduler: `pct = D` or `fifo`, not both"]
+        );
         assert_eq!(
             errors(Kind::Test, quote!(sim(seeds = 0))),
             ["`seeds` must be at least 1"]

@@ -161,7 +161,8 @@ fn sync_test_for(
         || args.current_thread
         || args.sim_seeds.is_some()
         || args.sim_check
-        || args.sim_pct.is_some();
+        || args.sim_pct.is_some()
+        || args.sim_fifo;
     if runtime_options {
         errors.push(syn::Error::new_spanned(
             args_tokens,
@@ -378,16 +379,19 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
                 None => quote!(::core::option::Option::None),
             };
             let check = args.sim_check;
-            let pct = match args.sim_pct {
-                Some(d) => quote!(::core::option::Option::Some(#d)),
-                None => quote!(::core::option::Option::None),
+            let scheduler = match (args.sim_pct, args.sim_fifo) {
+                (Some(depth), _) => quote!(::core::option::Option::Some(
+                    ::anyrt::sim::Scheduler::Pct { depth: #depth }
+                )),
+                (None, true) => quote!(::core::option::Option::Some(::anyrt::sim::Scheduler::Fifo)),
+                (None, false) => quote!(::core::option::Option::None),
             };
             quote_spanned! {output_span=>
                 ::anyrt::sim::run_sim_test(
                     ::core::module_path!(),
                     #seeds,
                     #check,
-                    #pct,
+                    #scheduler,
                     #threads,
                     #current_thread,
                     super::#body_name,

@@ -94,7 +94,9 @@ use proc_macro::TokenStream;
 ///   `worker_threads`.
 /// - `sim(..)`, naming the simulation backend with options: `seeds = N` explores N seeds
 ///   (`ANYRT_SIM_SEEDS` overrides; `ANYRT_SIM_SEED` picks one), `pct = D` uses the PCT
-///   scheduler of depth D, `check` runs each seed twice and fails if the traces differ. The
+///   scheduler of depth D, `fifo` runs tasks in the order they were woken (for tests that
+///   assume a one-thread runtime's order: `spawn_local` tasks after their spawner too),
+///   `check` runs each seed twice and fails if the traces differ. The
 ///   first failing seed is printed with the command that reruns it, and its shrunk schedule
 ///   as `ANYRT_SIM_REPLAY=<token>`, which replays it exactly. Plain `sim` (or no backend
 ///   named, with the `sim` feature on) runs one seed.

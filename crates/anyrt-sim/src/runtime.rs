@@ -127,7 +127,7 @@ struct Enter {
     prev: Option<Weak<Shared>>,
     /// In async code of the simulation: the simulation, and the thread's generator of
     /// unbiased choices (`select!`) from before, swapped back on drop.
-    rand: Option<(Arc<Shared>, u64)>,
+    rand: Option<(Arc<Shared>, u64, bool)>,
     _context: context::EnterGuard,
     _clock: context::ClockGuard,
 }
@@ -138,7 +138,9 @@ fn enter(shared: Weak<Shared>, ctx: ThreadContext) -> Enter {
     let rand = match (ctx.kind, shared.upgrade()) {
         (context::ContextKind::Async, Some(sim)) => {
             let mine = sim.rand.load(Ordering::Relaxed);
-            Some((sim, anyrt_core::rand::swap(mine)))
+            let interleave = sim.scheduler != Scheduler::Fifo;
+            let outer = anyrt_core::rand::swap(mine);
+            Some((sim, outer, anyrt_core::rand::swap_interleaving(interleave)))
         }
         _ => None,
     };
@@ -153,9 +155,10 @@ fn enter(shared: Weak<Shared>, ctx: ThreadContext) -> Enter {
 
 impl Drop for Enter {
     fn drop(&mut self) {
-        if let Some((sim, outer)) = self.rand.take() {
+        if let Some((sim, outer, interleave)) = self.rand.take() {
             sim.rand
                 .store(anyrt_core::rand::swap(outer), Ordering::Relaxed);
+            anyrt_core::rand::swap_interleaving(interleave);
         }
         let prev = self.prev.take();
         // The previous value is dropped outside the borrow.
@@ -195,6 +198,10 @@ struct State {
     ready: Vec<Runnable<Meta>>,
     /// Whether the future of the running `block_on` was woken on the driving thread.
     main_ready: bool,
+    /// How many ready tasks were woken before the `block_on` future ([`Scheduler::Fifo`]).
+    main_at: usize,
+    /// First woken, first run ([`Scheduler::Fifo`]).
+    fifo: bool,
     /// Tasks woken (or spawned) on other threads, delivered at the next step that finds
     /// nothing ready, in id order.
     inbox: Vec<Runnable<Meta>>,
@@ -344,6 +351,8 @@ impl Shared {
         let mut state = State {
             ready: Vec::new(),
             main_ready: false,
+            main_at: 0,
+            fifo: scheduler == Scheduler::Fifo,
             inbox: Vec::new(),
             main_outside: false,
             epoch: 0,
@@ -722,6 +731,7 @@ impl Shared {
                     st.trace.push(Event::Poll(MAIN));
                     return Step::Main;
                 }
+                st.main_at = st.main_at.saturating_sub(usize::from(i < st.main_at));
                 let runnable = st.ready.remove(i);
                 st.trace.push(Event::Poll(runnable.metadata().id));
                 return Step::Task(runnable);
@@ -735,7 +745,7 @@ impl Shared {
                 }
                 if std::mem::take(&mut st.main_outside) {
                     st.trace.push(Event::Deliver(MAIN));
-                    st.main_ready = true;
+                    st.wake_main();
                 }
                 st.ready.extend(inbox);
                 continue;
@@ -790,7 +800,7 @@ impl Shared {
                 }
             }
             st.driving = Driving::BlockOn;
-            st.main_ready = true;
+            st.wake_main();
         }
         let _driver = Driver::new(self);
         let waker = Waker::from(Arc::new(MainWaker {
@@ -973,8 +983,24 @@ impl State {
         i
     }
 
+    /// Marks the `block_on` future ready, behind the tasks ready now.
+    fn wake_main(&mut self) {
+        if !self.main_ready {
+            self.main_ready = true;
+            self.main_at = self.ready.len();
+        }
+    }
+
     /// The scheduler's choice among `n` candidates.
     fn choose(&mut self, n: usize) -> usize {
+        if self.fifo {
+            // The oldest wake: the `block_on` future once the tasks woken before it ran.
+            return if self.main_ready && self.main_at == 0 {
+                n - 1
+            } else {
+                0
+            };
+        }
         let Some(pct) = &mut self.pct else {
             return self.rng.below(n);
         };
@@ -1051,7 +1077,7 @@ impl Wake for MainWaker {
         };
         let mut st = shared.lock();
         if shared.is_driven_here() {
-            st.main_ready = true;
+            st.wake_main();
         } else {
             st.main_outside = true;
             st.epoch += 1;

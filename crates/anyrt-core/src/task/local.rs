@@ -175,9 +175,16 @@ impl LocalExecutor {
 
     /// Runs the scheduled tasks, at most [`RUNS_PER_POLL`]; asks to be polled again if some
     /// are left.
-    fn run(&self, cx: &mut Context<'_>) {
+    fn run(&self, cx: &mut Context<'_>, seeded: bool) {
         self.queue.register_driver(cx.waker());
-        let mut budget = RUNS_PER_POLL;
+        // Under a backend that replays a seeded schedule, a poll runs a seeded number of the
+        // ready tasks (at least one) and leaves the rest for a later poll: the tasks the
+        // schedule runs in between (and the `block_on` future) interleave with them.
+        let mut budget = if seeded {
+            1 + crate::rand::below(3) as usize
+        } else {
+            RUNS_PER_POLL
+        };
         loop {
             let mut batch = self.queue.take();
             if batch.is_empty() {
@@ -333,11 +340,17 @@ impl<F: Future> Future for LocalScope<F> {
             prev: DEPTH.with(|d| d.replace(depth)),
         };
         crate::coop::reset();
+        let seeded = crate::rand::interleaving();
+        // Under a seeded schedule the local tasks go first in half the polls, so that a
+        // local task and the future that spawned it run in either order.
+        if seeded && ANY.with(Cell::get) && crate::rand::below(2) == 0 {
+            drive(depth, cx, true);
+        }
         if let Poll::Ready(v) = this.future.poll(cx) {
             return Poll::Ready(v);
         }
         if ANY.with(Cell::get) {
-            drive(depth, cx);
+            drive(depth, cx, seeded);
         }
         Poll::Pending
     }
@@ -359,7 +372,7 @@ impl Drop for Leave {
 /// and registers `cx`'s waker for the rest. A local task that wakes the main future wakes
 /// `cx`.
 #[cold]
-fn drive(depth: u32, cx: &mut Context<'_>) {
+fn drive(depth: u32, cx: &mut Context<'_>, seeded: bool) {
     // Cloned out of the list while it runs: local tasks may spawn more local tasks, which
     // borrows the list.
     let executor = ENTRIES.with(|entries| {
@@ -370,7 +383,7 @@ fn drive(depth: u32, cx: &mut Context<'_>) {
             .map(|e| e.executor.clone())
     });
     if let Some(executor) = executor {
-        executor.run(cx);
+        executor.run(cx, seeded);
     }
 }
 

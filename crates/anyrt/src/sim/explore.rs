@@ -470,7 +470,7 @@ pub fn run_sim_test<T, Fut, F>(
     name: &'static str,
     seeds: Option<u64>,
     check: bool,
-    pct: Option<u32>,
+    scheduler: Option<Scheduler>,
     worker_threads: Option<usize>,
     current_thread: bool,
     body: F,
@@ -489,8 +489,8 @@ pub fn run_sim_test<T, Fut, F>(
     if check {
         explore = explore.check(true);
     }
-    if let Some(depth) = pct {
-        explore = explore.scheduler(Scheduler::Pct { depth });
+    if let Some(scheduler) = scheduler {
+        explore = explore.scheduler(scheduler);
     }
     if let Some(n) = worker_threads {
         explore = explore.worker_threads(n);
