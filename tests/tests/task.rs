@@ -794,3 +794,93 @@ async fn join_error_crosses_threads() {
 
 // A destructor that panics: tests/destructor_panic.rs (in child processes: a regression
 // aborts the process).
+
+// -------------------------------------------------------------------------------------------
+// Structured scopes (`anyrt::task::scope`).
+
+#[anyrt::test]
+async fn a_scope_lends_borrows_and_waits_for_every_child() {
+    let mut log = Vec::new();
+    let words = ["one", "two", "three"];
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    let total = anyrt::task::scope(async |s| {
+        let handles: Vec<_> = words
+            .iter()
+            .map(|w| {
+                let counter = &counter;
+                s.spawn(async move {
+                    anyrt::time::sleep(std::time::Duration::from_millis(w.len() as u64)).await;
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    w.len()
+                })
+            })
+            .collect();
+        // A child whose handle is dropped still runs to its end before the scope returns.
+        drop(s.spawn(async {
+            anyrt::time::sleep(std::time::Duration::from_millis(20)).await;
+            counter.fetch_add(100, std::sync::atomic::Ordering::SeqCst);
+        }));
+        let mut total = 0;
+        for h in handles {
+            total += h.await;
+        }
+        total
+    })
+    .await;
+    assert_eq!(total, 11);
+    assert_eq!(counter.load(std::sync::atomic::Ordering::SeqCst), 103);
+    log.push(total); // the borrow of the environment ended with the scope
+    assert_eq!(log, [11]);
+}
+
+#[anyrt::test]
+async fn a_childs_panic_cancels_its_siblings_and_is_resumed_by_the_scope() {
+    let flag = DropFlag::new();
+    let guard = flag.guard();
+    let scoped = anyrt::spawn(async move {
+        anyrt::task::scope(async |s| {
+            s.spawn(pending_with(guard));
+            s.spawn(async {
+                anyrt::task::yield_now().await;
+                panic!("child failed");
+            });
+            std::future::pending::<()>().await;
+        })
+        .await;
+    });
+    let err = within("the scope", scoped).await.unwrap_err();
+    assert!(err.is_panic());
+    assert_eq!(panic_message(&*err.into_panic()), "child failed");
+    assert!(flag.is_dropped(), "the sibling was not cancelled");
+}
+
+#[anyrt::test]
+async fn dropping_a_scope_cancels_its_children() {
+    let flag = DropFlag::new();
+    let guard = flag.guard();
+    let cut = anyrt::time::timeout(
+        std::time::Duration::from_millis(20),
+        anyrt::task::scope(async |s| {
+            s.spawn(pending_with(guard));
+            std::future::pending::<()>().await;
+        }),
+    )
+    .await;
+    assert!(cut.is_err());
+    assert!(flag.is_dropped(), "a child outlived its dropped scope");
+}
+
+/// A scope's future is `Send` when its children and body are: it runs in a spawned task.
+#[anyrt::test]
+async fn a_scope_runs_inside_a_spawned_task() {
+    let sum = anyrt::spawn(async {
+        let data = [1, 2, 3];
+        anyrt::task::scope(async |s| {
+            let a = s.spawn(async { data[..2].iter().sum::<i32>() });
+            let b = s.spawn(async { data[2] });
+            a.await + b.await
+        })
+        .await
+    });
+    assert_eq!(within("the task", sum).await.unwrap(), 6);
+}

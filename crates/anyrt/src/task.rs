@@ -38,6 +38,8 @@ use std::task::{Context, Poll};
 #[doc(inline)]
 pub use anyrt_core::task::local::SpawnLocalError;
 #[doc(inline)]
+pub use anyrt_core::task::{scope, Scope, ScopeFuture, ScopedJoinHandle};
+#[doc(inline)]
 pub use anyrt_core::task::{yield_now, AbortOnDrop, JoinError, JoinHandle, YieldNow};
 #[doc(inline)]
 pub use anyrt_core::task::{AccessError, LocalKey, TaskLocalFuture};

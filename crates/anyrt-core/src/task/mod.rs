@@ -17,6 +17,7 @@ mod error;
 #[allow(unsafe_code)]
 mod join;
 pub mod local;
+mod scope;
 pub mod task_local;
 
 use std::future::Future;
@@ -25,6 +26,7 @@ use std::task::{Context, Poll};
 
 pub use error::{panic_message, JoinError};
 pub use join::{AbortOnDrop, JoinHandle, RawTask};
+pub use scope::{scope, Scope, ScopeFuture, ScopedJoinHandle};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
 /// Yields once to the executor, letting other tasks run. On tokio it is tokio's own yield
