@@ -40,7 +40,7 @@ use anyrt_core::fs::{FileSystem, Fs};
 use anyrt_core::Backend;
 
 mod file;
-mod read_dir;
+pub(crate) mod read_dir;
 
 pub use anyrt_core::fs::{FileType, Metadata};
 pub use file::File;
@@ -276,8 +276,12 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
     let backend = Backend::selected();
     let fs = file_system(backend);
     let listed = dir.clone();
-    let entries = run_on(backend, move || fs.read_dir(&listed)).await?;
-    Ok(ReadDir::new(backend, dir, entries))
+    // The first batch comes with the opening, in one blocking call (as tokio's does).
+    let first = run_on(backend, move || {
+        Ok(read_dir::first_batch(fs.read_dir(&listed)?))
+    })
+    .await?;
+    Ok(ReadDir::new(backend, dir, first))
 }
 
 /// How to open a file, as `std::fs::OpenOptions` (and `tokio::fs::OpenOptions`):

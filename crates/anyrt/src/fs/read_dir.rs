@@ -18,6 +18,28 @@ const BATCH: usize = 32;
 
 type Entries = Box<dyn Iterator<Item = io::Result<anyrt_core::fs::DirEntry>> + Send>;
 
+/// Fetched entries, the rest of the listing, and whether the listing has ended.
+pub(crate) type Batch = (
+    VecDeque<io::Result<anyrt_core::fs::DirEntry>>,
+    Entries,
+    bool,
+);
+
+/// Takes the next batch from `rest` (on the blocking pool).
+fn next_batch(
+    mut ready: VecDeque<io::Result<anyrt_core::fs::DirEntry>>,
+    mut rest: Entries,
+) -> Batch {
+    ready.extend(rest.by_ref().take(BATCH));
+    let done = ready.len() < BATCH;
+    (ready, rest, done)
+}
+
+/// The first batch of a listing just opened.
+pub(crate) fn first_batch(rest: Entries) -> Batch {
+    next_batch(VecDeque::new(), rest)
+}
+
 /// The entries of a directory ([`read_dir`](super::read_dir)): [`next_entry`](Self::next_entry)
 /// as tokio's, and a `Stream` of `io::Result<DirEntry>`.
 ///
@@ -61,11 +83,11 @@ enum State {
 }
 
 impl ReadDir {
-    pub(crate) fn new(backend: Backend, dir: Arc<Path>, entries: Entries) -> ReadDir {
+    pub(crate) fn new(backend: Backend, dir: Arc<Path>, first: Batch) -> ReadDir {
         ReadDir {
             backend,
             dir,
-            state: State::Idle(Some((VecDeque::new(), entries, false))),
+            state: State::Idle(Some(first)),
         }
     }
 
@@ -84,7 +106,7 @@ impl ReadDir {
         loop {
             match &mut self.state {
                 State::Idle(slot) => {
-                    let (mut ready, mut rest, done) = slot.take().expect("a ReadDir in use");
+                    let (mut ready, rest, done) = slot.take().expect("a ReadDir in use");
                     if let Some(entry) = ready.pop_front() {
                         *slot = Some((ready, rest, done));
                         let backend = self.backend;
@@ -101,11 +123,8 @@ impl ReadDir {
                         *slot = Some((ready, rest, done));
                         return Poll::Ready(Ok(None));
                     }
-                    self.state = State::Busy(run_on(self.backend, move || {
-                        ready.extend(rest.by_ref().take(BATCH));
-                        let done = ready.len() < BATCH;
-                        Ok((ready, rest, done))
-                    }));
+                    self.state =
+                        State::Busy(run_on(self.backend, move || Ok(next_batch(ready, rest))));
                 }
                 State::Busy(fut) => {
                     let fetched = ready!(fut.as_mut().poll(cx));
