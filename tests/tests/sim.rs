@@ -575,3 +575,101 @@ async fn a_test_that_assumes_fifo_order_runs_under_sim_fifo() {
     }
     assert_eq!(got, [0, 1, 2, 3]);
 }
+
+/// "Surely the consumer has run by now": a check after a short sleep that a woken task has
+/// run. On a loaded real machine the consumer can be slow to be scheduled and the check
+/// fails; without delays the simulation always runs a woken task before a timer fires.
+async fn the_consumer_ran_within_100_us() {
+    let seen = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = anyrt::channel::bounded(1);
+    let consumer = {
+        let seen = seen.clone();
+        anyrt::spawn(async move {
+            let v = rx.recv().await.unwrap();
+            seen.store(v, Ordering::SeqCst);
+        })
+    };
+    tx.send(7).await.unwrap();
+    anyrt::time::sleep(Duration::from_micros(100)).await;
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        7,
+        "the consumer had not run yet"
+    );
+    consumer.await.unwrap();
+}
+
+/// Seeded scheduling delays (`Explore::delays`, `sim(delays)`) find the race that needs a
+/// slow task; the token replays it every time; without delays the simulation never sees it.
+#[test]
+fn scheduling_delays_find_a_task_that_is_slow_to_run() {
+    assert!(
+        anyrt::sim::Explore::seeds(300)
+            .run(the_consumer_ran_within_100_us)
+            .is_ok(),
+        "found without delays: the race needs a delayed task"
+    );
+    let failure = anyrt::sim::Explore::seeds(300)
+        .delays(true)
+        .run(the_consumer_ran_within_100_us)
+        .expect_err("delays did not find the slow consumer");
+    assert!(
+        failure.message().contains("had not run yet"),
+        "{}",
+        failure.message()
+    );
+    eprintln!("found with delays at seed {} of 300", failure.seed());
+    let token = failure.replay().to_string();
+    for _ in 0..20 {
+        let again = anyrt::sim::Explore::replay(&token)
+            .unwrap()
+            .delays(true)
+            .run(the_consumer_ran_within_100_us);
+        assert!(
+            again.is_err(),
+            "the token {token} did not replay the failure"
+        );
+    }
+}
+
+#[anyrt::test(sim(delays, seeds = 20))]
+async fn delays_keep_every_seed_deterministic() {
+    // A busy mix of tasks, timers and channels: the determinism of each seed is checked by
+    // the next test with the same body.
+    let (tx, rx) = anyrt::channel::bounded(2);
+    for i in 0..4u64 {
+        let tx = tx.clone();
+        anyrt::spawn(async move {
+            anyrt::time::sleep(Duration::from_micros(30 * i)).await;
+            tx.send(i).await.unwrap();
+        });
+    }
+    drop(tx);
+    let mut sum = 0;
+    while let Ok(v) = rx.recv().await {
+        sum += v;
+    }
+    assert_eq!(sum, 6);
+}
+
+#[test]
+fn delays_replay_under_the_determinism_check() {
+    let explored = anyrt::sim::Explore::seeds(30)
+        .delays(true)
+        .check(true)
+        .run(the_consumer_ran_within_100_us_or_not);
+    if let Err(failure) = explored {
+        panic!("{}", failure.report("(this test)"));
+    }
+}
+
+async fn the_consumer_ran_within_100_us_or_not() {
+    let _ = anyrt::spawn(async {
+        let (tx, rx) = anyrt::channel::bounded(1);
+        let c = anyrt::spawn(async move { rx.recv().await.unwrap() });
+        tx.send(1u8).await.unwrap();
+        anyrt::time::sleep(Duration::from_micros(100)).await;
+        c.await.unwrap()
+    })
+    .await;
+}

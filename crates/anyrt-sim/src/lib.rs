@@ -76,7 +76,7 @@ use std::time::Duration;
 use anyrt_core::time::Instant;
 use anyrt_core::Backend;
 
-pub use runtime::{Handle, Runtime, SCHEDULER, SEED};
+pub use runtime::{Handle, Runtime, DELAYS, DELAY_MAX, DELAY_PROBABILITY, SCHEDULER, SEED};
 pub use schedule::{ParseScheduleError, Schedule};
 pub use time::Sleep;
 pub use trace::Event;

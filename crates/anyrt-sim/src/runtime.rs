@@ -39,6 +39,20 @@ pub const SEED: &str = "seed";
 /// `anyrt::Builder::scheduler` sets for `Backend::Sim`.
 pub const SCHEDULER: &str = "scheduler";
 
+/// The name of the scheduling delays' knob in a [`RuntimeConfig`] (a `bool`): with it, each
+/// wake of a task has a [`DELAY_PROBABILITY`] chance (drawn from the seed) to hold the task
+/// back for up to [`DELAY_MAX`] of virtual time, while timers, network deliveries and other
+/// tasks go first: a task that is slow to be scheduled, as on a loaded machine.
+/// `anyrt::sim::Explore` turns it on unless told otherwise.
+pub const DELAYS: &str = "delays";
+
+/// The chance that a wake is delayed, with [`DELAYS`] on.
+pub const DELAY_PROBABILITY: f64 = 0.1;
+
+/// The longest scheduling delay, with [`DELAYS`] on: longer than the simulated network's
+/// latency, so that a delivery can overtake a woken task.
+pub const DELAY_MAX: Duration = Duration::from_millis(1);
+
 use crate::rng::Rng;
 use crate::schedule::Schedule;
 use crate::time::Sleep;
@@ -217,6 +231,10 @@ struct State {
     blocking_overdue: bool,
     /// Timers by (deadline, creation order), each with the waker of its sleep.
     timers: BTreeMap<(Duration, u64), Waker>,
+    /// Tasks held back by a scheduling delay, until their virtual time ([`DELAYS`]).
+    delayed: BTreeMap<(Duration, u64), Runnable<Meta>>,
+    /// The generator of scheduling delays (`None`: off), apart from the schedule's.
+    delays: Option<Rng>,
     timer_seq: u64,
     /// Virtual time since the origin.
     now: Duration,
@@ -359,6 +377,8 @@ impl Shared {
             blocking: 0,
             blocking_overdue: false,
             timers: BTreeMap::new(),
+            delayed: BTreeMap::new(),
+            delays: None,
             timer_seq: 0,
             now: Duration::ZERO,
             live: BTreeMap::new(),
@@ -683,6 +703,8 @@ impl Shared {
             let mut st = self.lock();
             st.closed = true;
             self.outside.notify_all();
+            let delayed = std::mem::take(&mut st.delayed);
+            st.ready.extend(delayed.into_values());
             (
                 std::mem::take(&mut st.ready),
                 std::mem::take(&mut st.inbox),
@@ -714,6 +736,7 @@ impl Shared {
                 return Step::Stop;
             }
             st.keep_pace();
+            st.release_delayed();
             // Timers that polls moved time past fire first, as they would on a real clock.
             if st
                 .timers
@@ -760,6 +783,16 @@ impl Shared {
                     st.trace.push(Event::Deliver(id));
                 }
                 return Step::Complete(completed);
+            }
+            if let Some(&(deadline, _)) = st.delayed.first_key_value().map(|(k, _)| k) {
+                let timer_first = st
+                    .timers
+                    .first_key_value()
+                    .is_some_and(|(&(t, _), _)| t <= deadline);
+                if !timer_first && st.pace.is_none() {
+                    st.now = st.now.max(deadline);
+                    continue;
+                }
             }
             if let Some((&(deadline, _), _)) = st.timers.first_key_value() {
                 if st.pace.is_some() {
@@ -937,7 +970,10 @@ impl State {
     /// Claims the simulation for a background driver if nobody drives it and it has work:
     /// `true` if the caller must start one (after unlocking).
     fn claim_background(&mut self) -> bool {
-        let has_work = !self.ready.is_empty() || !self.inbox.is_empty() || !self.timers.is_empty();
+        let has_work = !self.ready.is_empty()
+            || !self.inbox.is_empty()
+            || !self.timers.is_empty()
+            || !self.delayed.is_empty();
         if self.driving != Driving::Nobody || self.closed || !has_work || !self.background_allowed {
             return false;
         }
@@ -981,6 +1017,34 @@ impl State {
         }
         self.decisions.push(i as u32);
         i
+    }
+
+    /// Queues a woken task: at once, or (with [`DELAYS`], at a seeded chance) after a seeded
+    /// scheduling delay.
+    fn push_ready(&mut self, runnable: Runnable<Meta>) {
+        if let Some(rng) = &mut self.delays {
+            let draw = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            if draw < DELAY_PROBABILITY {
+                let span = DELAY_MAX.as_nanos() as u64;
+                let delay = Duration::from_nanos(1 + rng.next_u64() % span);
+                let id = runnable.metadata().id;
+                self.trace.push(Event::Delay(id, delay));
+                self.delayed.insert((self.now + delay, id), runnable);
+                return;
+            }
+        }
+        self.ready.push(runnable);
+    }
+
+    /// Moves the delayed tasks whose time has come to the run queue, in time order.
+    fn release_delayed(&mut self) {
+        while let Some(entry) = self.delayed.first_entry() {
+            if entry.key().0 > self.now {
+                break;
+            }
+            let runnable = entry.remove();
+            self.ready.push(runnable);
+        }
     }
 
     /// Marks the `block_on` future ready, behind the tasks ready now.
@@ -1106,7 +1170,7 @@ fn schedule(shared: &Weak<Shared>, runnable: Runnable<Meta>) {
         drop(st);
         drop_dying(&shared);
     } else if shared.is_driven_here() {
-        st.ready.push(runnable);
+        st.push_ready(runnable);
     } else {
         st.inbox.push(runnable);
         st.epoch += 1;
@@ -1232,7 +1296,13 @@ impl Runtime {
             false,
             config.name().unwrap_or("anyrt-sim-background"),
         );
-        shared.lock().background_allowed = !config.is_current_thread();
+        {
+            let mut st = shared.lock();
+            st.background_allowed = !config.is_current_thread();
+            if config.get_knob::<bool>(Backend::Sim, DELAYS) == Some(&true) {
+                st.delays = Some(Rng::new(seed ^ 0x3C6E_F372_FE94_F82B));
+            }
+        }
         Ok(Runtime { shared })
     }
 

@@ -17,6 +17,8 @@ pub enum Event {
     Fire(u64, Duration),
     /// The fault hook drew a number.
     Fault(u64),
+    /// A woken task was held back for a scheduling delay (its id, the delay).
+    Delay(u64, Duration),
 }
 
 /// The trace: a running hash of the events, their count, and the events themselves while
@@ -36,6 +38,7 @@ impl Trace {
             Event::Deliver(id) => (3, id, 0),
             Event::Fire(seq, at) => (4, seq, at.as_nanos() as u64),
             Event::Fault(draw) => (5, draw, 0),
+            Event::Delay(id, d) => (6, id, d.as_nanos() as u64),
         };
         self.hash = mix(self.hash ^ mix(kind ^ mix(a ^ mix(b))));
         if let Some(events) = &mut self.events {

@@ -198,6 +198,23 @@ impl Builder {
         self
     }
 
+    /// Seeded scheduling delays in a simulation ([`Backend::Sim`]; off by default): each wake
+    /// of a task has a one-in-ten chance, drawn from the seed, to hold the task back for up to
+    /// a millisecond of virtual time while timers, network deliveries and other tasks go
+    /// first, as a task that is slow to be scheduled on a loaded machine. The real backends'
+    /// `build()` refuses it.
+    ///
+    /// ```
+    /// use anyrt::{Backend, Runtime};
+    ///
+    /// let rt = Runtime::builder(Backend::Sim).seed(3).delays(true).build();
+    /// assert_eq!(rt.is_ok(), Backend::Sim.is_enabled());
+    /// ```
+    pub fn delays(mut self, on: bool) -> Self {
+        self.config = self.config.knob(Backend::Sim, "delays", on);
+        self
+    }
+
     /// The name of the worker threads, on every backend (under [`Backend::Sim`], of the
     /// thread that runs its tasks while no `block_on` does).
     ///

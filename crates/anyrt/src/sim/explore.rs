@@ -130,6 +130,16 @@ impl Explore {
         self
     }
 
+    /// Seeded scheduling delays in every run (off by default; see
+    /// [`Builder::delays`](crate::Builder::delays)): they find the races that need a task to
+    /// be slow to run after its wake (a message overtaking it, a timer firing first). A
+    /// failure's replay token replays with the same setting: `ANYRT_SIM_REPLAY` reruns the
+    /// test, whose attribute (`sim(delays)`) sets it again.
+    pub fn delays(mut self, on: bool) -> Explore {
+        self.config = self.config.knob(Backend::Sim, anyrt_sim::DELAYS, on);
+        self
+    }
+
     /// `worker_threads` of every run's configuration (checked as on every backend: zero is
     /// an error; a simulation has one thread whatever it says).
     pub fn worker_threads(mut self, n: usize) -> Explore {
@@ -466,11 +476,13 @@ impl fmt::Display for Failure {
 /// A failure prints its seed, the command that runs it again and the shrunk replay token,
 /// then fails the test with the original panic.
 #[doc(hidden)]
+#[allow(clippy::too_many_arguments)] // one per option of the attribute; only the macro calls it
 pub fn run_sim_test<T, Fut, F>(
     name: &'static str,
     seeds: Option<u64>,
     check: bool,
     scheduler: Option<Scheduler>,
+    delays: bool,
     worker_threads: Option<usize>,
     current_thread: bool,
     body: F,
@@ -491,6 +503,9 @@ pub fn run_sim_test<T, Fut, F>(
     }
     if let Some(scheduler) = scheduler {
         explore = explore.scheduler(scheduler);
+    }
+    if delays {
+        explore = explore.delays(true);
     }
     if let Some(n) = worker_threads {
         explore = explore.worker_threads(n);
