@@ -8,4 +8,5 @@
 pub mod counter;
 pub mod echo;
 pub mod pipeline;
+pub mod races;
 pub mod wal;

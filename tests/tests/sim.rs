@@ -673,3 +673,19 @@ async fn the_consumer_ran_within_100_us_or_not() {
     })
     .await;
 }
+
+/// The racy corpus (examples/src/races.rs; `--example races` adds the real runtimes'
+/// rates): the simulation finds every race within 1,000 seeds of one of its searches, and
+/// the token replays it 20 times out of 20.
+#[path = "../../examples/src/races.rs"]
+#[allow(unreachable_pub, dead_code)] // the example's module, public there
+mod races;
+
+#[test]
+fn the_simulation_finds_and_replays_every_race_of_the_corpus() {
+    for (name, program) in races::PROGRAMS {
+        let found = races::find(program).unwrap_or_else(|| panic!("{name}: not found"));
+        assert_eq!(found.replays, 20, "{name}: {found:?}");
+        assert!(found.seeds <= 1000, "{name}: {found:?}");
+    }
+}
