@@ -689,3 +689,25 @@ fn the_simulation_finds_and_replays_every_race_of_the_corpus() {
         assert!(found.seeds <= 1000, "{name}: {found:?}");
     }
 }
+
+/// `check`: a seed that passes once and fails when run again, with the same steps, is
+/// reported as not deterministic (not as a pass, and not with a token that does not fail).
+#[test]
+fn the_check_catches_a_seed_that_passes_then_fails() {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let explored = anyrt::sim::Explore::seeds(3).check(true).run(|| async {
+        anyrt::task::yield_now().await;
+        // An input outside the seed: how many times the body ran.
+        assert!(
+            RUNS.fetch_add(1, Ordering::SeqCst) != 1,
+            "the second run differs"
+        );
+    });
+    let failure = explored.expect_err("the check passed a body that fails on its second run");
+    assert!(failure.is_nondeterminism(), "{}", failure.message());
+    assert!(
+        failure.message().contains("passed, then failed"),
+        "{}",
+        failure.message()
+    );
+}

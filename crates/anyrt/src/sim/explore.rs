@@ -220,7 +220,29 @@ impl Explore {
             }
             if self.check {
                 let again = self.run_once(seed, None, true, &body);
-                if let Some(step) = first_difference(&run.events, &again.events) {
+                let differs = first_difference(&run.events, &again.events);
+                if let (None, Some(payload)) = (differs, &again.failure) {
+                    // The same steps, another end: the outcome depends on something the
+                    // schedule does not (a HashMap's order, std's clock, a static of the
+                    // body shared by the runs).
+                    let message = format!(
+                        "anyrt-sim: not deterministic: seed {seed} passed, then failed when run \
+                         again with the same steps ({}). The outcome depends on something \
+                         outside the seed: std's clock, a HashMap's random order, a static \
+                         shared by the runs, real IO",
+                        anyrt_core::task::panic_message(&**payload).unwrap_or("<not a string>"),
+                    );
+                    return Err(Failure {
+                        seed,
+                        index: k,
+                        of: self.seeds,
+                        found: run.schedule.clone(),
+                        shrunk: run.schedule,
+                        payload: Box::new(message),
+                        kind: Kind::Nondeterministic,
+                    });
+                }
+                if let Some(step) = differs {
                     let message = format!(
                         "anyrt-sim: not deterministic: seed {seed} ran twice and the traces \
                          differ at step {step}: {:?} then {:?}. Something outside the seed \
