@@ -576,42 +576,19 @@ async fn a_test_that_assumes_fifo_order_runs_under_sim_fifo() {
     assert_eq!(got, [0, 1, 2, 3]);
 }
 
-/// "Surely the consumer has run by now": a check after a short sleep that a woken task has
-/// run. On a loaded real machine the consumer can be slow to be scheduled and the check
-/// fails; without delays the simulation always runs a woken task before a timer fires.
-async fn the_consumer_ran_within_100_us() {
-    let seen = Arc::new(AtomicU64::new(0));
-    let (tx, rx) = anyrt::channel::bounded(1);
-    let consumer = {
-        let seen = seen.clone();
-        anyrt::spawn(async move {
-            let v = rx.recv().await.unwrap();
-            seen.store(v, Ordering::SeqCst);
-        })
-    };
-    tx.send(7).await.unwrap();
-    anyrt::time::sleep(Duration::from_micros(100)).await;
-    assert_eq!(
-        seen.load(Ordering::SeqCst),
-        7,
-        "the consumer had not run yet"
-    );
-    consumer.await.unwrap();
-}
-
 /// Seeded scheduling delays (`Explore::delays`, `sim(delays)`) find the race that needs a
 /// slow task; the token replays it every time; without delays the simulation never sees it.
 #[test]
 fn scheduling_delays_find_a_task_that_is_slow_to_run() {
     assert!(
         anyrt::sim::Explore::seeds(300)
-            .run(the_consumer_ran_within_100_us)
+            .run(races::slow_consumer)
             .is_ok(),
         "found without delays: the race needs a delayed task"
     );
     let failure = anyrt::sim::Explore::seeds(300)
         .delays(true)
-        .run(the_consumer_ran_within_100_us)
+        .run(races::slow_consumer)
         .expect_err("delays did not find the slow consumer");
     assert!(
         failure.message().contains("had not run yet"),
@@ -624,7 +601,7 @@ fn scheduling_delays_find_a_task_that_is_slow_to_run() {
         let again = anyrt::sim::Explore::replay(&token)
             .unwrap()
             .delays(true)
-            .run(the_consumer_ran_within_100_us);
+            .run(races::slow_consumer);
         assert!(
             again.is_err(),
             "the token {token} did not replay the failure"

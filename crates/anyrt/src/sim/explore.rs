@@ -232,15 +232,13 @@ impl Explore {
                          shared by the runs, real IO",
                         anyrt_core::task::panic_message(&**payload).unwrap_or("<not a string>"),
                     );
-                    return Err(Failure {
+                    return Err(Failure::nondeterministic(
                         seed,
-                        index: k,
-                        of: self.seeds,
-                        found: run.schedule.clone(),
-                        shrunk: run.schedule,
-                        payload: Box::new(message),
-                        kind: Kind::Nondeterministic,
-                    });
+                        k,
+                        self.seeds,
+                        run.schedule,
+                        message,
+                    ));
                 }
                 if let Some(step) = differs {
                     let message = format!(
@@ -251,15 +249,13 @@ impl Explore {
                         run.events.get(step),
                         again.events.get(step),
                     );
-                    return Err(Failure {
+                    return Err(Failure::nondeterministic(
                         seed,
-                        index: k,
-                        of: self.seeds,
-                        found: run.schedule.clone(),
-                        shrunk: run.schedule,
-                        payload: Box::new(message),
-                        kind: Kind::Nondeterministic,
-                    });
+                        k,
+                        self.seeds,
+                        run.schedule,
+                        message,
+                    ));
                 }
             }
         }
@@ -381,6 +377,25 @@ enum Kind {
 }
 
 impl Failure {
+    /// A seed whose two runs differ (`message` says how).
+    fn nondeterministic(
+        seed: u64,
+        index: u64,
+        of: u64,
+        schedule: Schedule,
+        message: String,
+    ) -> Failure {
+        Failure {
+            seed,
+            index,
+            of,
+            found: schedule.clone(),
+            shrunk: schedule,
+            payload: Box::new(message),
+            kind: Kind::Nondeterministic,
+        }
+    }
+
     /// Whether the failure is the determinism check's (two runs of one seed differed)
     /// rather than a panic of the body.
     pub fn is_nondeterminism(&self) -> bool {
