@@ -238,10 +238,12 @@ pub struct Found {
 pub fn find(program: fn() -> Pin<Box<dyn Future<Output = ()> + Send>>) -> Option<Found> {
     use anyrt::sim::{Explore, Scheduler};
     let searches: [(&'static str, Explore); 4] = [
-        ("random", Explore::seeds(1000)),
+        ("random", Explore::seeds(1000).delays(false)),
         (
             "PCT",
-            Explore::seeds(1000).scheduler(Scheduler::Pct { depth: 3 }),
+            Explore::seeds(1000)
+                .scheduler(Scheduler::Pct { depth: 3 })
+                .delays(false),
         ),
         ("random + delays", Explore::seeds(1000).delays(true)),
         (

@@ -576,12 +576,13 @@ async fn a_test_that_assumes_fifo_order_runs_under_sim_fifo() {
     assert_eq!(got, [0, 1, 2, 3]);
 }
 
-/// Seeded scheduling delays (`Explore::delays`, `sim(delays)`) find the race that needs a
+/// Seeded scheduling delays (on in `Explore` unless `delays(false)`, `sim(no_delays)`) find the race that needs a
 /// slow task; the token replays it every time; without delays the simulation never sees it.
 #[test]
 fn scheduling_delays_find_a_task_that_is_slow_to_run() {
     assert!(
         anyrt::sim::Explore::seeds(300)
+            .delays(false)
             .run(races::slow_consumer)
             .is_ok(),
         "found without delays: the race needs a delayed task"
@@ -609,7 +610,7 @@ fn scheduling_delays_find_a_task_that_is_slow_to_run() {
     }
 }
 
-#[anyrt::test(sim(delays, seeds = 20))]
+#[anyrt::test(sim(seeds = 20))]
 async fn delays_keep_every_seed_deterministic() {
     // A busy mix of tasks, timers and channels: the determinism of each seed is checked by
     // the next test with the same body.

@@ -20,7 +20,7 @@ fn valid_arguments() -> String {
 }
 
 /// What `sim(..)` takes.
-const SIM_OPTIONS: &str = "`sim` takes `seeds = N` (explore N seeds), `pct = D` (the PCT scheduler of depth D), `fifo` (tasks in the order they were woken, for tests that assume it), `delays` (seeded scheduling delays) and `check` (run each seed twice and compare the traces), e.g. `sim(seeds = 100)`";
+const SIM_OPTIONS: &str = "`sim` takes `seeds = N` (explore N seeds), `pct = D` (the PCT scheduler of depth D), `fifo` (tasks in the order they were woken, for tests that assume it), `no_delays` (no seeded scheduling delays) and `check` (run each seed twice and compare the traces), e.g. `sim(seeds = 100)`";
 
 /// Which attribute is being expanded; they accept the same arguments with different limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,8 +111,8 @@ pub(crate) struct Args {
     pub(crate) sim_pct: Option<u32>,
     /// `sim(fifo)`: tasks in the order they were woken.
     pub(crate) sim_fifo: bool,
-    /// `sim(delays)`: seeded scheduling delays.
-    pub(crate) sim_delays: bool,
+    /// `sim(no_delays)`: no seeded scheduling delays.
+    pub(crate) sim_no_delays: bool,
 }
 
 /// Parses the tokens between the attribute's parentheses.
@@ -282,7 +282,7 @@ fn parse_sim_options(input: ParseStream<'_>, args: &mut Args) -> syn::Result<()>
             "check" => args.sim_check = true,
             "pct" => args.sim_pct = Some(positive_option(input, &ident, "pct = D")?),
             "fifo" => args.sim_fifo = true,
-            "delays" => args.sim_delays = true,
+            "no_delays" => args.sim_no_delays = true,
             other => {
                 return Err(syn::Error::new(
                     ident.span(),
@@ -610,7 +610,7 @@ mod tests {
         assert!(args.sim_check);
         assert_eq!(ok(Kind::Test, quote!(sim)).sim_seeds, None);
         assert!(ok(Kind::Test, quote!(sim(fifo, seeds = 2))).sim_fifo);
-        assert!(ok(Kind::Test, quote!(sim(delays))).sim_delays);
+        assert!(ok(Kind::Test, quote!(sim(no_delays))).sim_no_delays);
         assert_eq!(
             errors(Kind::Test, quote!(sim(fifo, pct = 2))),
             ["`sim` takes one scheduler: `pct = D` or `fifo`, not both"]

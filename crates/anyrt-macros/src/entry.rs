@@ -163,7 +163,7 @@ fn sync_test_for(
         || args.sim_check
         || args.sim_pct.is_some()
         || args.sim_fifo
-        || args.sim_delays;
+        || args.sim_no_delays;
     if runtime_options {
         errors.push(syn::Error::new_spanned(
             args_tokens,
@@ -380,7 +380,7 @@ fn expand_test(input: &ItemFn, args: &Args, enabled: fn(Backend) -> bool) -> Tok
                 None => quote!(::core::option::Option::None),
             };
             let check = args.sim_check;
-            let delays = args.sim_delays;
+            let delays = !args.sim_no_delays;
             let scheduler = match (args.sim_pct, args.sim_fifo) {
                 (Some(depth), _) => quote!(::core::option::Option::Some(
                     ::anyrt::sim::Scheduler::Pct { depth: #depth }

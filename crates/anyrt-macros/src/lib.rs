@@ -96,7 +96,8 @@ use proc_macro::TokenStream;
 ///   (`ANYRT_SIM_SEEDS` overrides; `ANYRT_SIM_SEED` picks one), `pct = D` uses the PCT
 ///   scheduler of depth D, `fifo` runs tasks in the order they were woken (for tests that
 ///   assume a one-thread runtime's order: `spawn_local` tasks after their spawner too),
-///   `delays` holds some woken tasks back for a seeded time (races that need a slow task),
+///   `no_delays` turns off the seeded scheduling delays (on by default: some woken tasks are
+///   held back for a seeded time, which finds races that need a slow task),
 ///   `check` runs each seed twice and fails if the traces differ. The
 ///   first failing seed is printed with the command that reruns it, and its shrunk schedule
 ///   as `ANYRT_SIM_REPLAY=<token>`, which replays it exactly. Plain `sim` (or no backend

@@ -1299,7 +1299,10 @@ impl Runtime {
         {
             let mut st = shared.lock();
             st.background_allowed = !config.is_current_thread();
-            if config.get_knob::<bool>(Backend::Sim, DELAYS) == Some(&true) {
+            // A FIFO schedule has no delays: they would reorder its wakes.
+            if config.get_knob::<bool>(Backend::Sim, DELAYS) == Some(&true)
+                && scheduler != Scheduler::Fifo
+            {
                 st.delays = Some(Rng::new(seed ^ 0x3C6E_F372_FE94_F82B));
             }
         }

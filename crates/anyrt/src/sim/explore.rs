@@ -64,14 +64,15 @@ pub struct Explore {
 }
 
 impl Explore {
-    /// `n` seeds, from 0, with the [`Random`](Scheduler::Random) scheduler.
+    /// `n` seeds, from 0, with the [`Random`](Scheduler::Random) scheduler and scheduling
+    /// delays ([`delays`](Self::delays)).
     pub fn seeds(n: u64) -> Explore {
         Explore {
             first_seed: 0,
             seeds: n.max(1),
             replay: None,
             check: false,
-            config: RuntimeConfig::new(),
+            config: RuntimeConfig::new().knob(Backend::Sim, anyrt_sim::DELAYS, true),
         }
     }
 
@@ -130,11 +131,11 @@ impl Explore {
         self
     }
 
-    /// Seeded scheduling delays in every run (off by default; see
+    /// Seeded scheduling delays in every run (on unless turned off here; see
     /// [`Builder::delays`](crate::Builder::delays)): they find the races that need a task to
     /// be slow to run after its wake (a message overtaking it, a timer firing first). A
-    /// failure's replay token replays with the same setting: `ANYRT_SIM_REPLAY` reruns the
-    /// test, whose attribute (`sim(delays)`) sets it again.
+    /// replay token replays with the setting of the `Explore` that replays it (on unless
+    /// turned off: `ANYRT_SIM_REPLAY` reruns the test, whose attribute says the same again).
     pub fn delays(mut self, on: bool) -> Explore {
         self.config = self.config.knob(Backend::Sim, anyrt_sim::DELAYS, on);
         self
@@ -541,8 +542,8 @@ pub fn run_sim_test<T, Fut, F>(
     if let Some(scheduler) = scheduler {
         explore = explore.scheduler(scheduler);
     }
-    if delays {
-        explore = explore.delays(true);
+    if !delays {
+        explore = explore.delays(false);
     }
     if let Some(n) = worker_threads {
         explore = explore.worker_threads(n);
