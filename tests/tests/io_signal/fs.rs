@@ -98,6 +98,12 @@ async fn calls_on_paths_do_what_std_fs_does() {
         0o600
     );
 
+    // remove_dir_all of a symbolic link removes the link, not what it points to.
+    fs::symlink(dir.join("x"), dir.join("x-link"))
+        .await
+        .unwrap();
+    fs::remove_dir_all(dir.join("x-link")).await.unwrap();
+    assert!(fs::try_exists(dir.join("x/y/z")).await.unwrap());
     fs::remove_dir_all(dir.join("x")).await.unwrap();
     assert!(!fs::try_exists(dir.join("x")).await.unwrap());
 }
