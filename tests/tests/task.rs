@@ -884,3 +884,67 @@ async fn a_scope_runs_inside_a_spawned_task() {
     });
     assert_eq!(within("the task", sum).await.unwrap(), 6);
 }
+
+/// A scope polled only when woken (no runtime: a plain thread's loop that re-polls only after
+/// a wake) loses no wake-up: children wait on a channel another thread feeds, and a third
+/// thread, once the scope may be idle, spawns the child the body waits for through a cloned
+/// handle (a spawn that did not wake the scope would hang the loop, and fail it).
+#[test]
+fn a_scope_polled_only_when_woken_loses_no_wake() {
+    let mut pendings = 0;
+    for round in 0..20 {
+        let (tx, rx) = anyrt::channel::bounded::<u64>(4);
+        let (done_tx, done_rx) = anyrt::channel::bounded::<()>(1);
+        let feeder = std::thread::spawn(move || {
+            for i in 0..2_000 {
+                tx.send_blocking(i).unwrap();
+            }
+        });
+        let summed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut late = None;
+        let mut fut = Box::pin(anyrt::task::scope(|s: anyrt::task::Scope<'static>| {
+            let outside = s.clone();
+            let idle = summed.clone();
+            late = Some(std::thread::spawn(move || {
+                // Once the body waits for this child alone, nothing else would poll the scope.
+                while !idle.load(Ordering::SeqCst) {
+                    std::thread::yield_now();
+                }
+                std::thread::sleep(Duration::from_millis(1));
+                drop(outside.spawn(async move { done_tx.send(()).await.unwrap() }));
+            }));
+            let summed = summed.clone();
+            async move {
+                let sums: Vec<_> = (0..2)
+                    .map(|_| {
+                        let rx = rx.clone();
+                        s.spawn(async move {
+                            let mut sum = 0;
+                            while let Ok(v) = rx.recv().await {
+                                sum += v;
+                            }
+                            sum
+                        })
+                    })
+                    .collect();
+                let mut total = 0;
+                for sum in sums {
+                    total += sum.await;
+                }
+                summed.store(true, Ordering::SeqCst);
+                done_rx.recv().await.unwrap();
+                total
+            }
+        }));
+        let total = poll_only_when_woken(&format!("scope, round {round}"), &mut pendings, |cx| {
+            std::future::Future::poll(fut.as_mut(), cx)
+        });
+        feeder.join().unwrap();
+        late.take().unwrap().join().unwrap();
+        assert_eq!(total, (0..2_000).sum::<u64>(), "round {round}");
+    }
+    assert!(
+        pendings > 0,
+        "the scope never waited: the test proves nothing"
+    );
+}

@@ -340,17 +340,17 @@ impl<F: Future> Future for LocalScope<F> {
             prev: DEPTH.with(|d| d.replace(depth)),
         };
         crate::coop::reset();
-        let seeded = crate::rand::interleaving();
         // Under a seeded schedule the local tasks go first in half the polls, so that a
-        // local task and the future that spawned it run in either order.
-        if seeded && ANY.with(Cell::get) && crate::rand::below(2) == 0 {
+        // local task and the future that spawned it run in either order. (The thread-locals
+        // are read only once a local executor exists: a plain `block_on` pays nothing.)
+        if ANY.with(Cell::get) && crate::rand::interleaving() && crate::rand::below(2) == 0 {
             drive(depth, cx, true);
         }
         if let Poll::Ready(v) = this.future.poll(cx) {
             return Poll::Ready(v);
         }
         if ANY.with(Cell::get) {
-            drive(depth, cx, seeded);
+            drive(depth, cx, crate::rand::interleaving());
         }
         Poll::Pending
     }
