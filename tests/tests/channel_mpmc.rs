@@ -787,3 +787,69 @@ async fn busy_recv_loop_yields_on_tokio() {
         Err(n) => panic!("the busy recv loop never yielded ({n} iterations in 5 s)"),
     }
 }
+
+/// Senders and receivers on plain threads through the blocking methods (each polls again
+/// only when woken, so a lost wake-up hangs it), at capacities below, at and above the
+/// batch size that a wake policy might use (32).
+/// The receivers take an exact share each and stop, with `cap` messages left for the
+/// channel: every sender must still finish (no sender sleeps while there is room after the
+/// last receive), and every receiver must get its share (none sleeps while a message waits
+/// after the last send). A hang fails the test after 60 s.
+#[test]
+fn senders_and_receivers_polled_only_when_woken_lose_no_wake_up() {
+    const SENDERS: u64 = 4;
+    const RECEIVERS: u64 = 3;
+    // Many short rounds: the end of a round, when the last receive or send is done, is
+    // where a wake-up left to a waiter that does not pass it on would be lost.
+    const EACH: u64 = 40;
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for round in 0..150 {
+            for cap in [1, 2, 3, 31, 32, 33, 64, 100] {
+                let total = SENDERS * EACH;
+                let (tx, rx) = bounded::<u64>(cap);
+                let senders: Vec<_> = (0..SENDERS)
+                    .map(|p| {
+                        let tx = tx.clone();
+                        std::thread::spawn(move || {
+                            for i in 0..EACH {
+                                tx.send_blocking(p * EACH + i).unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                // Shares that leave `cap` messages in the channel.
+                let taken = total - cap as u64;
+                let receivers: Vec<_> = (0..RECEIVERS)
+                    .map(|r| {
+                        let rx = rx.clone();
+                        let share = taken / RECEIVERS + u64::from(r < taken % RECEIVERS);
+                        std::thread::spawn(move || {
+                            (0..share)
+                                .map(|_| rx.recv_blocking().unwrap())
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                for s in senders {
+                    s.join().unwrap();
+                }
+                let mut got: Vec<u64> = receivers
+                    .into_iter()
+                    .flat_map(|r| r.join().unwrap())
+                    .collect();
+                assert_eq!(rx.len(), cap, "round {round}, bounded({cap})");
+                got.extend(std::iter::from_fn(|| rx.try_recv().ok()));
+                got.sort_unstable();
+                assert!(
+                    got.iter().copied().eq(0..total),
+                    "round {round}, bounded({cap}): the messages received are not those sent"
+                );
+            }
+        }
+        done_tx.send(()).unwrap();
+    });
+    done_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a sender or receiver polled only when woken hung: a lost wake-up");
+}

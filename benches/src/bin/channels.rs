@@ -29,7 +29,7 @@
 //! per-round ratios (measured back to back on the same runtime). Ping-pong times are bimodal
 //! on multi-threaded runtimes (whether the two tasks share a worker), so read both.
 //! `ROUNDS=n` changes the number of rounds (default 11); `WORKLOADS=a,b` and
-//! `RUNTIMES=a,b` measure only those; `ROUND_TIMES=1` prints every round's time on stderr
+//! `RUNTIMES=a,b` and `IMPLS=a,b` measure only those; `ROUND_TIMES=1` prints every round's time on stderr
 //! (the spread a median hides).
 //!
 //! `--smoke` runs one round. The run fails if anyrt's channels lost a message in `cancel`.
@@ -590,6 +590,9 @@ fn main() {
                 host.block_on(run("anyrt", workload, host.spawner()));
                 for k in 0..IMPLS.len() {
                     let ii = (k + round) % IMPLS.len();
+                    if !wanted("IMPLS", IMPLS[ii]) {
+                        continue;
+                    }
                     let (t, lost) = host.block_on(async {
                         let t0 = Instant::now();
                         let lost = run(IMPLS[ii], workload, host.spawner()).await;

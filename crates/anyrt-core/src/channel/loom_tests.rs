@@ -368,6 +368,57 @@ fn loom_bounded_2_senders_waiting_behind_a_half_done_pop() {
 }
 
 #[test]
+fn loom_bounded_3_two_senders_waiting_both_get_room_from_two_pops() {
+    // Capacity 3, full, two senders waiting, two pops and then no more: each place made
+    // must reach a sender (the second pop may come while the first sender, woken, has not
+    // yet pushed), or a sender sleeps with room in the channel.
+    model(|| {
+        let (tx, rx) = bounded(3);
+        for i in 0..3 {
+            tx.try_send(i).unwrap();
+        }
+        let senders: Vec<_> = (3..5)
+            .map(|i| {
+                let tx = tx.clone();
+                thread::spawn(move || block_on(tx.send(i)).unwrap())
+            })
+            .collect();
+        let got = [rx.try_recv(), rx.try_recv()];
+        let got = got.map(|r| r.unwrap_or_else(|_| block_on(rx.recv()).unwrap()));
+        for s in senders {
+            s.join().unwrap();
+        }
+        let mut all: Vec<u32> = got.to_vec();
+        while let Ok(v) = rx.try_recv() {
+            all.push(v);
+        }
+        all.sort_unstable();
+        assert_eq!(all, [0, 1, 2, 3, 4]);
+    });
+}
+
+#[test]
+fn loom_bounded_3_two_receivers_waiting_both_get_a_message_from_two_pushes() {
+    // The mirror image: two receivers waiting on an empty channel of capacity 3, two
+    // messages pushed and then no more: each must reach a receiver.
+    model(|| {
+        let (tx, rx) = bounded(3);
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let rx = rx.clone();
+                thread::spawn(move || block_on(rx.recv()).unwrap())
+            })
+            .collect();
+        tx.try_send(1).unwrap();
+        tx.try_send(2).unwrap();
+        let got = receivers.into_iter().map(|r| r.join().unwrap());
+        let mut got: Vec<u32> = got.collect();
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+    });
+}
+
+#[test]
 fn loom_unbounded_a_receiver_notified_while_it_takes_another_message() {
     // Both receivers look before either registers; the first message comes then (announced
     // to no one), the second once both wait, while the oldest takes the first.
