@@ -41,7 +41,7 @@ enum Budget {
     None,
 }
 
-#[inline]
+#[inline(always)]
 fn budget() -> Budget {
     match context::current() {
         Some(ctx) if ctx.backend == Backend::Tokio => Budget::Tokio,
@@ -58,7 +58,7 @@ fn budget() -> Budget {
 /// tokio's budget does: an operation that swallows the `Pending` of another (a `timeout`
 /// whose deadline passed, a `select!` over several) would otherwise go on with a fresh
 /// budget, and a loop around it would never yield nor see its `abort()`.
-#[inline]
+#[inline(always)]
 fn spend_anyrt(cx: &mut Context<'_>) -> Poll<()> {
     LEFT.with(|left| match left.get() {
         0 => {
@@ -112,7 +112,7 @@ pub fn reset() {
 /// let mut cx = Context::from_waker(Waker::noop());
 /// assert_eq!(poll_recv(&mut queue, &mut cx), Poll::Ready(Some(1)));
 /// ```
-#[inline]
+#[inline(always)]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     match budget() {
         Budget::Tokio => spend_tokio(cx),
@@ -149,7 +149,7 @@ pub(crate) async fn step_unless_tokio() {
 /// assert_eq!(anyrt_core::coop::poll_proceed_once(&mut taken, &mut cx), Poll::Ready(()));
 /// assert!(taken);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn poll_proceed_once(taken: &mut bool, cx: &mut Context<'_>) -> Poll<()> {
     if !*taken {
         if poll_proceed(cx).is_pending() {

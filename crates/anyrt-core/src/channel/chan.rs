@@ -354,10 +354,21 @@ impl Waiters {
 
     /// Removes a waiter, if registered: whether it had been notified (and so may owe its
     /// turn to another waiter). Takes no lock if it was.
+    ///
+    /// Inline, and a test only when nothing is registered (every send or receive that did
+    /// not wait, and the drop of its future); the rest is out of line, so that the common
+    /// call does not pay for the registers the rest needs.
+    #[inline]
     pub(crate) fn remove(&self, key: &mut Option<WaitKey>) -> bool {
-        let Some(k) = key.take() else {
-            return false;
-        };
+        match key.take() {
+            None => false,
+            Some(k) => self.remove_registered(k),
+        }
+    }
+
+    /// [`remove`](Self::remove) of a registration.
+    #[inline(never)]
+    fn remove_registered(&self, k: WaitKey) -> bool {
         if !self.holds(k) {
             return true;
         }
