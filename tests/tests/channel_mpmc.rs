@@ -789,12 +789,12 @@ async fn busy_recv_loop_yields_on_tokio() {
 }
 
 /// Senders and receivers on plain threads through the blocking methods (each polls again
-/// only when woken, so a lost wake-up hangs it), at capacities below, at and above the
-/// batch size that a wake policy might use (32).
-/// The receivers take an exact share each and stop, with `cap` messages left for the
-/// channel: every sender must still finish (no sender sleeps while there is room after the
-/// last receive), and every receiver must get its share (none sleeps while a message waits
-/// after the last send). A hang fails the test after 60 s.
+/// only when woken, so a lost wake-up hangs it), at capacities from 1 to 100 (around 32, a
+/// batch a wake policy that wakes fewer waiters would use). The receivers take an exact
+/// share each and stop, with `cap` messages left for the channel: every sender must still
+/// finish (no sender sleeps while there is room after the last receive), and every receiver
+/// must get its share (none sleeps while a message waits after the last send). A hang fails
+/// the test after 60 s.
 #[test]
 fn senders_and_receivers_polled_only_when_woken_lose_no_wake_up() {
     const SENDERS: u64 = 4;

@@ -576,8 +576,9 @@ async fn a_test_that_assumes_fifo_order_runs_under_sim_fifo() {
     assert_eq!(got, [0, 1, 2, 3]);
 }
 
-/// Seeded scheduling delays (on in `Explore` unless `delays(false)`, `sim(no_delays)`) find the race that needs a
-/// slow task; the token replays it every time; without delays the simulation never sees it.
+/// Seeded scheduling delays (on in `Explore` unless `delays(false)` or `sim(no_delays)`) find
+/// the race that needs a slow task; the token replays it every time; without delays the
+/// simulation never sees it.
 #[test]
 fn scheduling_delays_find_a_task_that_is_slow_to_run() {
     assert!(

@@ -28,9 +28,10 @@
 //! fastest of the other five: the ratio of the medians, and in brackets the median of the
 //! per-round ratios (measured back to back on the same runtime). Ping-pong times are bimodal
 //! on multi-threaded runtimes (whether the two tasks share a worker), so read both.
-//! `ROUNDS=n` changes the number of rounds (default 11); `WORKLOADS=a,b` and
-//! `RUNTIMES=a,b` and `IMPLS=a,b` measure only those; `ROUND_TIMES=1` prints every round's time on stderr
-//! (the spread a median hides).
+//! `ROUNDS=n` changes the number of rounds (default 11); `WORKLOADS=a,b`, `RUNTIMES=a,b`
+//! and `IMPLS=a,b` measure only those (the warm-up round runs anyrt's channel whatever
+//! `IMPLS` says); `ROUND_TIMES=1` prints every round's time on stderr (the spread a median
+//! hides).
 //!
 //! `--smoke` runs one round. The run fails if anyrt's channels lost a message in `cancel`.
 //!

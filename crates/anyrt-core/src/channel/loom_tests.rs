@@ -383,12 +383,11 @@ fn loom_bounded_3_two_senders_waiting_both_get_room_from_two_pops() {
                 thread::spawn(move || block_on(tx.send(i)).unwrap())
             })
             .collect();
-        let got = [rx.try_recv(), rx.try_recv()];
-        let got = got.map(|r| r.unwrap_or_else(|_| block_on(rx.recv()).unwrap()));
+        // Full: both pops take a message at once.
+        let mut all = vec![rx.try_recv().unwrap(), rx.try_recv().unwrap()];
         for s in senders {
             s.join().unwrap();
         }
-        let mut all: Vec<u32> = got.to_vec();
         while let Ok(v) = rx.try_recv() {
             all.push(v);
         }
@@ -411,8 +410,7 @@ fn loom_bounded_3_two_receivers_waiting_both_get_a_message_from_two_pushes() {
             .collect();
         tx.try_send(1).unwrap();
         tx.try_send(2).unwrap();
-        let got = receivers.into_iter().map(|r| r.join().unwrap());
-        let mut got: Vec<u32> = got.collect();
+        let mut got: Vec<u32> = receivers.into_iter().map(|r| r.join().unwrap()).collect();
         got.sort_unstable();
         assert_eq!(got, [1, 2]);
     });
