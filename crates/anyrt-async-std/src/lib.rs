@@ -70,9 +70,7 @@
 //! the awaiting task). The panic is caught when the handle is awaited, not by boxing the
 //! task. `abort()` drops the task at its next await; a blocking closure cannot be stopped.
 
-// `unsafe` only where allowed item by item, with its SAFETY argument: the impl of
-// `anyrt_executor::Flavor`, whose thread-local of the current runtime must be this crate's
-// alone.
+// No `unsafe` here: the thread-local of the current runtime is anyrt-executor's.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
@@ -150,7 +148,7 @@ impl anyrt_core::Provider for AsyncStd {
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        anyrt_executor::spawn_current::<AsyncStd, F>(future)
+        anyrt_executor::spawn_current(Backend::AsyncStd, future, task::spawn_global)
     }
 
     /// On the blocking thread pool shared with async-std (the `blocking` crate's), with a
@@ -163,7 +161,7 @@ impl anyrt_core::Provider for AsyncStd {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        anyrt_executor::spawn_blocking_current::<AsyncStd, F, R>(f)
+        anyrt_executor::spawn_blocking_current(Backend::AsyncStd, f)
     }
 
     #[inline]

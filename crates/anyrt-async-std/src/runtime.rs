@@ -7,54 +7,20 @@
 //! still pending at once (a task a worker is polling, once that poll returns), and the
 //! workers stop.
 
-use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
-use std::io;
-use std::thread::LocalKey;
 use std::time::Duration;
 
 use anyrt_core::context;
 use anyrt_core::task::JoinHandle;
-use anyrt_core::{Backend, RuntimeConfig};
-use anyrt_executor::{Current, Flavor, Sleep};
+use anyrt_core::Backend;
+use anyrt_executor::Sleep;
 
-use crate::task;
+use crate::{task, AsyncStd};
 
-// This backend is an `anyrt-executor` flavor too.
-pub(crate) use crate::AsyncStd;
-
-thread_local! {
-    /// The anyrt [`Runtime`] the thread is inside, if any: set on its workers, in its
-    /// `block_on` and in its blocking closures. `GLOBAL` means async-std's global runtime.
-    /// Written only by `anyrt-executor`.
-    static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) };
-}
-
-// SAFETY: `CURRENT` is private to this module, returned by this flavor only, and written
-// by nothing but anyrt-executor.
-#[allow(unsafe_code)]
-unsafe impl Flavor for AsyncStd {
-    const BACKEND: Backend = Backend::AsyncStd;
-    const THREAD_NAME: &'static str = "anyrt-async-std-worker";
-
-    #[inline(always)]
-    fn current_key() -> &'static LocalKey<Cell<Current>> {
-        &CURRENT
-    }
-
-    #[inline]
-    fn spawn_global<F>(future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        task::spawn_global(future)
-    }
-}
-
-/// An owned async-std runtime: worker threads running an executor of their own on
-/// async-std's reactor and blocking pool.
+/// An owned async-std runtime: worker threads (one per CPU by default, named
+/// `anyrt-async-std-worker`) running an executor of their own on async-std's reactor and
+/// blocking pool. Its methods and its shutdown are [`anyrt_executor::Runtime`]'s.
 ///
 /// Unlike async-std's global runtime, it can be shut down: dropping it stops its workers
 /// without waiting for them (it never blocks, also inside async code or on one of its own
@@ -63,7 +29,9 @@ unsafe impl Flavor for AsyncStd {
 /// and a task still queued is not polled again. Blocking closures already running are
 /// detached. A spawn after the drop (through a [`Handle`]) gives a cancelled handle.
 ///
-/// Its tasks run without async-std's task-locals, like every anyrt task on this backend.
+/// Its tasks run without async-std's task-locals, like every anyrt task on this backend, and
+/// its `block_on` runs on async-io's `block_on`, not `async_std::task::block_on`: an owned
+/// runtime does not start async-std's global one.
 ///
 /// ```
 /// use anyrt_core::RuntimeConfig;
@@ -72,84 +40,14 @@ unsafe impl Flavor for AsyncStd {
 /// let handle = rt.spawn(async { 1 + 1 });
 /// assert_eq!(rt.block_on(handle).unwrap(), 2);
 /// ```
-pub struct Runtime {
-    inner: anyrt_executor::Runtime<AsyncStd>,
-    thread_name: String,
-}
+pub type Runtime = anyrt_executor::Runtime<AsyncStd>;
 
-impl Runtime {
-    /// Starts a runtime: one worker thread per CPU unless the configuration says otherwise,
-    /// named `anyrt-async-std-worker` unless it names them. What
-    /// [`Provider::build`](anyrt_core::Provider::build) does for this backend.
-    ///
-    /// # Errors
-    ///
-    /// `worker_threads(0)`, or a worker thread that cannot be started.
-    pub fn with_config(config: &RuntimeConfig) -> io::Result<Runtime> {
-        let thread_name = config.name().unwrap_or(AsyncStd::THREAD_NAME).to_owned();
-        let inner = match config.is_current_thread() {
-            true => anyrt_executor::Runtime::current_thread(),
-            false => anyrt_executor::Runtime::start(config.workers()?, &thread_name)?,
-        };
-        Ok(Runtime { inner, thread_name })
-    }
-
-    /// Runs `future` to completion on the calling thread. Spawns inside it go to this
-    /// runtime; `spawn_local` works inside it, and local tasks still pending when it returns
-    /// are dropped.
-    ///
-    /// The future runs on async-io's `block_on` (through `anyrt_executor::block_on`, which
-    /// returns a future ready at its first poll without it), not `async_std::task::block_on`:
-    /// an owned runtime does not start async-std's global one, so async-std's task-locals
-    /// are unavailable here.
-    #[inline]
-    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.inner.block_on(future)
-    }
-
-    /// Spawns a task onto this runtime.
-    #[inline]
-    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.inner.spawn(future)
-    }
-
-    /// Runs a blocking closure on the blocking pool; spawns from it go to this runtime.
-    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        self.inner.spawn_blocking(f)
-    }
-
-    /// A handle to this runtime. It does not keep the runtime alive.
-    pub fn handle(&self) -> Handle {
+impl From<anyrt_executor::Handle<AsyncStd>> for Handle {
+    /// What [`Runtime::handle`] gives, with [`Handle::current`] and [`Handle::global`].
+    fn from(runtime: anyrt_executor::Handle<AsyncStd>) -> Handle {
         Handle {
-            kind: HandleKind::Runtime(self.inner.handle()),
+            kind: HandleKind::Runtime(runtime),
         }
-    }
-
-    /// Shuts the runtime down and waits at most `timeout` for its workers to stop. When it
-    /// returns before the timeout, the tasks still pending have been dropped.
-    ///
-    /// Called on one of the runtime's own workers, it waits for the other workers only; in
-    /// async code, it does not wait.
-    pub fn shutdown_timeout(self, timeout: Duration) {
-        self.inner.shutdown_timeout(timeout);
-    }
-}
-
-impl fmt::Debug for Runtime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime")
-            .field("backend", &Backend::AsyncStd)
-            .field("worker_threads", &self.inner.worker_threads())
-            .field("thread_name", &self.thread_name)
-            .finish()
     }
 }
 
@@ -221,7 +119,7 @@ impl Handle {
     {
         match &self.kind {
             // The closure must not see a runtime this thread may be inside.
-            HandleKind::Global => anyrt_executor::spawn_blocking_global::<AsyncStd, F, R>(f),
+            HandleKind::Global => anyrt_executor::spawn_blocking_global(Backend::AsyncStd, f),
             HandleKind::Runtime(runtime) => runtime.spawn_blocking(f),
         }
     }
@@ -232,7 +130,7 @@ impl Handle {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         match &self.kind {
             HandleKind::Global => {
-                anyrt_executor::in_global::<AsyncStd, _>(|| crate::block_on::block_on(future))
+                anyrt_executor::in_global(Backend::AsyncStd, || crate::block_on::block_on(future))
             }
             HandleKind::Runtime(runtime) => runtime.block_on(future),
         }
@@ -253,18 +151,6 @@ impl fmt::Debug for Handle {
 }
 
 anyrt_core::impl_executor!(Handle {
-    type Sleep = Sleep;
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        Sleep::after(duration)
-    }
-
-    fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
-        Sleep::at(deadline)
-    }
-});
-
-anyrt_core::impl_executor!(Runtime {
     type Sleep = Sleep;
 
     fn sleep(&self, duration: Duration) -> Sleep {

@@ -62,6 +62,20 @@ macro_rules! backends {
                 }
             }
 
+            /// The backend's place in [`Backend::ALL`]: a dense index for a table with one
+            /// entry per backend (`[T; Backend::ALL.len()]`).
+            ///
+            /// ```
+            /// use anyrt::Backend;
+            ///
+            /// for (i, b) in Backend::ALL.iter().enumerate() {
+            ///     assert_eq!(b.index(), i);
+            /// }
+            /// ```
+            pub const fn index(self) -> usize {
+                self as usize
+            }
+
             /// The name as a Rust identifier, as in test names (`my_test::async_std`).
             ///
             /// ```

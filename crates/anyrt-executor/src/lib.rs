@@ -1,12 +1,12 @@
 //! The owned multi-threaded runtime on async-io's reactor shared by the smol and async-std
 //! backends of [anyrt](https://docs.rs/anyrt), with an executor of anyrt's own ([`Pool`]).
 //!
-//! **Who uses this crate:** `anyrt-smol` and `anyrt-async-std`, and nothing else. Each of
-//! them keeps its own thin `Runtime`, `Builder` and `Handle` (its public API) around the
-//! machinery here, parameterised by a [`Flavor`]: the [`anyrt_core::Backend`] its threads
-//! run as, the default name of its worker threads, its thread-local of the current runtime,
-//! and where a spawn outside any owned runtime goes. Blocking closures run on the `blocking`
-//! crate's pool for both.
+//! **Who uses this crate:** `anyrt-smol` and `anyrt-async-std`, and nothing else. Their
+//! `Runtime` is this crate's [`Runtime`] of their provider (`Runtime<Smol>`); their `Handle`
+//! wraps this crate's [`Handle`] beside their own process-wide runtime. Nothing here calls
+//! back into a backend: a backend crate calls [`spawn_current`] with its
+//! [`anyrt_core::Backend`] and says where a spawn outside every runtime of this crate goes.
+//! Blocking closures run on the `blocking` crate's pool for both.
 //!
 //! What is shared:
 //!
@@ -27,11 +27,11 @@
 //! * [`block_on`]: `async_io::block_on`, under the smol backend's `block_on` and every
 //!   owned runtime's, except that a future ready at its first poll never reaches async-io
 //!   (a quarter of the time of smol's `block_on` of a ready future).
-//! * The current runtime of a thread: one word in a `const` thread-local of the backend
-//!   ([`Current`]), set through guards, read by [`spawn_current`] and
+//! * The current runtime of a thread: one word per backend in a `const` thread-local of
+//!   this crate, set through guards, read by [`spawn_current`] and
 //!   [`spawn_blocking_current`].
 //!
-//! Everything on the spawn and poll paths is generic over the flavor and inlined: no
+//! Everything on the spawn and poll paths is inlined, with the backend a constant: no
 //! allocation beyond the executor's own task, no indirection beyond the thread-local read.
 
 // `unsafe` only where allowed item by item, with its SAFETY argument: the thread-local of
@@ -54,54 +54,36 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic::{self, AssertUnwindSafe, RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
-use std::thread::{self, LocalKey};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use anyrt_core::context::{self, ThreadContext};
 use anyrt_core::task::drop_panic::DiscardDropPanic;
 use anyrt_core::task::local;
 use anyrt_core::task::JoinHandle;
-use anyrt_core::Backend;
+use anyrt_core::{Backend, Provider, RuntimeConfig};
 use async_executor::Executor;
 use event_listener::Event;
 
-/// What a backend crate plugs into the shared runtime: its `Backend`, the default name of
-/// its threads, its thread-local of the current runtime, and where a spawn goes outside any
-/// runtime of the crate.
-///
-/// # Safety
-///
-/// Nothing but this crate may write the thread-local that
-/// [`current_key`](Flavor::current_key) returns: a [`Current`] holds a pointer that is valid
-/// only while the guard of this crate that stored it lives (`Current` is `Copy`, so a copy
-/// put back later would dangle). The pointee is a [`Shared`], one type for every flavor, so a
-/// thread-local shared by two flavors would only mix up their runtimes, not their types; each
-/// flavor still returns one of its own.
-#[allow(unsafe_code)]
-pub unsafe trait Flavor: Sized + Send + Sync + 'static {
-    /// The backend the runtime's threads run as (their [`ThreadContext`]).
-    const BACKEND: Backend;
+thread_local! {
+    /// The runtime of this crate the thread is inside, one slot per backend
+    /// ([`Backend::index`]): a smol runtime's worker is inside none of async-std's, so an
+    /// async-std spawn there goes to async-std's process-wide runtime. Written only here,
+    /// through the guards below; `GLOBAL` (the initial value) means none.
+    static CURRENT: [Cell<Current>; Backend::ALL.len()] =
+        const { [const { Cell::new(Current::GLOBAL) }; Backend::ALL.len()] };
+}
 
-    /// The default name of a runtime's worker threads.
-    const THREAD_NAME: &'static str;
-
-    /// The backend's thread-local of the current runtime, declared as
-    /// `static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) }` and returned by
-    /// this flavor only (two flavors sharing one would see each other's runtimes).
-    fn current_key() -> &'static LocalKey<Cell<Current>>;
-
-    /// Spawns where a thread that is inside no runtime of this flavor spawns: the backend's
-    /// process-wide runtime.
-    fn spawn_global<F>(future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static;
+/// Runs `f` with the calling thread's slot of `backend` in [`CURRENT`].
+#[inline(always)]
+fn slot<R>(backend: Backend, f: impl FnOnce(&Cell<Current>) -> R) -> R {
+    CURRENT.with(|slots| f(&slots[backend.index()]))
 }
 
 /// What a runtime's workers, the runtime and (weakly) its handles and the thread-local
@@ -114,24 +96,8 @@ pub struct Shared {
     /// This `Shared` itself, weakly: what `Handle::current()` and `spawn_blocking` take from
     /// the thread-local, which holds a plain reference.
     this: Weak<Shared>,
-    flavor: FlavorOf,
-}
-
-/// What a [`Shared`] knows of its flavor: the backend its threads run as, and the
-/// thread-local its blocking closures and its `close` enter it in.
-#[derive(Clone, Copy)]
-struct FlavorOf {
+    /// The backend its threads run as.
     backend: Backend,
-    current: &'static LocalKey<Cell<Current>>,
-}
-
-impl FlavorOf {
-    fn of<B: Flavor>() -> FlavorOf {
-        FlavorOf {
-            backend: B::BACKEND,
-            current: B::current_key(),
-        }
-    }
 }
 
 /// Starts `f` on the `blocking` crate's thread pool (the one smol and async-std use), as it
@@ -163,13 +129,13 @@ impl fmt::Debug for Exec {
 }
 
 impl Shared {
-    fn with<B: Flavor>(executor: Exec) -> Arc<Shared> {
+    fn with(backend: Backend, executor: Exec) -> Arc<Shared> {
         Arc::new_cyclic(|this| Shared {
             executor,
             closed: AtomicBool::new(false),
             shutdown: Event::new(),
             this: this.clone(),
-            flavor: FlavorOf::of::<B>(),
+            backend,
         })
     }
 
@@ -179,8 +145,8 @@ impl Shared {
     /// Its tasks are async-executor's: a panic of a task's destructor (at abort, or when the
     /// executor is dropped) is caught and discarded (the panic hook has printed it) and the
     /// handle says cancelled, since async-executor gives a task no room for the payload.
-    pub fn from_executor<B: Flavor>(executor: Arc<Executor<'static>>) -> Arc<Shared> {
-        Shared::with::<B>(Exec::Application(executor))
+    pub fn from_executor(backend: Backend, executor: Arc<Executor<'static>>) -> Arc<Shared> {
+        Shared::with(backend, Exec::Application(executor))
     }
 
     /// Runs the executor's tasks on the calling thread until `future` completes.
@@ -217,10 +183,10 @@ impl Shared {
             return JoinHandle::cancelled();
         }
         let runtime = self.this.clone();
-        let flavor = self.flavor;
+        let backend = self.backend;
         unblock(move || {
-            let _context = context::enter(ThreadContext::blocking_on(flavor.backend));
-            let _current = enter_weak(flavor.current, &runtime);
+            let _context = context::enter(ThreadContext::blocking_on(backend));
+            let _current = enter_weak(backend, &runtime);
             f()
         })
     }
@@ -241,7 +207,7 @@ impl Shared {
         if let Exec::Own(pool) = &self.executor {
             // The destructors of the tasks dropped here may spawn: they find this runtime,
             // closed (and get cancelled handles), not the one the thread is in.
-            let _current = enter_weak(self.flavor.current, &self.this);
+            let _current = enter_weak(self.backend, &self.this);
             pool.close();
         }
     }
@@ -266,7 +232,7 @@ impl Shared {
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
-            .field("backend", &self.flavor.backend)
+            .field("backend", &self.backend)
             .field("closed", &self.is_closed())
             .field("executor", &self.executor)
             .finish()
@@ -307,17 +273,17 @@ impl<F: Future> Future for CoopTask<F> {
     }
 }
 
-/// The runtime a thread is inside, as stored in the backend's thread-local
-/// ([`Flavor::current_key`]): one tagged pointer, so that the thread-local needs no
+/// The runtime a thread is inside, as stored in its backend's slot of [`CURRENT`]: one
+/// tagged pointer, so that the thread-local needs no
 /// destructor (a `const` thread-local of a type without drop glue is one TLS slot: no lazy
 /// registration, never destroyed, so reading it is one load and never fails). What it points
 /// to is owned by whoever holds the guard that stored it, and outlives it.
 #[derive(Clone, Copy, Debug)]
-pub struct Current(*const ());
+struct Current(*const ());
 
 impl Current {
     /// No runtime of this crate: the backend's process-wide one. The initial value.
-    pub const GLOBAL: Current = Current(ptr::null());
+    const GLOBAL: Current = Current(ptr::null());
 
     /// A runtime worker or `Runtime::block_on`: the runtime outlives the thread's use of it,
     /// so the spawn hot path needs no upgrade. A `*const Shared` (low bit clear).
@@ -350,10 +316,10 @@ enum CurrentRef<'a> {
 /// Runs `f` with the calling thread's current runtime.
 #[inline(always)]
 #[allow(unsafe_code)]
-fn with_current<B: Flavor, R>(f: impl FnOnce(CurrentRef<'_>) -> R) -> R {
-    let Current(ptr) = B::current_key().with(Cell::get);
+fn with_current<R>(backend: Backend, f: impl FnOnce(CurrentRef<'_>) -> R) -> R {
+    let Current(ptr) = slot(backend, Cell::get);
     let current = if ptr.addr() & WEAK_TAG != 0 {
-        // SAFETY: a pointer is in the flavor's thread-local only while the `CurrentGuard`
+        // SAFETY: a pointer is in a slot of `CURRENT` only while the `CurrentGuard`
         // that put it there is alive (the guard puts the previous value back when dropped;
         // guards live on the stack of the thread they were made on, since they are not
         // `Send`, are never leaked by this crate, and are dropped in reverse order of
@@ -363,8 +329,8 @@ fn with_current<B: Flavor, R>(f: impl FnOnce(CurrentRef<'_>) -> R) -> R {
         // end that borrow either: the reference is valid for all of `f`. Only shared
         // references are ever made from these pointers. Only this crate makes a `Current`
         // that points somewhere (its field is private), each to a `Shared` or a
-        // `Weak<Shared>`, one type for every flavor, and only this crate writes the flavor's
-        // thread-local (the contract of `Flavor`). Tagged, it is a `Weak<Shared>`
+        // `Weak<Shared>`, one type for every backend, and only this crate writes `CURRENT`
+        // (a private thread-local, written only through guards). Tagged, it is a `Weak<Shared>`
         // (`Current::weak`), and clearing the tag gives its address back (with its
         // provenance).
         CurrentRef::Weak(unsafe { &*ptr.map_addr(|a| a & !WEAK_TAG).cast::<Weak<Shared>>() })
@@ -377,30 +343,30 @@ fn with_current<B: Flavor, R>(f: impl FnOnce(CurrentRef<'_>) -> R) -> R {
     f(current)
 }
 
-/// Sets the flavor's current runtime until dropped, then restores the previous value. It
+/// Sets a backend's current runtime until dropped, then restores the previous value. It
 /// borrows what the stored pointer points to for its whole life.
 ///
 /// Never given out: a guard dropped out of order (kept past the guard it was made under)
 /// would put back a pointer whose referent is gone.
 struct CurrentGuard<'a> {
-    key: &'static LocalKey<Cell<Current>>,
+    backend: Backend,
     prev: Current,
     // Not `Send`, through the raw pointer of `Current`: dropped on the thread it was made on.
     _referent: PhantomData<&'a Shared>,
 }
 
 #[inline(always)]
-fn enter(key: &'static LocalKey<Cell<Current>>, current: Current) -> Current {
-    key.with(|c| c.replace(current))
+fn enter(backend: Backend, current: Current) -> Current {
+    slot(backend, |c| c.replace(current))
 }
 
 /// Makes `shared` the calling thread's runtime, strongly: for a worker and
 /// `Runtime::block_on`, which keep it alive meanwhile.
 #[inline]
-fn enter_strong<'a>(key: &'static LocalKey<Cell<Current>>, shared: &'a Shared) -> CurrentGuard<'a> {
+fn enter_strong(backend: Backend, shared: &Shared) -> CurrentGuard<'_> {
     CurrentGuard {
-        key,
-        prev: enter(key, Current::strong(shared)),
+        backend,
+        prev: enter(backend, Current::strong(shared)),
         _referent: PhantomData,
     }
 }
@@ -408,13 +374,10 @@ fn enter_strong<'a>(key: &'static LocalKey<Cell<Current>>, shared: &'a Shared) -
 /// Makes `shared` the calling thread's runtime without keeping it alive: for a blocking
 /// closure and `Handle::block_on`.
 #[inline]
-fn enter_weak<'a>(
-    key: &'static LocalKey<Cell<Current>>,
-    shared: &'a Weak<Shared>,
-) -> CurrentGuard<'a> {
+fn enter_weak(backend: Backend, shared: &Weak<Shared>) -> CurrentGuard<'_> {
     CurrentGuard {
-        key,
-        prev: enter(key, Current::weak(shared)),
+        backend,
+        prev: enter(backend, Current::weak(shared)),
         _referent: PhantomData,
     }
 }
@@ -464,11 +427,10 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// `block_on` on the process-wide runtime inside an owned one), then restores the previous
 /// one, also if `f` unwinds.
 #[inline]
-pub fn in_global<B: Flavor, R>(f: impl FnOnce() -> R) -> R {
-    let key = B::current_key();
+pub fn in_global<R>(backend: Backend, f: impl FnOnce() -> R) -> R {
     let _current = CurrentGuard::<'static> {
-        key,
-        prev: enter(key, Current::GLOBAL),
+        backend,
+        prev: enter(backend, Current::GLOBAL),
         _referent: PhantomData,
     };
     f()
@@ -477,53 +439,57 @@ pub fn in_global<B: Flavor, R>(f: impl FnOnce() -> R) -> R {
 impl Drop for CurrentGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.key.with(|c| c.set(self.prev));
+        slot(self.backend, |c| c.set(self.prev));
     }
 }
 
-/// Spawns onto the calling thread's runtime, else through [`Flavor::spawn_global`]. A
-/// runtime that was dropped or shut down gives a cancelled handle.
+/// Spawns onto the calling thread's runtime of `backend`, else with `global` (the backend's
+/// process-wide runtime). A runtime that was dropped or shut down gives a cancelled handle.
+/// What `Provider::spawn` is on the smol backend:
+/// `spawn_current(Backend::Smol, future, runtime::spawn_global)`.
 #[inline]
-pub fn spawn_current<B, F>(future: F) -> JoinHandle<F::Output>
+pub fn spawn_current<F>(
+    backend: Backend,
+    future: F,
+    global: impl FnOnce(F) -> JoinHandle<F::Output>,
+) -> JoinHandle<F::Output>
 where
-    B: Flavor,
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     // No borrow is held meanwhile: the destructors that the spawn may run (of a runtime
     // whose last reference an upgrade gave, with its executor and tasks) may spawn too.
-    with_current::<B, _>(move |c| match c {
+    with_current(backend, move |c| match c {
         CurrentRef::Strong(shared) => shared.spawn(future),
-        CurrentRef::Global => B::spawn_global(future),
+        CurrentRef::Global => global(future),
         CurrentRef::Weak(weak) => spawn_weak(weak, future),
     })
 }
 
-/// Runs a blocking closure tied to the calling thread's runtime, if any, so that spawns and
-/// `Handle::current()` inside it see that runtime; else with no runtime of this crate.
-pub fn spawn_blocking_current<B, F, R>(f: F) -> JoinHandle<R>
+/// Runs a blocking closure tied to the calling thread's runtime of `backend`, if any, so
+/// that spawns and `Handle::current()` inside it see that runtime; else with no runtime of
+/// this crate.
+pub fn spawn_blocking_current<F, R>(backend: Backend, f: F) -> JoinHandle<R>
 where
-    B: Flavor,
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    with_current::<B, _>(move |c| match c {
+    with_current(backend, move |c| match c {
         CurrentRef::Strong(shared) => shared.spawn_blocking(f),
         CurrentRef::Weak(weak) => spawn_blocking_weak(weak, f),
-        CurrentRef::Global => spawn_blocking_global::<B, F, R>(f),
+        CurrentRef::Global => spawn_blocking_global(backend, f),
     })
 }
 
-/// Runs `f` on the blocking pool with the blocking context of the flavor's backend and no
-/// runtime of this crate as its current one.
-pub fn spawn_blocking_global<B, F, R>(f: F) -> JoinHandle<R>
+/// Runs `f` on the blocking pool with the blocking context of `backend` and no runtime of
+/// this crate as its current one.
+pub fn spawn_blocking_global<F, R>(backend: Backend, f: F) -> JoinHandle<R>
 where
-    B: Flavor,
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
     unblock(move || {
-        let _context = context::enter(ThreadContext::blocking_on(B::BACKEND));
+        let _context = context::enter(ThreadContext::blocking_on(backend));
         f()
     })
 }
@@ -553,18 +519,18 @@ where
     }
 }
 
-/// The runtime the calling thread is inside, weakly: a runtime's worker, its `block_on` or a
-/// blocking closure it runs. `None` when it is inside none (the backend then decides whether
-/// the thread belongs to its process-wide runtime).
-pub fn current<B: Flavor>() -> Option<Handle<B>> {
-    with_current::<B, _>(|c| match c {
+/// The runtime of `P` the calling thread is inside, weakly: a runtime's worker, its
+/// `block_on` or a blocking closure it runs. `None` when it is inside none (the backend then
+/// decides whether the thread belongs to its process-wide runtime).
+pub fn current<P: Provider>() -> Option<Handle<P>> {
+    with_current(P::BACKEND, |c| match c {
         CurrentRef::Strong(shared) => Some(shared.this.clone()),
         CurrentRef::Weak(weak) => Some(weak.clone()),
         CurrentRef::Global => None,
     })
     .map(|shared| Handle {
         shared,
-        _flavor: PhantomData,
+        _backend: PhantomData,
     })
 }
 
@@ -592,8 +558,9 @@ impl Drop for AliveGuard {
     }
 }
 
-fn run_worker<B: Flavor>(shared: Arc<Shared>, alive: AliveGuard) {
-    context::set_for_thread(ThreadContext::async_on(B::BACKEND));
+fn run_worker(shared: Arc<Shared>, alive: AliveGuard) {
+    let backend = shared.backend;
+    context::set_for_thread(ThreadContext::async_on(backend));
     // Dropped last, also when unwinding: counts the worker out once it has given up its
     // share of the runtime.
     let _alive = alive;
@@ -602,10 +569,10 @@ fn run_worker<B: Flavor>(shared: Arc<Shared>, alive: AliveGuard) {
     // still pending, whose destructors may spawn. They find a dead runtime (and get
     // cancelled handles), not the process-wide one, since the weak guard is still in place.
     let weak = shared.this.clone();
-    let _weak = enter_weak(B::current_key(), &weak);
+    let _weak = enter_weak(backend, &weak);
     // Moved after `_weak` so that it is dropped before.
     let shared = shared;
-    let _strong = enter_strong(B::current_key(), &shared);
+    let _strong = enter_strong(backend, &shared);
     loop {
         // Task panics are caught by the executor (and resumed at join); this only guards the
         // worker against a panic elsewhere (a waker, a destructor), so that the runtime keeps
@@ -619,32 +586,54 @@ fn run_worker<B: Flavor>(shared: Arc<Shared>, alive: AliveGuard) {
     }
 }
 
-/// An owned runtime: a [`Pool`] run by worker threads on async-io's reactor.
+/// An owned runtime of the backend `P` (`anyrt_smol::Runtime` is `Runtime<Smol>`): a
+/// [`Pool`] run by worker threads (one per CPU by default) on async-io's reactor, with the
+/// `blocking` crate's thread pool for [`spawn_blocking`](Runtime::spawn_blocking).
 ///
 /// Dropping it shuts it down without blocking, also inside async code or on one of its own
 /// workers: the tasks still pending are dropped before the drop returns, on the dropping
 /// thread (their handles give `is_cancelled()`, or the panic of their destructor), except a
 /// task a worker is polling, which that worker drops once the poll returns; the workers are
-/// told to stop and detached; blocking closures already running go on, detached.
-pub struct Runtime<B: Flavor> {
+/// told to stop and detached; blocking closures already running go on, detached. A spawn
+/// through a [`Handle`] after that gives a cancelled handle.
+///
+/// `anyrt_smol::Runtime` and `anyrt_async_std::Runtime` show it at work.
+pub struct Runtime<P> {
     shared: Arc<Shared>,
-    _flavor: PhantomData<fn() -> B>,
+    _backend: PhantomData<fn() -> P>,
     workers: Vec<thread::JoinHandle<()>>,
     alive: Arc<Alive>,
     // No workers: the executor runs inside `block_on`.
     current_thread: bool,
 }
 
-impl<B: Flavor> Runtime<B> {
-    /// Starts `worker_threads` workers named `thread_name` on a new executor.
+impl<P: Provider> Runtime<P> {
+    /// Starts a runtime: one worker thread per CPU unless the configuration says otherwise
+    /// (smol's own default is 1; anyrt's is the number of CPUs on every backend), named
+    /// `anyrt-<backend>-worker` (`anyrt-smol-worker`) unless it names them; or a
+    /// [current-thread](RuntimeConfig::current_thread) runtime. What
+    /// [`Provider::build`] does for the smol and async-std backends.
     ///
     /// # Errors
     ///
-    /// If a worker thread cannot be started (the ones already started stop again).
-    pub fn start(worker_threads: usize, thread_name: &str) -> io::Result<Runtime<B>> {
+    /// `worker_threads(0)`, or a worker thread that cannot be started (the ones already
+    /// started stop again).
+    pub fn with_config(config: &RuntimeConfig) -> io::Result<Runtime<P>> {
+        if config.is_current_thread() {
+            return Ok(Runtime::current_thread());
+        }
+        let workers = config.workers()?;
+        match config.name() {
+            Some(name) => Runtime::start(workers, name),
+            None => Runtime::start(workers, &format!("anyrt-{}-worker", P::BACKEND)),
+        }
+    }
+
+    /// Starts `worker_threads` workers named `thread_name` on a new executor.
+    fn start(worker_threads: usize, thread_name: &str) -> io::Result<Runtime<P>> {
         let mut rt = Runtime {
-            shared: Shared::with::<B>(Exec::Own(Pool::new())),
-            _flavor: PhantomData,
+            shared: Shared::with(P::BACKEND, Exec::Own(Pool::new())),
+            _backend: PhantomData,
             workers: Vec::with_capacity(worker_threads),
             alive: Arc::new(Alive::default()),
             current_thread: false,
@@ -656,7 +645,7 @@ impl<B: Flavor> Runtime<B> {
             let guard = AliveGuard(rt.alive.clone());
             let worker = thread::Builder::new()
                 .name(thread_name.to_owned())
-                .spawn(move || run_worker::<B>(shared, guard))?;
+                .spawn(move || run_worker(shared, guard))?;
             // On `?` above the closure (and its guard) was dropped; `rt` is dropped too,
             // which signals the workers already started to stop.
             rt.workers.push(worker);
@@ -667,10 +656,10 @@ impl<B: Flavor> Runtime<B> {
     /// A current-thread runtime: no worker thread; its tasks run on the thread that calls
     /// [`block_on`](Self::block_on), while it does. Dropping it drops the tasks still
     /// pending at once.
-    pub fn current_thread() -> Runtime<B> {
+    fn current_thread() -> Runtime<P> {
         Runtime {
-            shared: Shared::with::<B>(Exec::Own(Pool::new())),
-            _flavor: PhantomData,
+            shared: Shared::with(P::BACKEND, Exec::Own(Pool::new())),
+            _backend: PhantomData,
             workers: Vec::new(),
             alive: Arc::new(Alive::default()),
             current_thread: true,
@@ -689,12 +678,16 @@ impl<B: Flavor> Runtime<B> {
 
     /// Runs `future` to completion on the calling thread, inside this runtime: `spawn` in it
     /// goes to this runtime, and `spawn_local` works in it (local tasks still pending when it
-    /// returns are dropped). The calling thread does not run the runtime's tasks, except on a
-    /// [current-thread](Self::current_thread) runtime, where nobody else does.
+    /// returns are dropped). The calling thread does not run the runtime's tasks (smol's
+    /// `block_on(ex.run(..))` idiom would): its workers do, so `worker_threads(n)` means `n`
+    /// threads run tasks, as on every backend; except on a current-thread runtime, where
+    /// nobody else does.
+    ///
+    /// Does not check whether blocking is allowed here; the `anyrt` facade does.
     #[inline]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _context = context::enter(ThreadContext::async_on(B::BACKEND));
-        let _current = enter_strong(B::current_key(), &self.shared);
+        let _context = context::enter(ThreadContext::async_on(P::BACKEND));
+        let _current = enter_strong(P::BACKEND, &self.shared);
         if self.current_thread {
             // The calling thread runs the runtime's tasks meanwhile.
             return local::scope(future, |f| async_io::block_on(self.shared.run(f)));
@@ -721,9 +714,13 @@ impl<B: Flavor> Runtime<B> {
         self.shared.spawn_blocking(f)
     }
 
-    /// A handle to this runtime. It does not keep the runtime alive.
-    pub fn handle(&self) -> Handle<B> {
-        Handle::new(&self.shared)
+    /// A handle to this runtime, as the backend's own handle type (`anyrt_smol::Handle`). It
+    /// does not keep the runtime alive.
+    pub fn handle(&self) -> P::Handle
+    where
+        P::Handle: From<Handle<P>>,
+    {
+        Handle::new(&self.shared).into()
     }
 
     /// Shuts the runtime down and waits at most `timeout` for its worker threads to stop (a
@@ -779,7 +776,7 @@ impl<B: Flavor> Runtime<B> {
     }
 }
 
-impl<B: Flavor> Drop for Runtime<B> {
+impl<P> Drop for Runtime<P> {
     fn drop(&mut self) {
         // Never blocks: the workers stop on their own and the last of them to let go of the
         // executor drops it (and the tasks still pending). The thread handles are detached.
@@ -787,10 +784,10 @@ impl<B: Flavor> Drop for Runtime<B> {
     }
 }
 
-impl<B: Flavor> fmt::Debug for Runtime<B> {
+impl<P: Provider> fmt::Debug for Runtime<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
-            .field("backend", &B::BACKEND)
+            .field("backend", &P::BACKEND)
             .field("worker_threads", &self.workers.len())
             .field("executor", &self.shared.executor)
             .finish()
@@ -799,26 +796,26 @@ impl<B: Flavor> fmt::Debug for Runtime<B> {
 
 /// A weak handle to a runtime: spawns onto it from any thread without keeping it alive.
 /// After the runtime is dropped or shut down, a spawn through it gives a cancelled handle.
-pub struct Handle<B: Flavor> {
+pub struct Handle<P> {
     shared: Weak<Shared>,
-    _flavor: PhantomData<fn() -> B>,
+    _backend: PhantomData<fn() -> P>,
 }
 
-impl<B: Flavor> Clone for Handle<B> {
+impl<P> Clone for Handle<P> {
     fn clone(&self) -> Self {
         Handle {
             shared: self.shared.clone(),
-            _flavor: PhantomData,
+            _backend: PhantomData,
         }
     }
 }
 
-impl<B: Flavor> Handle<B> {
+impl<P: Provider> Handle<P> {
     /// A handle to `shared`.
-    pub fn new(shared: &Arc<Shared>) -> Handle<B> {
+    pub fn new(shared: &Arc<Shared>) -> Handle<P> {
         Handle {
             shared: Arc::downgrade(shared),
-            _flavor: PhantomData,
+            _backend: PhantomData,
         }
     }
 
@@ -845,8 +842,8 @@ impl<B: Flavor> Handle<B> {
     /// keeping it alive: after the runtime has shut down the future still runs, and spawns
     /// inside it give cancelled handles).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _context = context::enter(ThreadContext::async_on(B::BACKEND));
-        let _current = enter_weak(B::current_key(), &self.shared);
+        let _context = context::enter(ThreadContext::async_on(P::BACKEND));
+        let _current = enter_weak(P::BACKEND, &self.shared);
         local::scope(future, block_on)
     }
 
@@ -856,11 +853,78 @@ impl<B: Flavor> Handle<B> {
     }
 }
 
-impl<B: Flavor> fmt::Debug for Handle<B> {
+impl<P: Provider> fmt::Debug for Handle<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
-            .field("backend", &B::BACKEND)
+            .field("backend", &P::BACKEND)
             .field("alive", &self.is_alive())
             .finish()
+    }
+}
+
+// A panic cannot leave a runtime half-updated: its state is the executor (unwind-safe
+// itself) and atomics. tokio's runtime is unwind-safe too, so the facade's can be.
+impl<P> UnwindSafe for Runtime<P> {}
+impl<P> RefUnwindSafe for Runtime<P> {}
+impl<P> UnwindSafe for Handle<P> {}
+impl<P> RefUnwindSafe for Handle<P> {}
+
+impl<P: Provider> anyrt_core::Executor for Runtime<P> {
+    type Sleep = Sleep;
+
+    #[inline]
+    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Runtime::spawn(self, future)
+    }
+
+    #[inline]
+    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        Runtime::spawn_blocking(self, f)
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Sleep::after(duration)
+    }
+
+    fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
+        Sleep::at(deadline)
+    }
+}
+
+impl<P: Provider> anyrt_core::Executor for Handle<P> {
+    type Sleep = Sleep;
+
+    #[inline]
+    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Handle::spawn(self, future)
+    }
+
+    #[inline]
+    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        Handle::spawn_blocking(self, f)
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Sleep::after(duration)
+    }
+
+    fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
+        Sleep::at(deadline)
     }
 }

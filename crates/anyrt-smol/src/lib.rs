@@ -47,9 +47,7 @@
 //!
 //! This crate has no Cargo features.
 
-// `unsafe` only where allowed item by item, with its SAFETY argument: the impl of
-// `anyrt_executor::Flavor`, whose thread-local of the current runtime must be this crate's
-// alone.
+// No `unsafe` here: the thread-local of the current runtime is anyrt-executor's.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
@@ -126,7 +124,7 @@ impl anyrt_core::Provider for Smol {
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        anyrt_executor::spawn_current::<Smol, F>(future)
+        anyrt_executor::spawn_current(Backend::Smol, future, runtime::spawn_global)
     }
 
     /// On the `blocking` crate's thread pool (the one smol uses), with this backend's
@@ -138,7 +136,7 @@ impl anyrt_core::Provider for Smol {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        anyrt_executor::spawn_blocking_current::<Smol, F, R>(f)
+        anyrt_executor::spawn_blocking_current(Backend::Smol, f)
     }
 
     #[inline]

@@ -1,52 +1,19 @@
 //! [`Runtime`], [`Handle`] and the process-wide runtime: thin wrappers around
 //! the owned runtime of `anyrt-executor`, shared with anyrt-async-std.
 
-use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
-use std::io;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::{Arc, OnceLock};
-use std::thread::LocalKey;
 use std::time::Duration;
 
 use anyrt_core::context;
 use anyrt_core::task::JoinHandle;
 use anyrt_core::{Backend, RuntimeConfig};
-use anyrt_executor::{Current, Flavor, Shared};
+use anyrt_executor::{Shared, Sleep};
 use async_executor::Executor;
 
-use anyrt_executor::Sleep;
-
-// This backend is an `anyrt-executor` flavor too.
-pub(crate) use crate::Smol;
-
-thread_local! {
-    /// The anyrt-smol runtime the thread is inside; written only by `anyrt-executor`.
-    static CURRENT: Cell<Current> = const { Cell::new(Current::GLOBAL) };
-}
-
-// SAFETY: `CURRENT` is private to this module, returned by this flavor only, and written
-// by nothing but anyrt-executor.
-#[allow(unsafe_code)]
-unsafe impl Flavor for Smol {
-    const BACKEND: Backend = Backend::Smol;
-    const THREAD_NAME: &'static str = "anyrt-smol-worker";
-
-    #[inline(always)]
-    fn current_key() -> &'static LocalKey<Cell<Current>> {
-        &CURRENT
-    }
-
-    #[inline]
-    fn spawn_global<F>(future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        global().spawn(future)
-    }
-}
+use crate::Smol;
 
 /// The process-wide runtime: started lazily, or the application's executor
 /// ([`set_global_executor`]). Never dropped.
@@ -66,6 +33,17 @@ fn global() -> &'static Arc<Shared> {
     &GLOBAL.get_or_init(start_global).shared
 }
 
+/// A spawn onto the process-wide runtime: where a thread inside no runtime of this backend
+/// spawns.
+#[inline]
+pub(crate) fn spawn_global<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    global().spawn(future)
+}
+
 #[cold]
 fn start_global() -> Global {
     let runtime = Runtime::with_config(&RuntimeConfig::new().thread_name(GLOBAL_THREAD_NAME))
@@ -73,7 +51,7 @@ fn start_global() -> Global {
             panic!("anyrt-smol: could not start the process-wide runtime's worker threads: {e}")
         });
     Global {
-        shared: runtime.inner.shared().clone(),
+        shared: runtime.shared().clone(),
         _runtime: Some(runtime),
     }
 }
@@ -113,7 +91,7 @@ pub fn set_global_executor(executor: Arc<Executor<'static>>) -> Result<(), SetGl
     let mut slot = Some(executor);
     GLOBAL.get_or_init(|| Global {
         // `get_or_init` runs this at most once, so the executor is still there.
-        shared: Shared::from_executor::<Smol>(slot.take().expect("executor taken once")),
+        shared: Shared::from_executor(Backend::Smol, slot.take().expect("executor taken once")),
         _runtime: None,
     });
     match slot {
@@ -151,119 +129,28 @@ impl fmt::Display for SetGlobalExecutorError {
 impl std::error::Error for SetGlobalExecutorError {}
 
 /// A smol runtime owned by anyrt: an executor of anyrt's own (with async-executor's
-/// scheduling) run by worker threads (one per CPU by default) on async-io's reactor, with
-/// `blocking`'s thread pool for [`spawn_blocking`](Runtime::spawn_blocking).
-///
-/// Dropping it shuts it down without blocking, also inside async code or on one of its own
-/// workers: the tasks still pending are dropped before the drop returns (their handles give
-/// [`is_cancelled`](anyrt_core::task::JoinError::is_cancelled)), except one that a worker is
-/// polling, dropped once that poll returns; the workers are told to stop and detached;
-/// blocking closures already running go on, detached.
+/// scheduling) run by worker threads (one per CPU by default; smol's own default is 1) on
+/// async-io's reactor, with `blocking`'s thread pool for
+/// [`spawn_blocking`](anyrt_executor::Runtime::spawn_blocking). Its methods and its shutdown
+/// are [`anyrt_executor::Runtime`]'s.
 ///
 /// ```
 /// use anyrt_core::{Provider, RuntimeConfig};
 /// use anyrt_smol::Smol;
-/// use std::time::Duration;
 ///
 /// let rt = Smol::build(&RuntimeConfig::new().worker_threads(2)).unwrap();
-/// let handle = rt.spawn(async {
-///     Smol::sleep(Duration::from_millis(1)).await;
-///     std::thread::current().name().map(str::to_owned)
-/// });
-/// assert_eq!(rt.block_on(handle).unwrap().as_deref(), Some("anyrt-smol-worker"));
+/// let name = rt.block_on(rt.spawn(async { std::thread::current().name().map(str::to_owned) }));
+/// assert_eq!(name.unwrap().as_deref(), Some("anyrt-smol-worker"));
 /// ```
-pub struct Runtime {
-    inner: anyrt_executor::Runtime<Smol>,
-}
+pub type Runtime = anyrt_executor::Runtime<Smol>;
 
-impl Runtime {
-    /// Starts a runtime: one worker thread per CPU unless the configuration says otherwise
-    /// (smol's own default is 1; anyrt's is the number of CPUs on every backend), named
-    /// `anyrt-smol-worker` unless it names them. What
-    /// [`Provider::build`](anyrt_core::Provider::build) does for this backend.
-    ///
-    /// # Errors
-    ///
-    /// `worker_threads(0)`, or a worker thread that cannot be started (the ones already
-    /// started stop again).
-    pub fn with_config(config: &RuntimeConfig) -> io::Result<Runtime> {
-        if config.is_current_thread() {
-            return Ok(Runtime {
-                inner: anyrt_executor::Runtime::current_thread(),
-            });
-        }
-        let workers = config.workers()?;
-        let name = config.name().unwrap_or(Smol::THREAD_NAME);
-        Ok(Runtime {
-            inner: anyrt_executor::Runtime::start(workers, name)?,
-        })
-    }
-
-    /// Runs `future` to completion on the calling thread, inside this runtime: `spawn` in it
-    /// goes to this runtime, and `spawn_local` works in it (local tasks still pending when it
-    /// returns are dropped).
-    ///
-    /// The calling thread does not run the runtime's tasks (smol's `block_on(ex.run(..))`
-    /// idiom would): its workers do, so `worker_threads(n)` means `n` threads run tasks, as
-    /// on every backend.
-    ///
-    /// Does not check whether blocking is allowed here; the `anyrt` facade does.
-    #[inline]
-    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.inner.block_on(future)
-    }
-
-    /// Spawns a task on this runtime. Dropping the handle detaches the task.
-    #[inline]
-    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.inner.spawn(future)
-    }
-
-    /// Runs `f` on the blocking thread pool; spawns inside it go to this runtime.
-    /// [`abort`](JoinHandle::abort) does not stop a closure.
-    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        self.inner.spawn_blocking(f)
-    }
-
-    /// A handle to this runtime. It does not keep the runtime alive.
-    pub fn handle(&self) -> Handle {
-        Handle {
-            inner: self.inner.handle(),
-        }
-    }
-
-    /// Shuts the runtime down and waits at most `timeout` for its worker threads to stop
-    /// (a worker busy in a task that does not yield stops only when the task does). Once
-    /// they have all stopped, the tasks still pending are dropped before this returns.
-    ///
-    /// Called on one of this runtime's own workers, it waits for the other workers only; in
-    /// async code, it does not wait.
-    pub fn shutdown_timeout(self, timeout: Duration) {
-        self.inner.shutdown_timeout(timeout);
-    }
-}
-
-// A panic cannot leave a runtime half-updated: its state is the executor (unwind-safe
-// itself) and atomics. tokio's runtime is unwind-safe too, so the facade's can be.
-impl UnwindSafe for Runtime {}
-impl RefUnwindSafe for Runtime {}
 impl UnwindSafe for Handle {}
 impl RefUnwindSafe for Handle {}
 
-impl fmt::Debug for Runtime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime")
-            .field("worker_threads", &self.inner.worker_threads())
-            .field("shared", self.inner.shared())
-            .finish()
+impl From<anyrt_executor::Handle<Smol>> for Handle {
+    /// What [`Runtime::handle`] gives, with [`Handle::current`] and [`Handle::global`].
+    fn from(inner: anyrt_executor::Handle<Smol>) -> Handle {
+        Handle { inner }
     }
 }
 
@@ -348,18 +235,6 @@ impl fmt::Debug for Handle {
 }
 
 anyrt_core::impl_executor!(Handle {
-    type Sleep = Sleep;
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        Sleep::after(duration)
-    }
-
-    fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
-        Sleep::at(deadline)
-    }
-});
-
-anyrt_core::impl_executor!(Runtime {
     type Sleep = Sleep;
 
     fn sleep(&self, duration: Duration) -> Sleep {
