@@ -898,33 +898,3 @@ impl<P: Provider> anyrt_core::Executor for Runtime<P> {
         Sleep::at(deadline)
     }
 }
-
-impl<P: Provider> anyrt_core::Executor for Handle<P> {
-    type Sleep = Sleep;
-
-    #[inline]
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Handle::spawn(self, future)
-    }
-
-    #[inline]
-    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        Handle::spawn_blocking(self, f)
-    }
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        Sleep::after(duration)
-    }
-
-    fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
-        Sleep::at(deadline)
-    }
-}

@@ -497,3 +497,34 @@ fn debug_impls() {
     let rt = Smol::build(&RuntimeConfig::new().worker_threads(1)).unwrap();
     assert!(format!("{rt:?}").contains("worker_threads: 1"));
 }
+
+/// The executor shared with anyrt-async-std keeps one current runtime per backend: a smol
+/// runtime entered inside an async-std runtime's blocking closure takes smol's spawns only,
+/// and async-std's still go to the async-std runtime (not to its process-wide one), inside
+/// and after.
+#[test]
+fn runtimes_of_the_two_executor_backends_nest_without_hiding_each_other() {
+    use anyrt_async_std::AsyncStd;
+
+    let config = RuntimeConfig::new().worker_threads(1);
+    let smol = Arc::new(Runtime::with_config(&config.clone().thread_name("nest-smol")).unwrap());
+    let std_rt = anyrt_async_std::Runtime::with_config(&config.thread_name("nest-std")).unwrap();
+    let name = || std::thread::current().name().map(str::to_owned);
+    let inner = smol.clone();
+    let names = std_rt.block_on(std_rt.spawn_blocking(move || {
+        let (in_smol, async_std_in_smol) = inner.block_on(async {
+            (
+                Smol::spawn(async move { name() }).await.unwrap(),
+                AsyncStd::spawn(async move { name() }).await.unwrap(),
+            )
+        });
+        let after =
+            anyrt_test_support::block_on_within::<Smol, _>(AsyncStd::spawn(async move { name() }))
+                .unwrap();
+        (in_smol, async_std_in_smol, after)
+    }));
+    let (in_smol, async_std_in_smol, after) = names.unwrap();
+    assert_eq!(in_smol.as_deref(), Some("nest-smol"));
+    assert_eq!(async_std_in_smol.as_deref(), Some("nest-std"));
+    assert_eq!(after.as_deref(), Some("nest-std"));
+}
