@@ -23,7 +23,7 @@ use std::cell::Cell;
 use std::task::{Context, Poll};
 
 use crate::context::{self, ContextKind};
-use crate::Backend;
+use crate::{foreign, Backend};
 
 /// The operations a task may run before it yields: tokio's own budget, and anyrt's on the
 /// other backends.
@@ -72,18 +72,6 @@ fn spend_anyrt(cx: &mut Context<'_>) -> Poll<()> {
     })
 }
 
-#[cfg(feature = "tokio")]
-#[inline]
-fn spend_tokio(cx: &mut Context<'_>) -> Poll<()> {
-    tokio::task::coop::poll_proceed(cx).map(|restore| restore.made_progress())
-}
-
-#[cfg(not(feature = "tokio"))]
-#[inline]
-fn spend_tokio(_: &mut Context<'_>) -> Poll<()> {
-    Poll::Ready(())
-}
-
 /// Gives the task about to be polled on this thread a full budget. Backends call it where
 /// they start polling a task (or the future of a `block_on`); on tokio, tokio does.
 ///
@@ -115,7 +103,7 @@ pub fn reset() {
 #[inline(always)]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     match budget() {
-        Budget::Tokio => spend_tokio(cx),
+        Budget::Tokio => foreign::spend_tokio(cx),
         Budget::Anyrt => spend_anyrt(cx),
         Budget::None => Poll::Ready(()),
     }
@@ -170,17 +158,8 @@ pub fn poll_proceed_once(taken: &mut bool, cx: &mut Context<'_>) -> Poll<()> {
 pub(crate) fn defer(cx: &mut Context<'_>) {
     #[cfg(feature = "tokio")]
     if context::current().is_none_or(|ctx| ctx.backend == Backend::Tokio) {
-        defer_tokio(cx);
+        foreign::defer_tokio(cx);
         return;
     }
     cx.waker().wake_by_ref();
-}
-
-/// tokio's yield has no state but "polled once": its first poll hands the waker to the
-/// scheduler's deferred list (or wakes it outside a runtime) and pends. Polling a fresh one
-/// once and dropping it does exactly that.
-#[cfg(feature = "tokio")]
-#[inline(never)]
-fn defer_tokio(cx: &mut Context<'_>) {
-    let _ = std::future::Future::poll(std::pin::pin!(tokio::task::yield_now()), cx);
 }

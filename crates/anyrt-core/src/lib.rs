@@ -63,6 +63,7 @@ pub mod channel;
 pub mod context;
 pub mod coop;
 mod executor;
+mod foreign;
 #[cfg(all(feature = "fs", unix))]
 #[cfg_attr(docsrs, doc(cfg(feature = "fs")))]
 pub mod fs;

@@ -6,16 +6,15 @@
 //! (4) the only enabled backend; (5) tokio, then smol, then async-std.
 //!
 //! The rule lives here, with [`Backend`], because `Backend::current()` and
-//! `Backend::selected()` are methods of that type. Rule 1's probes of foreign runtimes are
-//! thread-local queries of those runtimes (`tokio::task::try_id`, tokio's
-//! `Handle::try_current`, `async_std::task::try_current`), compiled in with the backend
-//! feature that names them; nothing here starts or drives a runtime.
+//! `Backend::selected()` are methods of that type. Rule 1's probes of foreign runtimes
+//! (tokio's `Handle::try_current`, `async_std::task::try_current`) are in `foreign.rs`, the
+//! one module of this crate that names a runtime.
 
 use std::fmt;
 use std::sync::OnceLock;
 
 use crate::context::{self, ContextKind};
-use crate::{Backend, BlockOnError};
+use crate::{foreign, Backend, BlockOnError};
 
 impl Backend {
     /// The backends compiled into this build, in the order of the default rule (tokio,
@@ -59,7 +58,7 @@ impl Backend {
     pub fn current() -> Option<Backend> {
         match context::current() {
             Some(ctx) => Some(ctx.backend),
-            None => foreign_context(),
+            None => foreign::context(),
         }
     }
 
@@ -87,7 +86,7 @@ impl Backend {
     pub fn selected() -> Backend {
         match context::current() {
             Some(ctx) => ctx.backend,
-            None => foreign_context().unwrap_or_else(default_backend),
+            None => foreign::context().unwrap_or_else(default_backend),
         }
     }
 }
@@ -249,21 +248,6 @@ pub fn not_compiled_in(b: Backend) -> ! {
     )
 }
 
-/// Rule 1 past anyrt's own context: an async-std task, a tokio task, a tokio runtime
-/// context, in that order (with their features).
-#[cold]
-pub(crate) fn foreign_context() -> Option<Backend> {
-    #[cfg(feature = "async-std")]
-    if async_std::task::try_current().is_some() {
-        return Some(Backend::AsyncStd);
-    }
-    #[cfg(feature = "tokio")]
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Some(Backend::Tokio);
-    }
-    None
-}
-
 /// `Err` where blocking is refused: anyrt's own async code, an async-std task, a tokio
 /// runtime context (a task, or the body of a foreign tokio `block_on`, which is no task and
 /// where tokio would panic with its own message). Otherwise `Ok`, with the backend of the
@@ -275,7 +259,7 @@ pub fn can_block() -> Result<Option<Backend>, BlockOnError> {
     let refused = match context::current() {
         Some(ctx) if ctx.kind == ContextKind::Async => ctx.backend,
         Some(ctx) => return Ok(Some(ctx.backend)),
-        None => match foreign_context() {
+        None => match foreign::context() {
             Some(b) => b,
             None => return Ok(None),
         },
