@@ -460,7 +460,8 @@ pub fn interval_on<E: Executor>(exec: E, period: Duration) -> time::Interval<Exe
 
 /// Implements [`Executor`] for a type whose inherent `spawn` and `spawn_blocking` methods
 /// have the trait's signatures; the block gives `type Sleep` and the other methods
-/// (`sleep`, and any default to override).
+/// (`sleep`, and any default to override). A generic type takes its parameters first:
+/// `impl_executor!(impl<P: Bound> Runtime<P> { .. })`.
 ///
 /// ```
 /// use anyrt_core::task::JoinHandle;
@@ -495,8 +496,9 @@ pub fn interval_on<E: Executor>(exec: E, period: Duration) -> time::Interval<Exe
 /// ```
 #[macro_export]
 macro_rules! impl_executor {
-    ($ty:ty { type Sleep = $sleep:ty; $($rest:tt)* }) => {
-        impl $crate::Executor for $ty {
+    // With generics: `impl<P: Bound> Type<P> { .. }`.
+    (impl<$($g:ident: $bound:path),*> $ty:ty { type Sleep = $sleep:ty; $($rest:tt)* }) => {
+        impl<$($g: $bound),*> $crate::Executor for $ty {
             type Sleep = $sleep;
 
             #[inline]
@@ -519,5 +521,8 @@ macro_rules! impl_executor {
 
             $($rest)*
         }
+    };
+    ($ty:ty { type Sleep = $sleep:ty; $($rest:tt)* }) => {
+        $crate::impl_executor!(impl<> $ty { type Sleep = $sleep; $($rest)* });
     };
 }

@@ -1,4 +1,5 @@
-//! The runtimes anyrt can see from outside, and the one place in this crate that names them.
+//! The runtimes anyrt can see from outside, and the one place in this crate that queries
+//! them (the `tokio::sync` wrappers use tokio's `sync` feature, a library with no runtime).
 //!
 //! DESIGN's contract names two foreign runtimes: rule 1 of the selection rule (the calling
 //! thread is inside an async-std task, a tokio task or a tokio runtime's context, started by

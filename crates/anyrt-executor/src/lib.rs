@@ -869,32 +869,16 @@ impl<P> RefUnwindSafe for Runtime<P> {}
 impl<P> UnwindSafe for Handle<P> {}
 impl<P> RefUnwindSafe for Handle<P> {}
 
-impl<P: Provider> anyrt_core::Executor for Runtime<P> {
-    type Sleep = Sleep;
+anyrt_core::impl_executor!(
+    impl<P: Provider> Runtime<P> {
+        type Sleep = Sleep;
 
-    #[inline]
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Runtime::spawn(self, future)
-    }
+        fn sleep(&self, duration: Duration) -> Sleep {
+            Sleep::after(duration)
+        }
 
-    #[inline]
-    fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        Runtime::spawn_blocking(self, f)
+        fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
+            Sleep::at(deadline)
+        }
     }
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        Sleep::after(duration)
-    }
-
-    fn sleep_until(&self, deadline: anyrt_core::time::Instant) -> Sleep {
-        Sleep::at(deadline)
-    }
-}
+);

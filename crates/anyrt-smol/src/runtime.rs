@@ -1,5 +1,5 @@
-//! [`Runtime`], [`Handle`] and the process-wide runtime: thin wrappers around
-//! the owned runtime of `anyrt-executor`, shared with anyrt-async-std.
+//! [`Runtime`] (anyrt-executor's owned runtime, shared with anyrt-async-std), [`Handle`]
+//! (its handle, or the process-wide runtime's) and the process-wide runtime.
 
 use std::fmt;
 use std::future::Future;
