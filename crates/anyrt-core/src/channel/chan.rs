@@ -17,10 +17,22 @@
 //! ([`Waiters`]), tells the woken future so, so that it does not lock the list again.
 //!
 //! Sending or receiving while nobody waits takes no lock: each list keeps the number of its
-//! linked waiters in an atomic, read after a full fence by whoever made a message or a place
-//! available. A waiter links itself, then fences, then looks at the queue again, so that
-//! either it sees the message (or place) or the other side sees it waiting (the pattern of
-//! event-listener, which async-channel uses).
+//! linked waiters in an atomic. A waiter links itself, then fences, then looks at the queue
+//! again, so that either it sees the message (or place) or the other side sees it waiting
+//! (the pattern of event-listener, which async-channel uses). The other side needs no fence
+//! of its own for that ([`Waiters::linked_after_claim`]): the `SeqCst` read-modify-write
+//! that claimed its slot (the queue's head or tail moved) orders its `SeqCst` load of the
+//! count, and the waiter's second look reads that head or tail. A push or pop costs one
+//! locked instruction, not two.
+//!
+//! What that read does not order is the slot's last store (its stamp: written, or freed),
+//! so a waiter that finds a slot half-way through another thread's push or pop
+//! ([`Busy`](PopError::Busy)) is not sure to be seen by that thread once it is done: it is
+//! polled again after the runtime's other ready tasks instead ([`coop::defer`]), where
+//! concurrent-queue spins the thread. The window is the few instructions between a claim
+//! and its stamp, unless that thread is preempted there.
+//!
+//! [`coop::defer`]: crate::coop
 
 use std::sync::PoisonError;
 use std::task::Waker;
@@ -67,7 +79,7 @@ impl<T> Chan<T> {
         }
         // After the close, under each list's lock: a waiter linked before is woken here; one
         // linking after finds the queue closed when it looks again, or (a receiver) a slot
-        // still being pushed, and is then woken by whoever pops it (`after_pop`).
+        // still being pushed, and polls again until that push is done.
         self.recv.notify_all();
         self.send.notify_all();
         self.close.notify_all();
@@ -75,17 +87,25 @@ impl<T> Chan<T> {
     }
 
     /// After a message was pushed: wakes a waiting receiver, if any; and, bounded, the next
-    /// waiting sender if there is room left (see [`after_pop`](Self::after_pop)). One fence
-    /// and a load or two when nobody waits.
+    /// waiting sender if there is room left (see [`after_pop`](Self::after_pop)). A load or
+    /// two when nobody waits; call it right after the push (see
+    /// [`Waiters::linked_after_claim`]).
     #[inline]
     pub(crate) fn after_push(&self) {
-        full_fence();
-        if self.recv.linked() != 0 {
-            self.recv.notify_one_slow();
-        }
-        if let Queue::Bounded(ring) = &self.queue {
-            if self.send.linked() != 0 && (!ring.is_full() || ring.is_closed()) {
-                self.send.notify_one_slow();
+        match &self.queue {
+            Queue::Bounded(ring) => {
+                if self.recv.linked_after_claim() != 0 {
+                    self.recv.notify_one_slow();
+                }
+                if self.send.linked_after_claim() != 0 && (!ring.is_full() || ring.is_closed()) {
+                    self.send.notify_one_slow();
+                }
+            }
+            Queue::Unbounded(_) => {
+                full_fence();
+                if self.recv.linked() != 0 {
+                    self.recv.notify_one_slow();
+                }
             }
         }
     }
@@ -97,10 +117,9 @@ impl<T> Chan<T> {
     /// announces nothing, which happens in two ways:
     ///
     /// * bounded: a message pushed behind a slot still being pushed ([`Busy`](PopError::Busy))
-    ///   wakes a receiver that finds the busy slot first, or wakes no one (nobody waited
-    ///   yet); the receivers that wait meanwhile are woken one by one, each by the one
-    ///   before, once the busy push completes. Also after the close: a receiver that found
-    ///   the slot busy is woken to find the channel closed.
+    ///   wakes a receiver that finds the busy slot first (it polls again until that slot is
+    ///   done), or wakes no one (nobody waited yet); the receivers that sleep meanwhile are
+    ///   woken one by one, each by the one before, once the busy push completes.
     /// * a receiver notified (for one message) while it took another, pushed before it
     ///   registered and so announced to no one, passes that notification on (`notified`):
     ///   tokio's and event-listener's rule for a notified waiter that goes away.
@@ -111,11 +130,10 @@ impl<T> Chan<T> {
     pub(crate) fn after_pop(&self, notified: bool) {
         match &self.queue {
             Queue::Bounded(ring) => {
-                full_fence();
-                if self.send.linked() != 0 {
+                if self.send.linked_after_claim() != 0 {
                     self.send.notify_one_slow();
                 }
-                if self.recv.linked() != 0 && (!ring.is_empty() || ring.is_closed()) {
+                if self.recv.linked_after_claim() != 0 && (!ring.is_empty() || ring.is_closed()) {
                     self.recv.notify_one_slow();
                 }
             }
@@ -300,6 +318,16 @@ impl Waiters {
         self.generations.get(key.index).load(Ordering::Acquire) == key.generation
     }
 
+    /// Changes the count of linked waiters: only under the lock, so a load and a store, not
+    /// a locked read-modify-write. What orders it for the other side is the fence a waiter
+    /// makes after linking itself (see [`linked_after_claim`](Self::linked_after_claim));
+    /// a count read stale after an unlink only sends a notifier to the lock for nothing.
+    #[inline]
+    fn set_linked(&self, f: impl FnOnce(usize) -> usize) {
+        self.linked
+            .store(f(self.linked.load(Ordering::Relaxed)), Ordering::Relaxed);
+    }
+
     /// Frees slot `k` (unlinked already, under the lock): a new generation.
     fn free(&self, list: &mut WaitList, k: Key) {
         let generation = self.generations.get(k);
@@ -308,7 +336,7 @@ impl Waiters {
             Ordering::Release,
         );
         list.free.push(k);
-        self.linked.fetch_sub(1, Ordering::Relaxed);
+        self.set_linked(|n| n - 1);
     }
 
     /// Registers a waiter, or updates the one registered before at `key` if it still waits
@@ -330,7 +358,7 @@ impl Waiters {
             index,
             generation: self.generations.get(index).load(Ordering::Relaxed),
         });
-        self.linked.fetch_add(1, Ordering::SeqCst);
+        self.set_linked(|n| n + 1);
         drop(list);
         full_fence();
     }
@@ -339,6 +367,27 @@ impl Waiters {
     #[inline]
     pub(crate) fn linked(&self) -> usize {
         self.linked.load(Ordering::Relaxed)
+    }
+
+    /// The number of waiters linked, read by a thread whose last operation on the queue was
+    /// a push or a pop that claimed its slot with a `SeqCst` read-modify-write of the queue's
+    /// tail or head (both queues' `compare_exchange`): no fence needed.
+    ///
+    /// Why: a waiter links itself (the count goes up, under the lock), fences, then reads
+    /// that tail or head. Were both to miss the other, the single order of `SeqCst`
+    /// operations and fences would hold a cycle: this load < the waiter's fence (this load
+    /// read a count older than the link, which comes before that fence; C++20
+    /// [atomics.order] p4.2) < the claim (the waiter's read after that fence missed it;
+    /// p4.3) < this load (program order). On x86 the claim is a locked instruction, a full
+    /// barrier, and this load a plain `mov`.
+    ///
+    /// Under loom the fence stays: loom treats `SeqCst` accesses as `AcqRel`, weaker than
+    /// the rule above, and would report the lost wake-up the rule excludes.
+    #[inline]
+    pub(crate) fn linked_after_claim(&self) -> usize {
+        #[cfg(loom)]
+        full_fence();
+        self.linked.load(Ordering::SeqCst)
     }
 
     /// Forgets the registration at `key` if it was notified: call at the start of a poll. A

@@ -44,12 +44,10 @@
 //!   (it was built on async-channel before): a lock-free queue and lists of waiting tasks,
 //!   locked only when someone waits. A task that waits takes a reusable slot in the channel
 //!   instead of allocating a listener (async-channel allocates one per wait), and no
-//!   operation spins waiting for another thread: the bounded queue (a ring of stamped
+//!   operation spins a thread waiting for another: the bounded queue (a ring of stamped
 //!   slots, as concurrent-queue's) reads a slot that another thread is half-way through as
-//!   busy and waits as for an empty or full queue (whoever completes the busy slot's
-//!   operation wakes a waiter, and each waiter that then takes a message or a place wakes
-//!   the next one while any is left), where concurrent-queue spins
-//!   until that thread, maybe preempted, finishes. Measured by `--bin channels`: with more
+//!   busy, and the task is polled again after the runtime's other ready tasks, where
+//!   concurrent-queue spins the thread until that thread, maybe preempted, finishes. Measured by `--bin channels`: with more
 //!   runnable threads than cores that spin made many-to-one workloads 5-10 times slower
 //!   in some runs. Runtime-independent; the futures are cancel-safe in both directions (a `send`
 //!   future pushes its message only in the poll that completes; a `recv` future pops only in

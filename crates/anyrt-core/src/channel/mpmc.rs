@@ -535,6 +535,30 @@ impl<T> Receiver<T> {
     }
 }
 
+/// A waiter (linked already) found the slot it needs half-way through another thread's push
+/// or pop: that thread's check for waiters, once it is done, is not ordered after its last
+/// store to the slot (see `chan.rs`), so the task is polled again after the runtime's other
+/// ready tasks rather than left waiting for it. Rare: the window is a few instructions,
+/// unless that thread is preempted inside it.
+#[cold]
+fn retry_behind_busy_slot(cx: &mut Context<'_>) {
+    // loom would explore a retry without bound for ever (a load may read the old stamp
+    // every time). There each thread retries twice, then waits for the thread in the slot
+    // to wake it, which the fence kept under loom guarantees (`linked_after_claim`): the
+    // models check both paths.
+    #[cfg(loom)]
+    {
+        loom::thread_local! {
+            static RETRIES: std::cell::Cell<u8> = std::cell::Cell::new(0);
+        }
+        if RETRIES.with(|r| r.replace(r.get().saturating_add(1))) >= 2 {
+            return;
+        }
+        loom::thread::yield_now();
+    }
+    coop::defer(cx);
+}
+
 impl<T> Receiver<T> {
     /// One receive attempt for the future or stream registered at `key`: `None` once the
     /// channel is closed and empty.
@@ -559,11 +583,15 @@ impl<T> Receiver<T> {
                     chan.closed_for_receivers();
                     return Poll::Ready(None);
                 }
-                Err(PopError::Empty | PopError::Busy) if registered => return Poll::Pending,
+                Err(PopError::Empty) if registered => return Poll::Pending,
+                Err(PopError::Busy) if registered => {
+                    retry_behind_busy_slot(cx);
+                    return Poll::Pending;
+                }
                 Err(PopError::Empty | PopError::Busy) => {
                     // Linked, then a second look: a message pushed meanwhile is seen here,
-                    // or its sender sees this receiver waiting. A message behind a busy slot
-                    // is handed on by whoever pops the busy one (`Chan::after_pop`).
+                    // or its sender sees this receiver waiting. A slot still being pushed:
+                    // polled again soon (its sender may not see this receiver).
                     #[cfg(all(test, not(loom)))]
                     super::pause::point("recv: before register");
                     chan.recv.register(key, cx.waker());
@@ -691,14 +719,19 @@ impl<T> Future for SendFuture<'_, T> {
                     chan.send.remove(&mut this.key);
                     return Poll::Ready(Err(SendError(m)));
                 }
-                Err(PushError::Full(m) | PushError::Busy(m)) if registered => {
+                Err(PushError::Full(m)) if registered => {
                     this.msg = Some(m);
+                    return Poll::Pending;
+                }
+                Err(PushError::Busy(m)) if registered => {
+                    this.msg = Some(m);
+                    retry_behind_busy_slot(cx);
                     return Poll::Pending;
                 }
                 Err(e @ (PushError::Full(_) | PushError::Busy(_))) => {
                     // Linked, then a second try: room made meanwhile is seen here, or its
-                    // receiver sees this sender waiting. Room behind a busy slot is handed
-                    // on by whoever fills the busy one (`Chan::after_push`).
+                    // receiver sees this sender waiting. A slot still being popped: polled
+                    // again soon (its receiver may not see this sender).
                     msg = e.into_inner();
                     chan.send.register(&mut this.key, cx.waker());
                     registered = true;

@@ -5,9 +5,9 @@
 //! and has not freed it yet) does not wait for that thread. concurrent-queue spins there
 //! until the other thread finishes, which, when that thread was preempted (more runnable
 //! threads than cores), burns the rest of the spinner's time slice. Here `pop` and `push`
-//! say [`Busy`](PopError::Busy): the channel then waits as it does for an empty or full
-//! queue, and the other thread, once done, wakes it as it wakes any waiter (it checks for
-//! waiters after every push and pop).
+//! say [`Busy`](PopError::Busy): the channel's future then returns `Pending` and is polled
+//! again after the runtime's other ready tasks (see `chan.rs` for why it does not wait for
+//! the other thread to wake it).
 
 use std::mem::MaybeUninit;
 
