@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use anyrt::fs::{self, File, OpenOptions};
 use anyrt::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use anyrt::Backend;
-use anyrt_tests::*;
 use futures::StreamExt;
 
 /// A directory of the test's own: under sim `/<name>` on the simulated disk, else one in
@@ -374,6 +373,7 @@ mod sim {
     use super::*;
     use anyrt::sim::fs as disk;
     use anyrt::sim::Explore;
+    use anyrt_tests::{assert_seeds_replay, catch_panic};
     use std::time::{Duration, Instant};
 
     /// Opens (making) `path` for appending and makes its name durable.
